@@ -1,0 +1,82 @@
+namespace RnnGen.Generator.Model;
+
+/// <summary>Cell kinds, numbered as <c>RnnGen.CellKind</c>.</summary>
+internal enum Cell
+{
+    Rnn = 0,
+    Lstm = 1,
+    Gru = 2,
+}
+
+/// <summary>A type that contains the model class (for nested models), emitted as a partial declaration.</summary>
+internal sealed record ContainingType(string Keyword, string Name);
+
+/// <summary>What the consuming compilation offers the emitted code.</summary>
+internal sealed record TargetInfo(bool HasVector128, bool HasVector512)
+{
+    public static readonly TargetInfo Modern = new(true, true);
+}
+
+/// <summary>
+/// Everything the emitter needs to write one model, as values: immutable, structurally equal, no symbols or syntax.
+/// </summary>
+internal sealed record ModelSpec(
+    string Namespace,
+    string Name,
+    string Accessibility,
+    EquatableArray<ContainingType> ContainingTypes,
+    Cell Cell,
+    int Input,
+    int Hidden,
+    int Layers,
+    bool Bidirectional,
+    bool Bias,
+    bool Relu,
+    int Vocabulary,
+    int Output)
+{
+    public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Gates per hidden unit: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).</summary>
+    public int Gates => Cell switch { Cell.Lstm => 4, Cell.Gru => 3, _ => 1 };
+
+    public int GateWidth => Gates * Hidden;
+
+    public int LayerOutputWidth => Directions * Hidden;
+
+    public int OutputWidth => Output > 0 ? Output : LayerOutputWidth;
+
+    public int StateSize => Layers * Directions * Hidden * (Cell == Cell.Lstm ? 2 : 1);
+
+    public int LayerInputWidth(int layer) => layer == 0 ? Input : LayerOutputWidth;
+
+    /// <summary>Fully qualified name used for the hint name of the generated file.</summary>
+    public string HintName
+    {
+        get
+        {
+            var prefix = Namespace.Length > 0 ? Namespace + "." : "";
+            foreach (ContainingType t in ContainingTypes) prefix += t.Name + ".";
+            return prefix + Name + ".g.cs";
+        }
+    }
+
+    /// <summary>The parameter count, in 64-bit so the parser can check it fits.</summary>
+    public long ParameterCountLong
+    {
+        get
+        {
+            long count = (long)Vocabulary * Input;
+            for (int layer = 0; layer < Layers; layer++)
+            {
+                long perDirection = (long)GateWidth * LayerInputWidth(layer) + (long)GateWidth * Hidden + (Bias ? 2L * GateWidth : 0);
+                count += perDirection * Directions;
+            }
+            if (Output > 0) count += (long)Output * LayerOutputWidth + Output;
+            return count;
+        }
+    }
+}
+
+/// <summary>The parser's result: a model to emit (null when an error stops emission) and the diagnostics to report.</summary>
+internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);

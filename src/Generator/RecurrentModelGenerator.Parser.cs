@@ -1,0 +1,191 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator;
+
+public sealed partial class RecurrentModelGenerator
+{
+    /// <summary>Attribute and symbols → <see cref="ParseResult"/>. Never throws on user input.</summary>
+    internal static class Parser
+    {
+        /// <summary>Largest Input, Hidden and Output accepted.</summary>
+        public const int MaxWidth = 16384;
+        /// <summary>Largest number of layers accepted.</summary>
+        public const int MaxLayers = 64;
+        /// <summary>Largest vocabulary and head width accepted.</summary>
+        public const int MaxVocabulary = 1 << 20;
+        /// <summary>Largest parameter count (one flat float array, with room for alignment).</summary>
+        public const long MaxParameters = int.MaxValue - 1024;
+
+        public static TargetInfo ReadTarget(Compilation compilation)
+        {
+            bool has128 = compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128`1") is not null
+                && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null;
+            bool has512 = compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512`1") is not null;
+            return new TargetInfo(has128, has128 && has512);
+        }
+
+        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
+            var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
+            var symbol = (INamedTypeSymbol)context.TargetSymbol;
+            AttributeData attribute = context.Attributes[0];
+            var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            LocationInfo? classLocation = LocationInfo.From(classSyntax.Identifier.GetLocation());
+            LocationInfo? attributeLocation = LocationInfo.From(attributeSyntax?.GetLocation()) ?? classLocation;
+
+            void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args)
+                => diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, new EquatableArray<string>(args.ToImmutableArray())));
+
+            LocationInfo? ArgumentLocation(string name)
+            {
+                if (attributeSyntax?.ArgumentList is { } list)
+                {
+                    foreach (AttributeArgumentSyntax argument in list.Arguments)
+                    {
+                        if (argument.NameEquals?.Name.Identifier.ValueText == name) return LocationInfo.From(argument.GetLocation());
+                    }
+                }
+                return attributeLocation;
+            }
+
+            // The class itself.
+            if (!classSyntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+            {
+                Report(DiagnosticDescriptors.NotPartial, classLocation, symbol.Name);
+            }
+            if (symbol.IsStatic || symbol.IsAbstract)
+            {
+                Report(DiagnosticDescriptors.StaticClass, classLocation, symbol.Name, symbol.IsStatic ? "static" : "abstract");
+            }
+            if (symbol.TypeParameters.Length > 0)
+            {
+                Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, symbol.Name);
+            }
+
+            var containing = new List<ContainingType>();
+            for (INamedTypeSymbol? outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
+            {
+                if (outer.TypeParameters.Length > 0)
+                {
+                    Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, outer.Name);
+                }
+                bool isPartial = outer.DeclaringSyntaxReferences
+                    .Select(r => r.GetSyntax(cancellationToken))
+                    .OfType<TypeDeclarationSyntax>()
+                    .Any(t => t.Modifiers.Any(SyntaxKind.PartialKeyword));
+                if (!isPartial)
+                {
+                    Report(DiagnosticDescriptors.ContainingTypeNotPartial, classLocation, symbol.Name, outer.Name);
+                }
+                string keyword = outer.IsRecord
+                    ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                    : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
+                containing.Insert(0, new ContainingType(keyword, outer.Name));
+            }
+
+            // The attribute's arguments (named properties; defaults as documented on the attribute).
+            int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0;
+            bool bidirectional = false, bias = true, nonlinearitySet = false;
+            foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
+            {
+                if (pair.Value.Kind == TypedConstantKind.Error || pair.Value.Value is null) continue;
+                object value = pair.Value.Value;
+                switch (pair.Key)
+                {
+                    case "Cell": cell = Convert.ToInt32(value, CultureInfo.InvariantCulture); break;
+                    case "Input": input = (int)value; break;
+                    case "Hidden": hidden = (int)value; break;
+                    case "Layers": layers = (int)value; break;
+                    case "Bidirectional": bidirectional = (bool)value; break;
+                    case "Bias": bias = (bool)value; break;
+                    case "Nonlinearity": nonlinearity = Convert.ToInt32(value, CultureInfo.InvariantCulture); nonlinearitySet = true; break;
+                    case "Vocabulary": vocabulary = (int)value; break;
+                    case "Output": output = (int)value; break;
+                }
+            }
+
+            if (cell is < 0 or > 2)
+            {
+                Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Cell"), "Cell", Invariant(cell), "RnnGen.CellKind");
+            }
+            if (nonlinearity is < 0 or > 1)
+            {
+                Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity"), "Nonlinearity", Invariant(nonlinearity), "RnnGen.Nonlinearity");
+            }
+            if (nonlinearitySet && cell is 1 or 2)
+            {
+                Report(DiagnosticDescriptors.NonlinearityNotRnn, ArgumentLocation("Nonlinearity"),
+                    nonlinearity == 1 ? "Relu" : "Tanh", cell == 1 ? "Lstm" : "Gru");
+            }
+
+            void Positive(string name, int value, int max)
+            {
+                if (value <= 0) Report(DiagnosticDescriptors.SizeNotPositive, ArgumentLocation(name), name, Invariant(value));
+                else if (value > max) Report(DiagnosticDescriptors.SizeTooLarge, ArgumentLocation(name), name, Invariant(value), Invariant(max));
+            }
+
+            void NonNegative(string name, int value, int max)
+            {
+                if (value < 0) Report(DiagnosticDescriptors.SizeNegative, ArgumentLocation(name), name, Invariant(value));
+                else if (value > max) Report(DiagnosticDescriptors.SizeTooLarge, ArgumentLocation(name), name, Invariant(value), Invariant(max));
+            }
+
+            Positive("Input", input, MaxWidth);
+            Positive("Hidden", hidden, MaxWidth);
+            Positive("Layers", layers, MaxLayers);
+            NonNegative("Vocabulary", vocabulary, MaxVocabulary);
+            NonNegative("Output", output, MaxVocabulary);
+
+            if (diagnostics.Count > 0)
+            {
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()));
+            }
+
+            string ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+            string accessibility = symbol.DeclaredAccessibility switch
+            {
+                Accessibility.Public => "public",
+                Accessibility.Internal => "internal",
+                Accessibility.Private => "private",
+                Accessibility.Protected => "protected",
+                Accessibility.ProtectedOrInternal => "protected internal",
+                Accessibility.ProtectedAndInternal => "private protected",
+                _ => "internal",
+            };
+            var model = new ModelSpec(
+                ns,
+                symbol.Name,
+                accessibility,
+                new EquatableArray<ContainingType>(containing.ToImmutableArray()),
+                (Cell)cell,
+                input,
+                hidden,
+                layers,
+                bidirectional,
+                bias,
+                cell == 0 && nonlinearity == 1,
+                vocabulary,
+                output);
+
+            if (model.ParameterCountLong > MaxParameters)
+            {
+                Report(DiagnosticDescriptors.TooManyParameters, attributeLocation, symbol.Name,
+                    Invariant(model.ParameterCountLong), Invariant(MaxParameters));
+                return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()));
+            }
+            return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
+        }
+
+        private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
+}

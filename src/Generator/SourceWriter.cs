@@ -1,0 +1,39 @@
+using System;
+using System.Text;
+
+namespace RnnGen.Generator;
+
+/// <summary>A minimal indenting text writer for generated source.</summary>
+internal sealed class SourceWriter
+{
+    private readonly StringBuilder _builder = new();
+    private int _indent;
+
+    public void Line(string text = "")
+    {
+        if (text.Length > 0) _builder.Append(' ', 4 * _indent).Append(text);
+        _builder.Append('\n');
+    }
+
+    public void Open(string header)
+    {
+        Line(header);
+        Line("{");
+        _indent++;
+    }
+
+    public void Close(string suffix = "")
+    {
+        _indent--;
+        if (_indent < 0) throw new InvalidOperationException("Unbalanced Close.");
+        Line("}" + suffix);
+    }
+
+    public void Comment(string text) => Line("// " + text);
+
+    public void Indent() => _indent++;
+
+    public void Unindent() => _indent--;
+
+    public override string ToString() => _builder.ToString();
+}

@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace RnnGen;
+
+/// <summary>
+/// What every generated <see cref="RecurrentModelAttribute"/> model offers, for code that works with any model
+/// (training loops, tools, tests). The generated class also has the same sizes as constants.
+/// </summary>
+public interface IRecurrentModel
+{
+    /// <summary>The cell kind.</summary>
+    CellKind Cell { get; }
+
+    /// <summary>Width of each input vector (the embedding width for token models).</summary>
+    int InputSize { get; }
+
+    /// <summary>Hidden width of each layer and direction.</summary>
+    int HiddenSize { get; }
+
+    /// <summary>Number of stacked layers.</summary>
+    int NumLayers { get; }
+
+    /// <summary>1, or 2 when bidirectional.</summary>
+    int NumDirections { get; }
+
+    /// <summary>Per-step output width: the head's width if there is a head, else NumDirections * HiddenSize.</summary>
+    int OutputSize { get; }
+
+    /// <summary>Floats in a state: h as [NumLayers*NumDirections, HiddenSize], then for LSTM c in the same layout.</summary>
+    int StateSize { get; }
+
+    /// <summary>Number of learnable floats.</summary>
+    int ParameterCount { get; }
+
+    /// <summary>Vocabulary size of a token model, 0 for a model that takes vectors.</summary>
+    int VocabularySize { get; }
+
+    /// <summary>The tensor table: PyTorch state_dict names, shapes and offsets into <see cref="Parameters"/>.</summary>
+    IReadOnlyList<TensorInfo> TensorTable { get; }
+
+    /// <summary>All learnable values, flat, in state_dict order.</summary>
+    Span<float> Parameters { get; }
+
+    /// <summary>One tensor's values by state_dict name, e.g. <c>rnn.weight_ih_l0</c>.</summary>
+    Span<float> Parameter(string name);
+
+    /// <summary>Loads weights from a safetensors stream (validated before anything is overwritten).</summary>
+    void LoadSafetensors(Stream stream, SafetensorsOptions? options = null);
+
+    /// <summary>Saves weights as safetensors.</summary>
+    void SaveSafetensors(Stream stream, SafetensorsOptions? options = null);
+}
+
+/// <summary>A model whose inputs are vectors of <see cref="IRecurrentModel.InputSize"/> floats per step.</summary>
+public interface IVectorSequenceModel : IRecurrentModel
+{
+    /// <summary>Runs one sequence [steps, InputSize] into output [steps, OutputSize]; empty states mean zeros / not wanted.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+}
+
+/// <summary>A model whose inputs are token ids looked up in its embedding.</summary>
+public interface ITokenSequenceModel : IRecurrentModel
+{
+    /// <summary>Runs one sequence of token ids into output [steps, OutputSize]; empty states mean zeros / not wanted.</summary>
+    void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+}

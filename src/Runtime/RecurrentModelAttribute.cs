@@ -1,0 +1,65 @@
+using System;
+
+namespace RnnGen;
+
+/// <summary>The recurrent cell a <see cref="RecurrentModelAttribute"/> model is built from (PyTorch semantics).</summary>
+public enum CellKind
+{
+    /// <summary>Elman cell, as <c>torch.nn.RNN</c>: h' = act(W_ih x + b_ih + W_hh h + b_hh).</summary>
+    Rnn = 0,
+    /// <summary>Long short-term memory, as <c>torch.nn.LSTM</c>; gate order i, f, g, o.</summary>
+    Lstm = 1,
+    /// <summary>Gated recurrent unit, as <c>torch.nn.GRU</c>; gate order r, z, n, with b_hn inside r ⊙ (W_hn h + b_hn).</summary>
+    Gru = 2,
+}
+
+/// <summary>The activation of an <see cref="CellKind.Rnn"/> cell, as <c>nonlinearity</c> of <c>torch.nn.RNN</c>.</summary>
+public enum Nonlinearity
+{
+    /// <summary>Hyperbolic tangent (PyTorch's default).</summary>
+    Tanh = 0,
+    /// <summary>Rectified linear unit.</summary>
+    Relu = 1,
+}
+
+/// <summary>
+/// Marks a <c>partial</c> class to be expanded at compile time into a fixed-shape recurrent network:
+/// an optional embedding, a stack of RNN/LSTM/GRU layers (optionally bidirectional), and an optional
+/// linear head applied at every step. Parameter names, shapes, gate orders and equations are PyTorch's.
+/// </summary>
+/// <example>
+/// <code>
+/// [RecurrentModel(Cell = CellKind.Lstm, Input = 128, Hidden = 256, Layers = 2, Bidirectional = true)]
+/// public partial class Tagger { }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class RecurrentModelAttribute : Attribute
+{
+    /// <summary>The cell kind. Default <see cref="CellKind.Rnn"/>.</summary>
+    public CellKind Cell { get; set; }
+
+    /// <summary>Width of each input vector (the embedding width when <see cref="Vocabulary"/> &gt; 0). Required, 1 to 16384.</summary>
+    public int Input { get; set; }
+
+    /// <summary>Width of the hidden state of each layer and direction. Required, 1 to 16384.</summary>
+    public int Hidden { get; set; }
+
+    /// <summary>Number of stacked recurrent layers, 1 to 64. Default 1.</summary>
+    public int Layers { get; set; } = 1;
+
+    /// <summary>Whether each layer runs in both directions, outputs concatenated forward then reverse. Default false.</summary>
+    public bool Bidirectional { get; set; }
+
+    /// <summary>Whether the recurrent layers have the two bias vectors b_ih and b_hh. Default true.</summary>
+    public bool Bias { get; set; } = true;
+
+    /// <summary>The activation of an <see cref="CellKind.Rnn"/> cell; only valid with that cell. Default <see cref="RnnGen.Nonlinearity.Tanh"/>.</summary>
+    public Nonlinearity Nonlinearity { get; set; }
+
+    /// <summary>When &gt; 0, inputs are token ids looked up in an embedding table [Vocabulary, Input] (as <c>torch.nn.Embedding</c>). Default 0, 0 to 1048576.</summary>
+    public int Vocabulary { get; set; }
+
+    /// <summary>When &gt; 0, a linear head [Output, Directions*Hidden] is applied at every step and the output is logits. Default 0, 0 to 1048576.</summary>
+    public int Output { get; set; }
+}
