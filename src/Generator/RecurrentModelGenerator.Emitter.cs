@@ -41,7 +41,8 @@ public sealed partial class RecurrentModelGenerator
 
             Summary(w, m);
             w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"RnnGen.Generator\", \"{Version}\")]");
-            var interfaces = new List<string> { Rt + (m.Vocabulary > 0 ? "ITokenSequenceModel" : "IVectorSequenceModel") };
+            string kind = m.Vocabulary > 0 ? "Token" : "Vector";
+            var interfaces = new List<string> { Rt + "I" + kind + (m.Bidirectional ? "SequenceModel" : "StreamingModel") };
             w.Open($"partial class {m.Name} : {string.Join(", ", interfaces)}");
             Constants(w, m, tensors);
             Fields(w, m);

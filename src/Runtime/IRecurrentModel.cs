@@ -66,3 +66,17 @@ public interface ITokenSequenceModel : IRecurrentModel
     /// <summary>Runs one sequence of token ids into output [steps, OutputSize]; empty states mean zeros / not wanted.</summary>
     void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
+
+/// <summary>A unidirectional vector model that can advance one step at a time on caller-owned state.</summary>
+public interface IVectorStreamingModel : IVectorSequenceModel
+{
+    /// <summary>Advances <paramref name="state"/> (StateSize floats) by one step of <paramref name="x"/> (InputSize floats), writing OutputSize floats.</summary>
+    void Step(ReadOnlySpan<float> x, Span<float> state, Span<float> output);
+}
+
+/// <summary>A unidirectional token model that can advance one step at a time on caller-owned state.</summary>
+public interface ITokenStreamingModel : ITokenSequenceModel
+{
+    /// <summary>Advances <paramref name="state"/> (StateSize floats) by one step of <paramref name="token"/>, writing OutputSize floats.</summary>
+    void Step(int token, Span<float> state, Span<float> output);
+}
