@@ -9,7 +9,7 @@ namespace RnnGen.Generator;
 public sealed partial class RecurrentModelGenerator
 {
     /// <summary><see cref="ModelSpec"/> → C# source. Pure: the same spec always gives the same text.</summary>
-    internal static class Emitter
+    internal static partial class Emitter
     {
         private const string Rt = "global::RnnGen.";
         private const string Span = "global::System.Span<float>";
@@ -52,6 +52,8 @@ public sealed partial class RecurrentModelGenerator
             if (!m.Bidirectional) Step(w, m);
             Layers(w, m);
             CellStep(w, m);
+            Workspace(w, m);
+            Trainer(w, m);
             foreach ((int rows, int cols) in MatVecShapes(m)) MatVec(w, rows, cols, target);
             w.Close();
 
@@ -218,31 +220,23 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
-        private static int LayerBuffers(ModelSpec m)
-        {
-            // Layer l writes into buffer l % 2 unless it is the last layer and there is no head.
-            int writers = m.Output > 0 ? m.Layers : m.Layers - 1;
-            return System.Math.Min(2, writers);
-        }
-
         private static void Fields(SourceWriter w, ModelSpec m)
         {
             w.Line("private readonly float[] _parameters = new float[ParameterCount];");
-            w.Line("private readonly float[] _gates = new float[GateSize]; // pre-activations of one step, then activations");
-            if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gatesHidden = new float[GateSize]; // W_hh h + b_hh of one step");
-            w.Line("private readonly float[] _h = new float[HiddenSize];");
+            w.Line("private float[]? _gradients; // allocated by the first use of Gradients or CreateTrainer");
+            w.Line("private readonly float[] _h = new float[HiddenSize]; // running hidden state of one layer and direction");
             if (m.Cell == Cell.Lstm)
             {
-                w.Line("private readonly float[] _c = new float[HiddenSize];");
-                w.Line("private readonly float[] _tanhC = new float[HiddenSize];");
+                w.Line("private readonly float[] _c = new float[HiddenSize]; // running cell state");
+                w.Line("private readonly float[] _tanhC = new float[HiddenSize]; // tanh(c) of one step when not caching");
             }
-            if (!m.Bidirectional) w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
-            w.Line("private float[] _projection = global::System.Array.Empty<float>(); // [capacity, GateSize]: W_ih x_t + biases of one layer and direction");
-            for (int i = 0; i < LayerBuffers(m); i++)
+            if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gatesHidden = new float[GateSize]; // W_hh h + b_hh of one step when not caching");
+            if (!m.Bidirectional)
             {
-                w.Line($"private float[] _layer{Num(i)} = global::System.Array.Empty<float>(); // [capacity, LayerWidth]: outputs of an inner layer");
+                w.Line("private readonly float[] _gates = new float[GateSize]; // Step's gates");
+                w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
             }
-            w.Line("private int _capacity;");
+            w.Line("private Workspace _workspace = new Workspace(0, training: false); // Forward's per-sequence buffers, grown on demand");
             w.Line();
         }
 
@@ -285,11 +279,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// Forward grows the buffers itself when a longer sequence comes; call this up front to keep the hot path allocation-free.");
             w.Line("/// </summary>");
             w.Open("public void Reserve(int maxSteps)");
-            w.Line("if (maxSteps <= _capacity) return;");
-            w.Line("if (maxSteps > int.MaxValue / GateSize) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"Too many steps for one sequence.\");");
-            w.Line("_projection = new float[maxSteps * GateSize];");
-            for (int i = 0; i < LayerBuffers(m); i++) w.Line($"_layer{Num(i)} = new float[maxSteps * LayerWidth];");
-            w.Line("_capacity = maxSteps;");
+            w.Line("if (maxSteps > _workspace.Capacity) _workspace = new Workspace(maxSteps, training: false);");
             w.Close();
             w.Line();
         }
@@ -301,11 +291,23 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>One tensor's values by PyTorch state_dict name, e.g. <c>rnn.weight_ih_l0</c>.</summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">The model has no tensor of that name.</exception>");
-            w.Open($"public {Span} Parameter(string name)");
+            w.Line($"public {Span} Parameter(string name) => Slice(_parameters, name);");
+            w.Line();
+            w.Line("/// <summary>Gradients of every parameter, same flat layout as <see cref=\"Parameters\"/>. Backward adds to them (as PyTorch accumulates into .grad); clear with <see cref=\"ZeroGradients\"/>.</summary>");
+            w.Line($"public {Span} Gradients => _gradients ??= new float[ParameterCount];");
+            w.Line();
+            w.Line("/// <summary>One tensor's gradient by PyTorch state_dict name.</summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">The model has no tensor of that name.</exception>");
+            w.Line($"public {Span} Gradient(string name) => Slice(_gradients ??= new float[ParameterCount], name);");
+            w.Line();
+            w.Line("/// <summary>Sets every gradient to zero.</summary>");
+            w.Line("public void ZeroGradients() => Gradients.Clear();");
+            w.Line();
+            w.Open($"private static {Span} Slice(float[] values, string name)");
             w.Line("switch (name)");
             w.Line("{");
             w.Indent();
-            foreach (Tensor t in tensors) w.Line($"case \"{t.Name}\": return new {Span}(_parameters, {t.Constant}, {Num(t.Length)});");
+            foreach (Tensor t in tensors) w.Line($"case \"{t.Name}\": return new {Span}(values, {t.Constant}, {Num(t.Length)});");
             w.Line($"default: throw new global::System.ArgumentException(\"Unknown tensor '\" + name + \"'; {m.Name} has: {string.Join(", ", tensors.Select(t => t.Name))}.\", nameof(name));");
             w.Unindent();
             w.Line("}");
@@ -330,35 +332,54 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"int {Rt}IRecurrentModel.{name} => {name};");
             }
             w.Line($"global::System.Collections.Generic.IReadOnlyList<{Rt}TensorInfo> {Rt}IRecurrentModel.TensorTable => s_tensors;");
+            w.Line($"{Rt}ITrainer {Rt}IRecurrentModel.CreateTrainer(int maxSteps, int maxBatch) => CreateTrainer(maxSteps, maxBatch);");
             w.Line();
         }
 
-        // ---- Forward ------------------------------------------------------------------------------------------
+        // ---- Forward ----------------------------------------------------------------------------------------
+
+        private static string InputType(ModelSpec m) => m.Vocabulary > 0 ? "global::System.ReadOnlySpan<int>" : RoSpan;
+
+        private static string InputName(ModelSpec m) => m.Vocabulary > 0 ? "tokens" : "input";
+
+        private static string InputDoc(ModelSpec m) => m.Vocabulary > 0
+            ? "<param name=\"tokens\">Token ids, one per step, each in [0, VocabularySize).</param>"
+            : "<param name=\"input\">[steps, InputSize] row-major; steps = input.Length / InputSize.</param>";
+
+        /// <summary>The public Forward pair (with and without state), shared by the model and its trainer.</summary>
+        private static void ForwardOverloads(SourceWriter w, ModelSpec m, string summary, string body)
+        {
+            string input = InputName(m);
+            w.Line($"/// <summary>{summary} Starts from a zero state.</summary>");
+            w.Line("/// " + InputDoc(m));
+            w.Line("/// <param name=\"output\">[steps, OutputSize] row-major" + (m.Bidirectional ? ", forward then reverse halves at each step" : "") + ".</param>");
+            w.Line($"public void Forward({InputType(m)} {input}, {Span} output) => Forward({input}, output, default, default);");
+            w.Line();
+            w.Line($"/// <summary>{summary} Starts from a given state and returns the final state.</summary>");
+            w.Line("/// " + InputDoc(m));
+            w.Line("/// <param name=\"output\">[steps, OutputSize] row-major" + (m.Bidirectional ? ", forward then reverse halves at each step" : "") + ".</param>");
+            w.Line("/// <param name=\"initialState\">StateSize floats (h [NumLayers*NumDirections, HiddenSize]" + (m.Cell == Cell.Lstm ? " then c" : "") + "), or empty for zeros.</param>");
+            w.Line("/// <param name=\"finalState\">StateSize floats to receive the state after the last step (for a reverse direction: after its last step, at time 0), or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model.</exception>");
+            w.Open($"public void Forward({InputType(m)} {input}, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Line($"int steps = CheckSequence({input}, output.Length, initialState.Length, finalState.Length);");
+            foreach (string line in body.Split('\n')) w.Line(line);
+            w.Close();
+            w.Line();
+        }
 
         private static void Forward(SourceWriter w, ModelSpec m)
         {
             bool tokens = m.Vocabulary > 0;
-            string inputType = tokens ? "global::System.ReadOnlySpan<int>" : RoSpan;
-            string inputName = tokens ? "tokens" : "input";
-            string inputDoc = tokens
-                ? "<param name=\"tokens\">Token ids, one per step, each in [0, VocabularySize).</param>"
-                : "<param name=\"input\">[steps, InputSize] row-major; steps = input.Length / InputSize.</param>";
+            string input = InputName(m);
+            ForwardOverloads(w, m, "Runs one sequence (batch 1).",
+                $"if (steps > _workspace.Capacity) _workspace = new Workspace(steps, training: false);\nForwardCore({input}, steps, output, initialState, finalState, _workspace);");
 
-            w.Line("/// <summary>Runs one sequence (batch 1) from a zero state.</summary>");
-            w.Line("/// " + inputDoc);
-            w.Line("/// <param name=\"output\">[steps, OutputSize] row-major" + (m.Bidirectional ? ", forward then reverse halves at each step" : "") + ".</param>");
-            w.Line($"public void Forward({inputType} {inputName}, {Span} output) => Forward({inputName}, output, default, default);");
-            w.Line();
-            w.Line("/// <summary>Runs one sequence (batch 1) from a given state and returns the final state.</summary>");
-            w.Line("/// " + inputDoc);
-            w.Line("/// <param name=\"output\">[steps, OutputSize] row-major" + (m.Bidirectional ? ", forward then reverse halves at each step" : "") + ".</param>");
-            w.Line("/// <param name=\"initialState\">StateSize floats (h [NumLayers*NumDirections, HiddenSize]" + (m.Cell == Cell.Lstm ? " then c" : "") + "), or empty for zeros.</param>");
-            w.Line("/// <param name=\"finalState\">StateSize floats to receive the state after the last step (for the reverse direction: after its last step, at time 0), or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
-            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model.</exception>");
-            w.Open($"public void Forward({inputType} {inputName}, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Line("/// <summary>Checks the spans of a Forward call and returns the number of steps.</summary>");
+            w.Open($"private static int CheckSequence({InputType(m)} {input}, int outputLength, int initialLength, int finalLength)");
             if (tokens)
             {
-                w.Line($"if (tokens.IsEmpty) throw new global::System.ArgumentException(\"tokens is empty; expected at least one step.\", nameof(tokens));");
+                w.Line("if (tokens.IsEmpty) throw new global::System.ArgumentException(\"tokens is empty; expected at least one step.\", nameof(tokens));");
                 w.Line("int steps = tokens.Length;");
                 w.Open("for (int t = 0; t < steps; t++)");
                 w.Line("if ((uint)tokens[t] >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[t], \"Token at step \" + t + \" is \" + tokens[t] + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
@@ -369,29 +390,43 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("if (input.IsEmpty || input.Length % InputSize != 0) throw new global::System.ArgumentException(\"input has \" + input.Length + \" floats; expected a positive multiple of InputSize (\" + InputSize + \"), laid out [steps, InputSize].\", nameof(input));");
                 w.Line("int steps = input.Length / InputSize;");
             }
-            w.Line("if (output.Length != steps * OutputSize) throw new global::System.ArgumentException(\"output has \" + output.Length + \" floats; expected \" + (steps * OutputSize) + \" ([\" + steps + \", \" + OutputSize + \"]).\", nameof(output));");
-            w.Line("if (!initialState.IsEmpty && initialState.Length != StateSize) throw new global::System.ArgumentException(\"initialState has \" + initialState.Length + \" floats; expected \" + StateSize + \" (StateSize) or none.\", nameof(initialState));");
-            w.Line("if (!finalState.IsEmpty && finalState.Length != StateSize) throw new global::System.ArgumentException(\"finalState has \" + finalState.Length + \" floats; expected \" + StateSize + \" (StateSize) or none.\", nameof(finalState));");
-            w.Line("Reserve(steps);");
+            w.Line("if (outputLength != steps * OutputSize) throw new global::System.ArgumentException(\"output has \" + outputLength + \" floats; expected \" + (steps * OutputSize) + \" ([\" + steps + \", \" + OutputSize + \"]).\", \"output\");");
+            w.Line("if (initialLength != 0 && initialLength != StateSize) throw new global::System.ArgumentException(\"initialState has \" + initialLength + \" floats; expected \" + StateSize + \" (StateSize) or none.\", \"initialState\");");
+            w.Line("if (finalLength != 0 && finalLength != StateSize) throw new global::System.ArgumentException(\"finalState has \" + finalLength + \" floats; expected \" + StateSize + \" (StateSize) or none.\", \"finalState\");");
+            w.Line("return steps;");
+            w.Close();
+            w.Line();
+
+            w.Line("/// <summary>Layer by layer over the whole sequence; the workspace decides whether activations are kept for Backward.</summary>");
+            w.Open($"private void ForwardCore({InputType(m)} x, int steps, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
             for (int layer = 0; layer < m.Layers; layer++)
             {
-                string source = layer == 0 ? inputName : $"_layer{Num((layer - 1) % 2)}";
-                bool lastWritesOutput = layer == m.Layers - 1 && m.Output == 0;
-                string target = lastWritesOutput ? "output" : $"_layer{Num(layer % 2)}";
+                string source = layer == 0 ? "x" : $"ws.Layer[{Num(layer - 1)}]";
+                string target = $"ws.Layer[{Num(layer)}]";
+                if (layer == m.Layers - 1 && m.Output == 0)
+                {
+                    w.Line($"{Span} top = ws.Training ? ws.Layer[{Num(layer)}] : output;");
+                    target = "top";
+                }
                 for (int d = 0; d < m.Directions; d++)
                 {
-                    w.Line($"RunLayer{LayerId(layer, d)}({source}, steps, {target}, initialState, finalState);");
+                    w.Line($"RunLayer{LayerId(layer, d)}({source}, steps, {target}, initialState, finalState, ws);");
                 }
             }
             if (m.Output > 0)
             {
-                w.Line($"{RoSpan} top = _layer{Num((m.Layers - 1) % 2)};");
+                w.Comment("Linear head at every step: y_t = W_head h_t + b_head.");
+                w.Line($"{RoSpan} top = ws.Layer[{Num(m.Layers - 1)}];");
                 w.Line($"{RoSpan} p = _parameters;");
                 w.Open("for (int t = 0; t < steps; t++)");
                 w.Line($"{Span} y = output.Slice(t * OutputSize, OutputSize);");
                 w.Line("p.Slice(HeadBias, OutputSize).CopyTo(y);");
                 w.Line($"{MatVecName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), top.Slice(t * LayerWidth, LayerWidth), y);");
                 w.Close();
+            }
+            else
+            {
+                w.Line("if (ws.Training) top.Slice(0, steps * OutputSize).CopyTo(output);");
             }
             w.Close();
             w.Line();
@@ -408,6 +443,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{MatVecName(m.GateWidth, cols)}(p.Slice(WeightIh{id}, GateSize * {Num(cols)}), {x}, {gates});");
         }
 
+        private static string StateOffset(ModelSpec m, int row, bool cell) => Num(((cell ? m.Layers * m.Directions : 0) + row) * m.Hidden);
+
         private static void Layers(SourceWriter w, ModelSpec m)
         {
             bool tokens = m.Vocabulary > 0;
@@ -417,20 +454,19 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string id = LayerId(layer, d);
                     int cols = m.LayerInputWidth(layer);
-                    int stateRow = layer * m.Directions + d;
+                    int row = layer * m.Directions + d;
                     bool firstLayerTokens = layer == 0 && tokens;
-                    w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: x [steps, {Num(cols)}] → y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [steps, LayerWidth]; state row {Num(stateRow)}.</summary>");
+                    w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: x [steps, {Num(cols)}] → y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [steps, LayerWidth]; state row {Num(row)}.</summary>");
                     string xType = firstLayerTokens ? "global::System.ReadOnlySpan<int>" : RoSpan;
-                    w.Open($"private void RunLayer{id}({xType} x, int steps, {Span} y, {RoSpan} initialState, {Span} finalState)");
+                    w.Open($"private void RunLayer{id}({xType} x, int steps, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
                     w.Line($"{RoSpan} p = _parameters;");
-                    w.Line($"{Span} projection = _projection;");
+                    w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
                     w.Comment($"Input projection for every step: W_ih x_t + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
                     w.Open("for (int t = 0; t < steps; t++)");
-                    w.Line($"{Span} g = projection.Slice(t * GateSize, GateSize);");
                     string xRow = firstLayerTokens ? "p.Slice(EmbeddingWeight + x[t] * InputSize, InputSize)" : $"x.Slice(t * {Num(cols)}, {Num(cols)})";
-                    InputProjection(w, m, layer, d, "g", xRow);
+                    InputProjection(w, m, layer, d, "projection.Slice(t * GateSize, GateSize)", xRow);
                     w.Close();
-                    w.Comment("Recurrence from the initial state (zeros when none is given).");
+                    w.Comment("Recurrence from the initial state (zeros when none is given); each step's gates are computed in place.");
                     w.Line($"{Span} h = _h;");
                     if (m.Cell == Cell.Lstm) w.Line($"{Span} c = _c;");
                     w.Open("if (initialState.IsEmpty)");
@@ -438,31 +474,38 @@ public sealed partial class RecurrentModelGenerator
                     if (m.Cell == Cell.Lstm) w.Line("c.Clear();");
                     w.Close();
                     w.Open("else");
-                    w.Line($"initialState.Slice({Num(stateRow * m.Hidden)}, HiddenSize).CopyTo(h);");
-                    if (m.Cell == Cell.Lstm) w.Line($"initialState.Slice({Num((m.Layers * m.Directions + stateRow) * m.Hidden)}, HiddenSize).CopyTo(c);");
+                    w.Line($"initialState.Slice({StateOffset(m, row, false)}, HiddenSize).CopyTo(h);");
+                    if (m.Cell == Cell.Lstm) w.Line($"initialState.Slice({StateOffset(m, row, true)}, HiddenSize).CopyTo(c);");
                     w.Close();
                     w.Open("for (int s = 0; s < steps; s++)");
                     w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
-                    w.Line($"{Span} gates = _gates;");
-                    w.Line("projection.Slice(t * GateSize, GateSize).CopyTo(gates);");
-                    w.Line(CellCall(m, id, "gates", "h", "c"));
+                    w.Line($"{Span} gates = projection.Slice(t * GateSize, GateSize);");
+                    string whh = $"p.Slice(WeightHh{id}, GateSize * HiddenSize)";
+                    switch (m.Cell)
+                    {
+                        case Cell.Lstm:
+                            w.Line($"{Span} tanhC = ws.Training ? new {Span}(ws.TanhCellStates[{Num(row)}], t * HiddenSize, HiddenSize) : _tanhC;");
+                            w.Line($"CellStep({whh}, gates, h, c, tanhC);");
+                            w.Line($"if (ws.Training) c.CopyTo(new {Span}(ws.CellStates[{Num(row)}], t * HiddenSize, HiddenSize));");
+                            break;
+                        case Cell.Gru:
+                            w.Line($"{Span} hidden = ws.Training ? new {Span}(ws.HiddenGates[{Num(row)}], t * GateSize, GateSize) : _gatesHidden;");
+                            w.Line($"CellStep({whh}, {(m.Bias ? $"p.Slice(BiasHh{id}, GateSize)" : "default")}, gates, h, hidden);");
+                            break;
+                        default:
+                            w.Line($"CellStep({whh}, gates, h);");
+                            break;
+                    }
                     w.Line($"h.CopyTo(y.Slice(t * LayerWidth{(d == 1 ? " + HiddenSize" : "")}, HiddenSize));");
                     w.Close();
                     w.Open("if (!finalState.IsEmpty)");
-                    w.Line($"h.CopyTo(finalState.Slice({Num(stateRow * m.Hidden)}, HiddenSize));");
-                    if (m.Cell == Cell.Lstm) w.Line($"c.CopyTo(finalState.Slice({Num((m.Layers * m.Directions + stateRow) * m.Hidden)}, HiddenSize));");
+                    w.Line($"h.CopyTo(finalState.Slice({StateOffset(m, row, false)}, HiddenSize));");
+                    if (m.Cell == Cell.Lstm) w.Line($"c.CopyTo(finalState.Slice({StateOffset(m, row, true)}, HiddenSize));");
                     w.Close();
                     w.Close();
                     w.Line();
                 }
             }
-        }
-
-        private static string CellCall(ModelSpec m, string id, string gates, string h, string c)
-        {
-            string bias = m.Bias && m.Cell == Cell.Gru ? $"p.Slice(BiasHh{id}, GateSize)" : "default";
-            string cellState = m.Cell == Cell.Lstm ? $", {c}" : "";
-            return $"CellStep(p.Slice(WeightHh{id}, GateSize * HiddenSize), {bias}, {gates}, {h}{cellState});";
         }
 
         // ---- the cell -----------------------------------------------------------------------------------------
@@ -473,24 +516,23 @@ public sealed partial class RecurrentModelGenerator
             switch (m.Cell)
             {
                 case Cell.Lstm:
-                    w.Line("/// <summary>One LSTM step: gates (holding W_ih x + b_ih + b_hh) += W_hh h; then c = f*c + i*g, h = o*tanh(c).</summary>");
-                    w.Open($"private void CellStep({RoSpan} weightHh, {RoSpan} biasHh, {Span} gates, {Span} h, {Span} c)");
+                    w.Line("/// <summary>One LSTM step: gates (holding W_ih x + b_ih + b_hh) += W_hh h; then c = f*c + i*g, h = o*tanh(c). Gates end as activations.</summary>");
+                    w.Open($"private static void CellStep({RoSpan} weightHh, {Span} gates, {Span} h, {Span} c, {Span} tanhC)");
                     w.Line($"{matVec}(weightHh, h, gates);");
-                    w.Line($"{Rt}Kernels.LstmCell(gates, c, h, _tanhC);");
+                    w.Line($"{Rt}Kernels.LstmCell(gates, c, h, tanhC);");
                     w.Close();
                     break;
                 case Cell.Gru:
-                    w.Line("/// <summary>One GRU step: gates hold W_ih x + b_ih; hidden part W_hh h + b_hh kept apart for n = tanh(x_n + r*(W_hn h + b_hn)).</summary>");
-                    w.Open($"private void CellStep({RoSpan} weightHh, {RoSpan} biasHh, {Span} gates, {Span} h)");
-                    w.Line($"{Span} hidden = _gatesHidden;");
+                    w.Line("/// <summary>One GRU step: gates hold W_ih x + b_ih; hidden gets W_hh h + b_hh, kept apart for n = tanh(x_n + r*(W_hn h + b_hn)). Gates end as activations r, z, n.</summary>");
+                    w.Open($"private static void CellStep({RoSpan} weightHh, {RoSpan} biasHh, {Span} gates, {Span} h, {Span} hidden)");
                     w.Line(m.Bias ? "biasHh.CopyTo(hidden);" : "hidden.Clear();");
                     w.Line($"{matVec}(weightHh, h, hidden);");
                     w.Line($"{Rt}Kernels.GruCell(gates, hidden, h);");
                     w.Close();
                     break;
                 default:
-                    w.Line($"/// <summary>One RNN step: h = {(m.Relu ? "relu" : "tanh")}(W_ih x + b_ih + W_hh h + b_hh).</summary>");
-                    w.Open($"private void CellStep({RoSpan} weightHh, {RoSpan} biasHh, {Span} gates, {Span} h)");
+                    w.Line($"/// <summary>One RNN step: h = {(m.Relu ? "relu" : "tanh")}(W_ih x + b_ih + W_hh h + b_hh). Gates end as the new h.</summary>");
+                    w.Open($"private static void CellStep({RoSpan} weightHh, {Span} gates, {Span} h)");
                     w.Line($"{matVec}(weightHh, h, gates);");
                     w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
                     w.Line("gates.CopyTo(h);");
@@ -509,7 +551,7 @@ public sealed partial class RecurrentModelGenerator
             string xArg = tokens ? "token" : "x";
             string xDoc = tokens ? "<param name=\"token\">The step's token id, in [0, VocabularySize).</param>" : "<param name=\"x\">InputSize floats.</param>";
 
-            w.Line("/// <summary>The state that <see cref=\"Step(" + (tokens ? "int" : "global::System.ReadOnlySpan{float}") + ", global::System.Span{float})\"/> advances: StateSize floats, h then" + (m.Cell == Cell.Lstm ? " c" : " nothing else") + ". Read or set it freely.</summary>");
+            w.Line("/// <summary>The state that <see cref=\"Step(" + (tokens ? "int" : "global::System.ReadOnlySpan{float}") + ", global::System.Span{float})\"/> advances: StateSize floats, h" + (m.Cell == Cell.Lstm ? " then c" : "") + ". Read or set it freely.</summary>");
             w.Line($"public {Span} State => _state;");
             w.Line();
             w.Line("/// <summary>Sets the model's own streaming state to zeros.</summary>");
@@ -544,14 +586,26 @@ public sealed partial class RecurrentModelGenerator
                 w.Open("");
                 string x = layer == 0
                     ? (tokens ? "p.Slice(EmbeddingWeight + token * InputSize, InputSize)" : "x")
-                    : $"state.Slice({Num((layer - 1) * m.Hidden)}, HiddenSize)";
+                    : $"state.Slice({StateOffset(m, layer - 1, false)}, HiddenSize)";
                 InputProjection(w, m, layer, 0, "gates", x);
-                string h = $"state.Slice({Num(layer * m.Hidden)}, HiddenSize)";
-                string c = $"state.Slice({Num((m.Layers + layer) * m.Hidden)}, HiddenSize)";
-                w.Line(CellCall(m, LayerId(layer, 0), "gates", h, c));
+                string id = LayerId(layer, 0);
+                string whh = $"p.Slice(WeightHh{id}, GateSize * HiddenSize)";
+                string h = $"state.Slice({StateOffset(m, layer, false)}, HiddenSize)";
+                switch (m.Cell)
+                {
+                    case Cell.Lstm:
+                        w.Line($"CellStep({whh}, gates, {h}, state.Slice({StateOffset(m, layer, true)}, HiddenSize), _tanhC);");
+                        break;
+                    case Cell.Gru:
+                        w.Line($"CellStep({whh}, {(m.Bias ? $"p.Slice(BiasHh{id}, GateSize)" : "default")}, gates, {h}, _gatesHidden);");
+                        break;
+                    default:
+                        w.Line($"CellStep({whh}, gates, {h});");
+                        break;
+                }
                 w.Close();
             }
-            string top = $"state.Slice({Num((m.Layers - 1) * m.Hidden)}, HiddenSize)";
+            string top = $"state.Slice({StateOffset(m, m.Layers - 1, false)}, HiddenSize)";
             if (m.Output > 0)
             {
                 w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
@@ -561,6 +615,84 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Line($"{top}.CopyTo(output);");
             }
+            w.Close();
+            w.Line();
+        }
+
+        // ---- per-sequence buffers -----------------------------------------------------------------------------
+
+        private static void Workspace(SourceWriter w, ModelSpec m)
+        {
+            int rows = m.Layers * m.Directions;
+            w.Line("/// <summary>");
+            w.Line("/// Per-sequence buffers. For inference, all layers and directions share one projection buffer and layers alternate");
+            w.Line("/// between two output buffers; for training, every layer and direction keeps its own, plus what Backward needs.");
+            w.Line("/// </summary>");
+            w.Open("private sealed class Workspace");
+            w.Line("public readonly int Capacity;");
+            w.Line("public readonly bool Training;");
+            w.Line("/// <summary>Per layer and direction, [Capacity, GateSize]: W_ih x_t + biases, then in place the gate activations.</summary>");
+            w.Line("public readonly float[][] Projection;");
+            w.Line("/// <summary>Per layer, [Capacity, LayerWidth]: the layer's outputs h_t (forward then reverse).</summary>");
+            w.Line("public readonly float[][] Layer;");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("/// <summary>Training only, per layer and direction, [Capacity, HiddenSize]: c_t.</summary>");
+                w.Line("public readonly float[][] CellStates;");
+                w.Line("/// <summary>Training only, per layer and direction, [Capacity, HiddenSize]: tanh(c_t).</summary>");
+                w.Line("public readonly float[][] TanhCellStates;");
+            }
+            if (m.Cell == Cell.Gru)
+            {
+                w.Line("/// <summary>Training only, per layer and direction, [Capacity, GateSize]: W_hh h_{t-1} + b_hh.</summary>");
+                w.Line("public readonly float[][] HiddenGates;");
+            }
+            w.Line();
+            w.Open("public Workspace(int capacity, bool training)");
+            w.Line("Capacity = capacity;");
+            w.Line("Training = training;");
+            w.Line($"Projection = new float[{Num(rows)}][];");
+            w.Line($"Layer = new float[{Num(m.Layers)}][];");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line($"CellStates = new float[{Num(rows)}][];");
+                w.Line($"TanhCellStates = new float[{Num(rows)}][];");
+            }
+            if (m.Cell == Cell.Gru) w.Line($"HiddenGates = new float[{Num(rows)}][];");
+            w.Open("if (training)");
+            w.Open($"for (int i = 0; i < {Num(rows)}; i++)");
+            w.Line("Projection[i] = new float[capacity * GateSize];");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("CellStates[i] = new float[capacity * HiddenSize];");
+                w.Line("TanhCellStates[i] = new float[capacity * HiddenSize];");
+            }
+            if (m.Cell == Cell.Gru) w.Line("HiddenGates[i] = new float[capacity * GateSize];");
+            w.Close();
+            w.Line($"for (int l = 0; l < {Num(m.Layers)}; l++) Layer[l] = new float[capacity * LayerWidth];");
+            w.Close();
+            w.Open("else");
+            w.Line("float[] projection = new float[capacity * GateSize];");
+            w.Line($"for (int i = 0; i < {Num(rows)}; i++) Projection[i] = projection;");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line($"for (int i = 0; i < {Num(rows)}; i++) CellStates[i] = TanhCellStates[i] = global::System.Array.Empty<float>();");
+            }
+            if (m.Cell == Cell.Gru) w.Line($"for (int i = 0; i < {Num(rows)}; i++) HiddenGates[i] = global::System.Array.Empty<float>();");
+            // Inner layers alternate between two buffers; the top layer writes into the output unless a head reads it.
+            int buffers = System.Math.Min(2, m.Output > 0 ? m.Layers : m.Layers - 1);
+            if (buffers == 0)
+            {
+                w.Line("Layer[0] = global::System.Array.Empty<float>(); // the only layer writes straight into the output");
+            }
+            else
+            {
+                w.Line("float[] even = new float[capacity * LayerWidth];");
+                w.Line(buffers == 2 ? "float[] odd = new float[capacity * LayerWidth];" : "float[] odd = even;");
+                w.Line($"for (int l = 0; l < {Num(m.Layers)}; l++) Layer[l] = l % 2 == 0 ? even : odd;");
+            }
+            w.Close();
+            w.Close();
             w.Close();
             w.Line();
         }

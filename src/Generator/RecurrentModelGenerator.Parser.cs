@@ -39,6 +39,17 @@ public sealed partial class RecurrentModelGenerator
             var classSyntax = (ClassDeclarationSyntax)context.TargetNode;
             var symbol = (INamedTypeSymbol)context.TargetSymbol;
             AttributeData attribute = context.Attributes[0];
+
+            // Code being typed ('partial class {'): no name to generate into, and the compiler already reports it.
+            if (classSyntax.Identifier.IsMissing) return Nothing;
+            // The attribute on two parts of one partial class (already CS0579): this runs once per part, each time with
+            // every application on the class. Generate from the part that holds the first one only, or the same hint
+            // name would be added twice and fail the whole generator.
+            if (attribute.ApplicationSyntaxReference is { } first
+                && (first.SyntaxTree != classSyntax.SyntaxTree || !classSyntax.Span.Contains(first.Span)))
+            {
+                return Nothing;
+            }
             var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             LocationInfo? classLocation = LocationInfo.From(classSyntax.Identifier.GetLocation());
             LocationInfo? attributeLocation = LocationInfo.From(attributeSyntax?.GetLocation()) ?? classLocation;
@@ -90,7 +101,7 @@ public sealed partial class RecurrentModelGenerator
                 string keyword = outer.IsRecord
                     ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
                     : outer.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
-                containing.Insert(0, new ContainingType(keyword, outer.Name));
+                containing.Insert(0, new ContainingType(keyword, Identifier(outer.Name)));
             }
 
             // The attribute's arguments (named properties; defaults as documented on the attribute).
@@ -164,7 +175,7 @@ public sealed partial class RecurrentModelGenerator
             };
             var model = new ModelSpec(
                 ns,
-                symbol.Name,
+                Identifier(symbol.Name),
                 accessibility,
                 new EquatableArray<ContainingType>(containing.ToImmutableArray()),
                 (Cell)cell,
@@ -185,6 +196,14 @@ public sealed partial class RecurrentModelGenerator
             }
             return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
         }
+
+        private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
+
+        /// <summary>A type name as C# source must spell it: a class may be called <c>@event</c>.</summary>
+        private static string Identifier(string name)
+            => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None
+                ? "@" + name
+                : name;
 
         private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
     }

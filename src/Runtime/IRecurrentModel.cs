@@ -46,6 +46,18 @@ public interface IRecurrentModel
     /// <summary>One tensor's values by state_dict name, e.g. <c>rnn.weight_ih_l0</c>.</summary>
     Span<float> Parameter(string name);
 
+    /// <summary>Gradients of every parameter, same layout as <see cref="Parameters"/>; Backward adds to them.</summary>
+    Span<float> Gradients { get; }
+
+    /// <summary>One tensor's gradient by state_dict name.</summary>
+    Span<float> Gradient(string name);
+
+    /// <summary>Sets every gradient to zero.</summary>
+    void ZeroGradients();
+
+    /// <summary>Creates a trainer whose buffers hold sequences of up to <paramref name="maxSteps"/> steps and batches of up to <paramref name="maxBatch"/>.</summary>
+    ITrainer CreateTrainer(int maxSteps, int maxBatch = 1);
+
     /// <summary>Loads weights from a safetensors stream (validated before anything is overwritten).</summary>
     void LoadSafetensors(Stream stream, SafetensorsOptions? options = null);
 
@@ -79,4 +91,34 @@ public interface ITokenStreamingModel : ITokenSequenceModel
 {
     /// <summary>Advances <paramref name="state"/> (StateSize floats) by one step of <paramref name="token"/>, writing OutputSize floats.</summary>
     void Step(int token, Span<float> state, Span<float> output);
+}
+
+/// <summary>Backpropagation through time for a generated model (see the model's nested <c>Trainer</c> class).</summary>
+public interface ITrainer
+{
+    /// <summary>Longest sequence accepted.</summary>
+    int MaxSteps { get; }
+
+    /// <summary>Largest batch accepted.</summary>
+    int MaxBatch { get; }
+
+    /// <summary>Steps of the last Forward (0 before the first).</summary>
+    int Steps { get; }
+
+    /// <summary>Adds dL/dparameters for the last Forward to the model's Gradients; writes dL/dinput and dL/dinitialState when the spans are not empty.</summary>
+    void Backward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad, ReadOnlySpan<float> finalStateGrad, Span<float> initialStateGrad);
+}
+
+/// <summary>A trainer of a model that takes vectors.</summary>
+public interface IVectorTrainer : ITrainer
+{
+    /// <summary>Runs one sequence and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+}
+
+/// <summary>A trainer of a model that takes token ids.</summary>
+public interface ITokenTrainer : ITrainer
+{
+    /// <summary>Runs one sequence and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }

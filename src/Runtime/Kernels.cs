@@ -11,7 +11,7 @@ namespace RnnGen;
 /// Size-independent kernels the generated models call: fused multiply-add on every vector width, activations,
 /// and the element-wise parts of the cells. Sizes live in the generated code; nothing here allocates.
 /// </summary>
-public static class Kernels
+public static partial class Kernels
 {
     /// <summary>a * b + c in one rounding where the hardware has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -50,14 +50,18 @@ internal sealed record ModelSpec(
 
     public int LayerInputWidth(int layer) => layer == 0 ? Input : LayerOutputWidth;
 
-    /// <summary>Fully qualified name used for the hint name of the generated file.</summary>
+    /// <summary>
+    /// Hint name of the generated file: the metadata-style full name (<c>Ns.Outer+Inner.g.cs</c>). Nested types are
+    /// joined with '+', so a nested model can never share a hint name with a namespace-level one (N.M vs N+M); the '@'
+    /// of escaped keywords (<c>@event</c>) is dropped, as hint names may not contain it.
+    /// </summary>
     public string HintName
     {
         get
         {
             var prefix = Namespace.Length > 0 ? Namespace + "." : "";
-            foreach (ContainingType t in ContainingTypes) prefix += t.Name + ".";
-            return prefix + Name + ".g.cs";
+            foreach (ContainingType t in ContainingTypes) prefix += t.Name + "+";
+            return (prefix + Name).Replace("@", "") + ".g.cs";
         }
     }
 

@@ -1,0 +1,134 @@
+using System;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace RnnGen;
+
+public static partial class Kernels
+{
+    /// <summary>y[0..cols) += Wᵀ v for a row-major W [v.Length, cols]: the gradient of W x with respect to x.</summary>
+    public static void MultiplyTransposedAdd(ReadOnlySpan<float> weights, ReadOnlySpan<float> v, Span<float> y)
+    {
+        int cols = y.Length;
+        for (int r = 0; r < v.Length; r++)
+        {
+            float scale = v[r];
+            if (scale == 0f) continue;
+            TensorPrimitives.MultiplyAdd(weights.Slice(r * cols, cols), scale, y, y);
+        }
+    }
+
+    /// <summary>W [a.Length, b.Length] += a bᵀ (row-major): the gradient of W x with respect to W, for one step.</summary>
+    public static void OuterAdd(Span<float> weights, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int cols = b.Length;
+        for (int r = 0; r < a.Length; r++)
+        {
+            float scale = a[r];
+            if (scale == 0f) continue;
+            Span<float> row = weights.Slice(r * cols, cols);
+            TensorPrimitives.MultiplyAdd(b, scale, row, row);
+        }
+    }
+
+    /// <summary>y += x, element-wise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddTo(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Add(x, y, y);
+
+    /// <summary>
+    /// Backward through one LSTM step. <paramref name="gates"/> holds the step's activations [i | f | g | o],
+    /// <paramref name="tanhC"/> tanh(c_t), <paramref name="cPrevious"/> c_{t-1}. <paramref name="dh"/> is dL/dh_t;
+    /// <paramref name="dc"/> comes in as dL/dc_t from the next step and leaves as dL/dc_{t-1}.
+    /// <paramref name="dGates"/> receives dL/d(pre-activation gates), which is both dL/d(W_ih x + b_ih) and dL/d(W_hh h + b_hh).
+    /// </summary>
+    public static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrevious, ReadOnlySpan<float> tanhC,
+        ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates)
+    {
+        int n = dh.Length;
+        ref float gRef = ref MemoryMarshal.GetReference(gates);
+        ref float dgRef = ref MemoryMarshal.GetReference(dGates);
+        ref float cpRef = ref MemoryMarshal.GetReference(cPrevious);
+        ref float tcRef = ref MemoryMarshal.GetReference(tanhC);
+        ref float dhRef = ref MemoryMarshal.GetReference(dh);
+        ref float dcRef = ref MemoryMarshal.GetReference(dc);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<float>.One;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var i = Load(ref gRef, j);
+                var f = Load(ref gRef, n + j);
+                var g = Load(ref gRef, 2 * n + j);
+                var o = Load(ref gRef, 3 * n + j);
+                var tc = Load(ref tcRef, j);
+                var dhv = Load(ref dhRef, j);
+                var dcv = Load(ref dcRef, j) + dhv * o * (one - tc * tc);
+                Store(dcv * g * i * (one - i), ref dgRef, j);
+                Store(dcv * Load(ref cpRef, j) * f * (one - f), ref dgRef, n + j);
+                Store(dcv * i * (one - g * g), ref dgRef, 2 * n + j);
+                Store(dhv * tc * o * (one - o), ref dgRef, 3 * n + j);
+                Store(dcv * f, ref dcRef, j);
+            }
+        }
+        for (; j < n; j++)
+        {
+            float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhC[j];
+            float dcv = dc[j] + dh[j] * o * (1f - tc * tc);
+            dGates[j] = dcv * g * i * (1f - i);
+            dGates[n + j] = dcv * cPrevious[j] * f * (1f - f);
+            dGates[2 * n + j] = dcv * i * (1f - g * g);
+            dGates[3 * n + j] = dh[j] * tc * o * (1f - o);
+            dc[j] = dcv * f;
+        }
+    }
+
+    /// <summary>
+    /// Backward through one GRU step. <paramref name="gates"/> holds the activations [r | z | n], <paramref name="hidden"/>
+    /// W_hh h_{t-1} + b_hh (its n part is what r multiplies), <paramref name="hPrevious"/> h_{t-1}, <paramref name="dh"/> dL/dh_t.
+    /// <paramref name="dGatesInput"/> receives dL/d(W_ih x + b_ih), <paramref name="dGatesHidden"/> dL/d(W_hh h + b_hh), and
+    /// <paramref name="dhPrevious"/> the direct part of dL/dh_{t-1} (z ⊙ dh), to which Wᵀ dGatesHidden is then added.
+    /// </summary>
+    public static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hidden, ReadOnlySpan<float> hPrevious,
+        ReadOnlySpan<float> dh, Span<float> dGatesInput, Span<float> dGatesHidden, Span<float> dhPrevious)
+    {
+        int n = dh.Length;
+        for (int j = 0; j < n; j++)
+        {
+            float r = gates[j], z = gates[n + j], nn = gates[2 * n + j];
+            float d = dh[j];
+            float dn = d * (1f - z) * (1f - nn * nn);
+            float dz = d * (hPrevious[j] - nn) * z * (1f - z);
+            float dr = dn * hidden[2 * n + j] * r * (1f - r);
+            dGatesInput[j] = dr;
+            dGatesInput[n + j] = dz;
+            dGatesInput[2 * n + j] = dn;
+            dGatesHidden[j] = dr;
+            dGatesHidden[n + j] = dz;
+            dGatesHidden[2 * n + j] = dn * r;
+            dhPrevious[j] = d * z;
+        }
+    }
+
+    /// <summary>Backward through tanh: dGates = dh ⊙ (1 - h²), with h the step's output.</summary>
+    public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
+    {
+        for (int j = 0; j < dh.Length; j++) dGates[j] = dh[j] * (1f - h[j] * h[j]);
+    }
+
+    /// <summary>Backward through ReLU: dGates = dh where h &gt; 0, else 0 (PyTorch's derivative at 0).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
+    {
+        for (int j = 0; j < dh.Length; j++) dGates[j] = h[j] > 0f ? dh[j] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Load(ref float source, int offset)
+        => Unsafe.ReadUnaligned<Vector<float>>(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, offset)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector<float> value, ref float destination, int offset)
+        => Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref destination, offset)), value);
+}
