@@ -105,6 +105,9 @@ public interface ITrainer
     /// <summary>Steps of the last Forward (0 before the first).</summary>
     int Steps { get; }
 
+    /// <summary>Adds dL/dparameters for the last Forward to the model's Gradients, with no gradient into the final state; writes dL/dinput when the span is not empty.</summary>
+    void Backward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad);
+
     /// <summary>Adds dL/dparameters for the last Forward to the model's Gradients; writes dL/dinput and dL/dinitialState when the spans are not empty.</summary>
     void Backward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad, ReadOnlySpan<float> finalStateGrad, Span<float> initialStateGrad);
 }
@@ -112,6 +115,9 @@ public interface ITrainer
 /// <summary>A trainer of a model that takes vectors.</summary>
 public interface IVectorTrainer : ITrainer
 {
+    /// <summary>Runs one sequence from a zero state and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output);
+
     /// <summary>Runs one sequence and keeps what Backward needs.</summary>
     void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
@@ -119,6 +125,9 @@ public interface IVectorTrainer : ITrainer
 /// <summary>A trainer of a model that takes token ids.</summary>
 public interface ITokenTrainer : ITrainer
 {
+    /// <summary>Runs one sequence from a zero state and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<int> tokens, Span<float> output);
+
     /// <summary>Runs one sequence and keeps what Backward needs.</summary>
     void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
