@@ -211,11 +211,17 @@ public static class Safetensors
         if (stream is null) throw new ArgumentNullException(nameof(stream));
         if (tensors is null) throw new ArgumentNullException(nameof(tensors));
         options ??= new SafetensorsOptions();
+        var names = new HashSet<string>(StringComparer.Ordinal) { "__metadata__" };
         foreach (TensorInfo t in tensors)
         {
             if (t.Offset + t.Length > parameters.Length)
             {
                 throw new ArgumentException($"Tensor '{t.Name}' needs floats up to {t.Offset + t.Length}; the parameter buffer has {parameters.Length}.", nameof(parameters));
+            }
+            string name = options.MapName(t.Name);
+            if (!names.Add(name))
+            {
+                throw new ArgumentException($"Tensor '{t.Name}' is saved as '{name}', a name already taken; names in a safetensors file must be unique.", nameof(options));
             }
         }
 
@@ -292,14 +298,27 @@ public static class Safetensors
         {
             throw new SafetensorsException($"Truncated safetensors file: header of {headerLength} bytes is cut short.");
         }
-        Dictionary<string, Entry> entries = ParseHeader(header);
+        Dictionary<string, Entry> entries;
+        try
+        {
+            entries = ParseHeader(header);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Strings that are not valid UTF-8, or escape lone surrogates, only fail when read as names or values.
+            throw new SafetensorsException("Safetensors header is not valid JSON: " + ex.Message, ex);
+        }
 
         // The data region, up to the furthest offset any tensor uses.
         long dataLength = 0;
-        foreach (Entry e in entries.Values) dataLength = Math.Max(dataLength, e.End);
+        string last = "";
+        foreach (Entry e in entries.Values)
+        {
+            if (e.End > dataLength) { dataLength = e.End; last = $" (up to the end of tensor '{e.Name}')"; }
+        }
         if (stream.CanSeek && dataLength > stream.Length - stream.Position)
         {
-            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data, file has {stream.Length - stream.Position}.");
+            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data{last}, file has {stream.Length - stream.Position}.");
         }
         if (dataLength > int.MaxValue)
         {
@@ -308,7 +327,7 @@ public static class Safetensors
         var data = new byte[dataLength];
         if (!TryReadExactly(stream, data))
         {
-            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data, the stream ended before that.");
+            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data{last}, the stream ended before that.");
         }
         return (entries, data);
     }
