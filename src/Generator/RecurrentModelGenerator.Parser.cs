@@ -42,14 +42,10 @@ public sealed partial class RecurrentModelGenerator
 
             // Code being typed ('partial class {'): no name to generate into, and the compiler already reports it.
             if (classSyntax.Identifier.IsMissing) return Nothing;
-            // The attribute on two parts of one partial class (already CS0579): this runs once per part, each time with
-            // every application on the class. Generate from the part that holds the first one only, or the same hint
-            // name would be added twice and fail the whole generator.
-            if (attribute.ApplicationSyntaxReference is { } first
-                && (first.SyntaxTree != classSyntax.SyntaxTree || !classSyntax.Span.Contains(first.Span)))
-            {
-                return Nothing;
-            }
+            // The attribute on two parts of one partial class (already CS0579): this runs once per part, each time with the
+            // applications in that part's file. Generate from the part that holds the class's first application only, or
+            // the same hint name would be added twice and fail the whole generator.
+            if (!HoldsFirstApplication(symbol, classSyntax)) return Nothing;
             var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             LocationInfo? classLocation = LocationInfo.From(classSyntax.Identifier.GetLocation());
             LocationInfo? attributeLocation = LocationInfo.From(attributeSyntax?.GetLocation()) ?? classLocation;
@@ -106,7 +102,7 @@ public sealed partial class RecurrentModelGenerator
 
             // The attribute's arguments (named properties; defaults as documented on the attribute).
             int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0;
-            bool bidirectional = false, bias = true, nonlinearitySet = false;
+            bool bidirectional = false, bias = true, nonlinearitySet = false, batchFirst = false;
             foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
             {
                 if (pair.Value.Kind == TypedConstantKind.Error || pair.Value.Value is null) continue;
@@ -122,6 +118,7 @@ public sealed partial class RecurrentModelGenerator
                     case "Nonlinearity": nonlinearity = Convert.ToInt32(value, CultureInfo.InvariantCulture); nonlinearitySet = true; break;
                     case "Vocabulary": vocabulary = (int)value; break;
                     case "Output": output = (int)value; break;
+                    case "BatchFirst": batchFirst = (bool)value; break;
                 }
             }
 
@@ -186,7 +183,8 @@ public sealed partial class RecurrentModelGenerator
                 bias,
                 cell == 0 && nonlinearity == 1,
                 vocabulary,
-                output);
+                output,
+                batchFirst);
 
             if (model.ParameterCountLong > MaxParameters)
             {
@@ -198,6 +196,17 @@ public sealed partial class RecurrentModelGenerator
         }
 
         private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);
+
+        private static bool HoldsFirstApplication(INamedTypeSymbol symbol, ClassDeclarationSyntax part)
+        {
+            foreach (AttributeData candidate in symbol.GetAttributes())
+            {
+                if (candidate.AttributeClass?.ToDisplayString() != AttributeMetadataName) continue;
+                SyntaxReference? first = candidate.ApplicationSyntaxReference;
+                return first is null || (first.SyntaxTree == part.SyntaxTree && part.Span.Contains(first.Span));
+            }
+            return true;
+        }
 
         /// <summary>A type name as C# source must spell it: a class may be called <c>@event</c>.</summary>
         private static string Identifier(string name)

@@ -70,6 +70,13 @@ public interface IVectorSequenceModel : IRecurrentModel
 {
     /// <summary>Runs one sequence [steps, InputSize] into output [steps, OutputSize]; empty states mean zeros / not wanted.</summary>
     void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+
+    /// <summary>
+    /// Runs a padded batch of sequences of unequal lengths (PyTorch packed-sequence semantics): input [steps, batch, InputSize]
+    /// (or [batch, steps, ...] for BatchFirst models), output likewise with zeros at padded steps, states
+    /// [layers*directions, batch, hidden] (then c for LSTM); empty states mean zeros / not wanted, empty lengths mean all full.
+    /// </summary>
+    void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
 
 /// <summary>A model whose inputs are token ids looked up in its embedding.</summary>
@@ -77,6 +84,9 @@ public interface ITokenSequenceModel : IRecurrentModel
 {
     /// <summary>Runs one sequence of token ids into output [steps, OutputSize]; empty states mean zeros / not wanted.</summary>
     void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+
+    /// <summary>Runs a padded batch of token sequences [steps, batch] (or [batch, steps]) of unequal lengths; see <see cref="IVectorSequenceModel"/>.</summary>
+    void Forward(ReadOnlySpan<int> tokens, int batch, ReadOnlySpan<int> lengths, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
 
 /// <summary>A unidirectional vector model that can advance one step at a time on caller-owned state.</summary>
@@ -84,6 +94,9 @@ public interface IVectorStreamingModel : IVectorSequenceModel
 {
     /// <summary>Advances <paramref name="state"/> (StateSize floats) by one step of <paramref name="x"/> (InputSize floats), writing OutputSize floats.</summary>
     void Step(ReadOnlySpan<float> x, Span<float> state, Span<float> output);
+
+    /// <summary>Advances <paramref name="agents"/> states [agents, StateSize] by one step of x [agents, InputSize], writing [agents, OutputSize].</summary>
+    void Step(ReadOnlySpan<float> x, int agents, Span<float> state, Span<float> output);
 }
 
 /// <summary>A unidirectional token model that can advance one step at a time on caller-owned state.</summary>
@@ -91,6 +104,9 @@ public interface ITokenStreamingModel : ITokenSequenceModel
 {
     /// <summary>Advances <paramref name="state"/> (StateSize floats) by one step of <paramref name="token"/>, writing OutputSize floats.</summary>
     void Step(int token, Span<float> state, Span<float> output);
+
+    /// <summary>Advances one state per token, [tokens.Length, StateSize], by one step, writing [tokens.Length, OutputSize].</summary>
+    void Step(ReadOnlySpan<int> tokens, Span<float> state, Span<float> output);
 }
 
 /// <summary>Backpropagation through time for a generated model (see the model's nested <c>Trainer</c> class).</summary>
@@ -102,8 +118,11 @@ public interface ITrainer
     /// <summary>Largest batch accepted.</summary>
     int MaxBatch { get; }
 
-    /// <summary>Steps of the last Forward (0 before the first).</summary>
+    /// <summary>Padded steps of the last Forward (0 before the first).</summary>
     int Steps { get; }
+
+    /// <summary>Batch of the last Forward (0 before the first).</summary>
+    int Batch { get; }
 
     /// <summary>Adds dL/dparameters for the last Forward to the model's Gradients, with no gradient into the final state; writes dL/dinput when the span is not empty.</summary>
     void Backward(ReadOnlySpan<float> outputGrad, Span<float> inputGrad);
@@ -120,6 +139,9 @@ public interface IVectorTrainer : ITrainer
 
     /// <summary>Runs one sequence and keeps what Backward needs.</summary>
     void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+
+    /// <summary>Runs a padded batch of sequences of unequal lengths and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }
 
 /// <summary>A trainer of a model that takes token ids.</summary>
@@ -130,4 +152,7 @@ public interface ITokenTrainer : ITrainer
 
     /// <summary>Runs one sequence and keeps what Backward needs.</summary>
     void Forward(ReadOnlySpan<int> tokens, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
+
+    /// <summary>Runs a padded batch of token sequences of unequal lengths and keeps what Backward needs.</summary>
+    void Forward(ReadOnlySpan<int> tokens, int batch, ReadOnlySpan<int> lengths, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState);
 }

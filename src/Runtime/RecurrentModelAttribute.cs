@@ -60,6 +60,12 @@ public sealed class RecurrentModelAttribute : Attribute
     /// <summary>When &gt; 0, inputs are token ids looked up in an embedding table [Vocabulary, Input] (as <c>torch.nn.Embedding</c>). Default 0, 0 to 1048576.</summary>
     public int Vocabulary { get; set; }
 
+    /// <summary>
+    /// Layout of batched inputs and outputs: false (the default) is time-major [steps, batch, width] as PyTorch's default;
+    /// true is [batch, steps, width] as PyTorch's <c>batch_first=True</c>. States are [layers*directions, batch, hidden] either way.
+    /// </summary>
+    public bool BatchFirst { get; set; }
+
     /// <summary>When &gt; 0, a linear head [Output, Directions*Hidden] is applied at every step and the output is logits. Default 0, 0 to 1048576.</summary>
     public int Output { get; set; }
 }

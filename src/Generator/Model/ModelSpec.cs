@@ -33,7 +33,8 @@ internal sealed record ModelSpec(
     bool Bias,
     bool Relu,
     int Vocabulary,
-    int Output)
+    int Output,
+    bool BatchFirst)
 {
     public int Directions => Bidirectional ? 2 : 1;
 

@@ -1,0 +1,533 @@
+using RnnGen.Generator.Model;
+
+namespace RnnGen.Generator;
+
+public sealed partial class RecurrentModelGenerator
+{
+    internal static partial class Emitter
+    {
+        private const string IntSpan = "global::System.ReadOnlySpan<int>";
+        private const string ArgumentException = "global::System.ArgumentException";
+
+        private static string InputType(ModelSpec m) => m.Vocabulary > 0 ? IntSpan : RoSpan;
+
+        private static string InputName(ModelSpec m) => m.Vocabulary > 0 ? "tokens" : "input";
+
+        private static string InputDoc(ModelSpec m) => m.Vocabulary > 0
+            ? "<param name=\"tokens\">Token ids, one per step, each in [0, VocabularySize).</param>"
+            : "<param name=\"input\">[steps, InputSize] row-major; steps = input.Length / InputSize.</param>";
+
+        private static string BatchInputDoc(ModelSpec m)
+        {
+            string layout = m.BatchFirst ? "[batch, steps" : "[steps, batch";
+            return m.Vocabulary > 0
+                ? $"<param name=\"tokens\">Token ids {layout}], padded; ids at padded positions are never read.</param>"
+                : $"<param name=\"input\">{layout}, InputSize] row-major, padded; padded positions are never read.</param>";
+        }
+
+        private static string StateLayoutText(ModelSpec m, string batch) =>
+            $"h [NumLayers*NumDirections, {batch}, HiddenSize]" + (m.Cell == Cell.Lstm ? $" then c in the same layout" : "");
+
+        private static void Fields(SourceWriter w, ModelSpec m)
+        {
+            w.Line("private readonly float[] _parameters = new float[ParameterCount];");
+            w.Line("private float[]? _gradients; // allocated by the first use of Gradients or CreateTrainer");
+            w.Line("private Workspace _workspace = new Workspace(1, 1, training: false); // Forward's buffers, grown on demand (see Reserve)");
+            if (!m.Bidirectional)
+            {
+                w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
+                w.Line("private float[] _stepGates = new float[GateSize]; // [agents, GateSize]");
+                if (m.Cell == Cell.Lstm) w.Line("private float[] _stepTanhC = new float[HiddenSize]; // [agents, HiddenSize]");
+                if (m.Cell == Cell.Gru) w.Line("private float[] _stepHidden = new float[GateSize]; // [agents, GateSize]: W_hh h + b_hh");
+                if (m.Vocabulary > 0) w.Line("private float[] _stepInput = new float[InputSize]; // [agents, InputSize]: embedded tokens");
+            }
+            w.Line();
+        }
+
+        private static void Reserve(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Makes room for batches of up to <paramref name=\"maxBatch\"/> sequences of up to <paramref name=\"maxSteps\"/> steps" + (m.Bidirectional ? "" : " (and multi-agent Step of up to <paramref name=\"maxBatch\"/> agents)"));
+            w.Line("/// so that Forward never allocates. Forward grows its buffers itself when a larger batch comes; call this up front");
+            w.Line("/// to keep even the first call allocation-free.");
+            w.Line("/// </summary>");
+            w.Open("public void Reserve(int maxSteps, int maxBatch = 1)");
+            w.Line("if (maxSteps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps must be at least 1.\");");
+            w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
+            w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
+            w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
+            if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
+            w.Close();
+            w.Line();
+            if (!m.Bidirectional)
+            {
+                w.Open("private void ReserveAgents(int agents)");
+                w.Line("if (agents * GateSize <= _stepGates.Length) return;");
+                w.Line("_stepGates = new float[agents * GateSize];");
+                if (m.Cell == Cell.Lstm) w.Line("_stepTanhC = new float[agents * HiddenSize];");
+                if (m.Cell == Cell.Gru) w.Line("_stepHidden = new float[agents * GateSize];");
+                if (m.Vocabulary > 0) w.Line("_stepInput = new float[agents * InputSize];");
+                w.Close();
+                w.Line();
+            }
+        }
+
+        // ---- Forward ------------------------------------------------------------------------------------------
+
+        /// <summary>The public Forward overloads (one sequence and batches, with and without state), for the model and its trainer.</summary>
+        private static void ForwardOverloads(SourceWriter w, ModelSpec m, string summary, string body)
+        {
+            string input = InputName(m);
+            string outputDoc = "<param name=\"output\">[steps, OutputSize] row-major" + (m.Bidirectional ? ", forward then reverse halves at each step" : "") + ".</param>";
+            w.Line($"/// <summary>{summary} One sequence, from a zero state.</summary>");
+            w.Line("/// " + InputDoc(m));
+            w.Line("/// " + outputDoc);
+            w.Line($"public void Forward({InputType(m)} {input}, {Span} output) => Forward({input}, output, default, default);");
+            w.Line();
+            w.Line($"/// <summary>{summary} One sequence, from a given state; returns the final state.</summary>");
+            w.Line("/// " + InputDoc(m));
+            w.Line("/// " + outputDoc);
+            w.Line("/// <param name=\"initialState\">StateSize floats (" + StateLayoutText(m, "1") + "), or empty for zeros.</param>");
+            w.Line("/// <param name=\"finalState\">StateSize floats to receive the state after the last step (for a reverse direction: after its last step, at time 0), or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model.</exception>");
+            w.Open($"public void Forward({InputType(m)} {input}, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Line($"int steps = CheckBatch({input}, 1, output.Length, initialState.Length, finalState.Length);");
+            foreach (string line in body.Replace("BATCH", "1").Replace("LENGTHS", "default").Split('\n')) w.Line(line);
+            w.Close();
+            w.Line();
+
+            string layout = m.BatchFirst ? "[batch, steps" : "[steps, batch";
+            w.Line($"/// <summary>{summary} A batch of sequences of unequal lengths, from zero states. Sequences that have ended are not computed; outputs at padded steps are zero.</summary>");
+            w.Line("/// " + BatchInputDoc(m));
+            w.Line("/// <param name=\"batch\">Number of sequences.</param>");
+            w.Line("/// <param name=\"lengths\">Length of each sequence, in any order, each 1 to steps; empty when every sequence has all steps.</param>");
+            w.Line($"/// <param name=\"output\">{layout}, OutputSize], zero at padded positions.</param>");
+            w.Line($"public void Forward({InputType(m)} {input}, int batch, {IntSpan} lengths, {Span} output) => Forward({input}, batch, lengths, output, default, default);");
+            w.Line();
+            w.Line($"/// <summary>{summary} A batch of sequences of unequal lengths (PyTorch packed-sequence semantics), from given states; returns each sequence's final state, taken at its own last step.</summary>");
+            w.Line("/// " + BatchInputDoc(m));
+            w.Line("/// <param name=\"batch\">Number of sequences.</param>");
+            w.Line("/// <param name=\"lengths\">Length of each sequence, in any order, each 1 to steps; empty when every sequence has all steps.</param>");
+            w.Line($"/// <param name=\"output\">{layout}, OutputSize], zero at padded positions.</param>");
+            w.Line("/// <param name=\"initialState\">batch * StateSize floats (" + StateLayoutText(m, "batch") + ", PyTorch's layout), or empty for zeros.</param>");
+            w.Line("/// <param name=\"finalState\">batch * StateSize floats to receive the final states in the same layout, or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length or a sequence length does not fit.</exception>");
+            w.Open($"public void Forward({InputType(m)} {input}, int batch, {IntSpan} lengths, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Line($"int steps = CheckBatch({input}, batch, output.Length, initialState.Length, finalState.Length);");
+            foreach (string line in body.Replace("BATCH", "batch").Replace("LENGTHS", "lengths").Split('\n')) w.Line(line);
+            w.Close();
+            w.Line();
+        }
+
+        private static void Forward(SourceWriter w, ModelSpec m)
+        {
+            bool tokens = m.Vocabulary > 0;
+            string input = InputName(m);
+            ForwardOverloads(w, m, "Runs the network.",
+                "if (steps > _workspace.StepCapacity || BATCH > _workspace.BatchCapacity) Reserve(steps, BATCH);\n"
+                + "_workspace.Layout.Set(steps, BATCH, LENGTHS);\n"
+                + $"ForwardCore({input}, output, initialState, finalState, _workspace);");
+
+            w.Line("/// <summary>Checks the spans of a Forward call and returns the number of (padded) steps.</summary>");
+            w.Open($"private static int CheckBatch({InputType(m)} {input}, int batch, int outputLength, int initialLength, int finalLength)");
+            w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"batch must be at least 1.\");");
+            string unit = tokens ? "batch" : "batch * InputSize";
+            string what = tokens ? "ids" : "floats";
+            string shape = m.BatchFirst ? "[batch, steps, " : "[steps, batch, ";
+            string shapeValues = m.BatchFirst ? "\"[\" + batch + \", \" + steps + \", \"" : "\"[\" + steps + \", \" + batch + \", \"";
+            w.Line($"if ({input}.IsEmpty) throw new {ArgumentException}(\"{input} is empty; expected at least one step.\", nameof({input}));");
+            w.Line($"if ({input}.Length % ({unit}) != 0) throw new {ArgumentException}(\"{input} has \" + {input}.Length + \" {what}; expected a multiple of {(tokens ? "batch (\" + batch + \")" : "batch * InputSize (\" + batch + \" * \" + InputSize + \")")}.\", nameof({input}));");
+            w.Line($"int steps = {input}.Length / ({unit});");
+            w.Line($"if (outputLength != steps * batch * OutputSize) throw new {ArgumentException}(\"output has \" + outputLength + \" floats; expected \" + (steps * batch * OutputSize) + \" ({shape}OutputSize] = \" + {shapeValues} + OutputSize + \"]).\", \"output\");");
+            w.Line($"if (initialLength != 0 && initialLength != batch * StateSize) throw new {ArgumentException}(\"initialState has \" + initialLength + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", \"initialState\");");
+            w.Line($"if (finalLength != 0 && finalLength != batch * StateSize) throw new {ArgumentException}(\"finalState has \" + finalLength + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", \"finalState\");");
+            w.Line("return steps;");
+            w.Close();
+            w.Line();
+
+            w.Line("/// <summary>");
+            w.Line("/// The whole network on the packed batch laid out in <c>ws.Layout</c>: gather the valid steps into packed rows, run");
+            w.Line("/// each layer and direction over them, apply the head, scatter back with zeros at padded positions. The workspace");
+            w.Line("/// decides whether activations are kept for Backward.");
+            w.Line("/// </summary>");
+            w.Open($"private void ForwardCore({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
+            w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+            w.Line("int rows = layout.Rows;");
+            w.Line($"{RoSpan} p = _parameters;");
+            if (tokens)
+            {
+                w.Comment("Packed token ids (checked), then their embeddings.");
+                w.Line($"layout.GatherTokens(x, {Bool(m.BatchFirst)}, ws.Tokens, VocabularySize);");
+                w.Line("for (int i = 0; i < rows; i++) p.Slice(EmbeddingWeight + ws.Tokens[i] * InputSize, InputSize).CopyTo(new global::System.Span<float>(ws.Input, i * InputSize, InputSize));");
+                w.Line($"{RoSpan} packedInput = ws.Input;");
+            }
+            else
+            {
+                w.Comment("Time-major input with every sequence complete is already packed; otherwise gather the valid steps.");
+                w.Line($"{RoSpan} packedInput = x;");
+                w.Open($"if (ws.Training || !layout.IsDense{(m.BatchFirst ? " || layout.Batch > 1" : "")})");
+                w.Line($"layout.Gather(x, InputSize, {Bool(m.BatchFirst)}, ws.Input);");
+                w.Line("packedInput = ws.Input;");
+                w.Close();
+            }
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                string source = layer == 0 ? "packedInput" : $"ws.Layer[{Num(layer - 1)}]";
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    w.Line($"RunLayer{LayerId(layer, d)}({source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
+                }
+            }
+            if (m.Output > 0)
+            {
+                w.Comment("Linear head on every valid step: y = W_head h + b_head.");
+                w.Line("for (int i = 0; i < rows; i++) p.Slice(HeadBias, OutputSize).CopyTo(new global::System.Span<float>(ws.Top, i * OutputSize, OutputSize));");
+                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
+                w.Line($"layout.Scatter(ws.Top, OutputSize, {Bool(m.BatchFirst)}, output);");
+            }
+            else
+            {
+                w.Line($"layout.Scatter(ws.Layer[{Num(m.Layers - 1)}], OutputSize, {Bool(m.BatchFirst)}, output);");
+            }
+            w.Close();
+            w.Line();
+        }
+
+        private static string Bool(bool value) => value ? "true" : "false";
+
+        /// <summary>Statements that set <c>count</c> rows of <c>gates</c> (stride GateSize) to b_ih (+ b_hh except for GRU).</summary>
+        private static void BiasRows(SourceWriter w, ModelSpec m, string id, string gates, string count)
+        {
+            if (!m.Bias)
+            {
+                w.Line($"{gates}.Slice(0, {count} * GateSize).Clear();");
+            }
+            else if (m.Cell == Cell.Gru)
+            {
+                w.Line($"for (int i = 0; i < {count}; i++) p.Slice(BiasIh{id}, GateSize).CopyTo({gates}.Slice(i * GateSize, GateSize));");
+            }
+            else
+            {
+                w.Line($"for (int i = 0; i < {count}; i++) {Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), {gates}.Slice(i * GateSize, GateSize));");
+            }
+        }
+
+        private static string StateOffset(ModelSpec m, int row, bool cell) => Num(((cell ? m.Layers * m.Directions : 0) + row) * m.Hidden);
+
+        private static void Layers(SourceWriter w, ModelSpec m)
+        {
+            int stateRows = m.Layers * m.Directions;
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    string id = LayerId(layer, d);
+                    int cols = m.LayerInputWidth(layer);
+                    int row = layer * m.Directions + d;
+                    string hOffset = d == 1 ? " + HiddenSize" : "";
+                    w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: packed x [rows, {Num(cols)}] → packed y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [rows, LayerWidth]; state row {Num(row)}.</summary>");
+                    w.Open($"private void RunLayer{id}({RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
+                    w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+                    w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
+                    w.Line($"{RoSpan} p = _parameters;");
+                    w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
+                    w.Comment($"Input projection of every valid step at once: W_ih x + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
+                    BiasRows(w, m, id, "projection", "rows");
+                    w.Line($"{GemmName(m.GateWidth, cols)}(p.Slice(WeightIh{id}, GateSize * {Num(cols)}), x, {Num(cols)}, rows, projection, GateSize);");
+                    w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
+                    w.Line($"{Span} h = ws.H;");
+                    w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, h);");
+                    if (m.Cell == Cell.Lstm)
+                    {
+                        w.Line($"{Span} c = ws.C;");
+                        w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, c);");
+                    }
+                    w.Line($"{RoSpan} weightHh = p.Slice(WeightHh{id}, GateSize * HiddenSize);");
+                    w.Open("for (int s = 0; s < steps; s++)");
+                    w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
+                    w.Line("int n = layout.BatchSize(t), offset = layout.Offset(t);");
+                    if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : 0; // training keeps every step's activations, inference one step's");
+                    w.Line($"{Span} gates = projection.Slice(offset * GateSize, n * GateSize);");
+                    string gemmH = GemmName(m.GateWidth, m.Hidden);
+                    switch (m.Cell)
+                    {
+                        case Cell.Lstm:
+                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{Span} tanhC = ws.TanhCellStates[{Num(row)}];");
+                            w.Open("for (int j = 0; j < n; j++)");
+                            w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
+                            w.Close();
+                            w.Line($"if (ws.Training) c.Slice(0, n * HiddenSize).CopyTo(new {Span}(ws.CellStates[{Num(row)}], offset * HiddenSize, n * HiddenSize));");
+                            break;
+                        case Cell.Gru:
+                            w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{Num(row)}], cache * GateSize, n * GateSize);");
+                            if (m.Bias) w.Line($"for (int j = 0; j < n; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
+                            else w.Line("hidden.Clear();");
+                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, hidden, GateSize);");
+                            w.Open("for (int j = 0; j < n; j++)");
+                            w.Line($"{Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
+                            w.Close();
+                            break;
+                        default:
+                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
+                            w.Line("gates.CopyTo(h);");
+                            break;
+                    }
+                    w.Line($"for (int j = 0; j < n; j++) h.Slice(j * HiddenSize, HiddenSize).CopyTo(y.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize));");
+                    w.Close();
+                    w.Line($"layout.ScatterState(h, {Num(row)}, HiddenSize, finalState);");
+                    if (m.Cell == Cell.Lstm)
+                    {
+                        w.Line($"layout.ScatterState(c, {Num(row)}, HiddenSize, finalState.IsEmpty ? default : finalState.Slice({Num(stateRows)} * batch * HiddenSize));");
+                    }
+                    w.Close();
+                    w.Line();
+                }
+            }
+        }
+
+        // ---- Step ---------------------------------------------------------------------------------------------
+
+        private static void Step(SourceWriter w, ModelSpec m)
+        {
+            bool tokens = m.Vocabulary > 0;
+            string xParam = tokens ? "int token" : $"{RoSpan} x";
+            string xDoc = tokens ? "<param name=\"token\">The step's token id, in [0, VocabularySize).</param>" : "<param name=\"x\">InputSize floats.</param>";
+            string stepOwn = tokens ? "int" : "global::System.ReadOnlySpan{float}";
+
+            w.Line("/// <summary>The state that <see cref=\"Step(" + stepOwn + ", global::System.Span{float})\"/> advances: StateSize floats, h per layer" + (m.Cell == Cell.Lstm ? " then c per layer" : "") + ". Read or set it freely.</summary>");
+            w.Line($"public {Span} State => _state;");
+            w.Line();
+            w.Line("/// <summary>Sets the model's own streaming state to zeros.</summary>");
+            w.Line("public void ResetState() => global::System.Array.Clear(_state, 0, StateSize);");
+            w.Line();
+            w.Line("/// <summary>Advances the model's own state (<see cref=\"State\"/>) by one step.</summary>");
+            w.Line("/// " + xDoc);
+            w.Line("/// <param name=\"output\">OutputSize floats.</param>");
+            w.Line($"public void Step({xParam}, {Span} output) => Step({(tokens ? "token" : "x")}, _state, output);");
+            w.Line();
+            w.Line("/// <summary>Advances a caller-owned state by one step, so one model's weights can drive many independent streams.</summary>");
+            w.Line("/// " + xDoc);
+            w.Line("/// <param name=\"state\">StateSize floats, updated in place.</param>");
+            w.Line("/// <param name=\"output\">OutputSize floats.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model.</exception>");
+            w.Open($"public void Step({xParam}, {Span} state, {Span} output)");
+            if (tokens)
+            {
+                w.Line("if ((uint)token >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(token), token, \"Expected a token id from 0 to \" + (VocabularySize - 1) + \".\");");
+            }
+            else
+            {
+                w.Line($"if (x.Length != InputSize) throw new {ArgumentException}(\"x has \" + x.Length + \" floats; expected \" + InputSize + \" (InputSize).\", nameof(x));");
+            }
+            w.Line($"if (state.Length != StateSize) throw new {ArgumentException}(\"state has \" + state.Length + \" floats; expected \" + StateSize + \" (StateSize).\", nameof(state));");
+            w.Line($"if (output.Length != OutputSize) throw new {ArgumentException}(\"output has \" + output.Length + \" floats; expected \" + OutputSize + \" (OutputSize).\", nameof(output));");
+            if (tokens)
+            {
+                w.Line("_parameters.AsSpan(EmbeddingWeight + token * InputSize, InputSize).CopyTo(_stepInput);".Replace("_parameters.AsSpan(", "new global::System.Span<float>(_parameters, "));
+                w.Line("StepCore(_stepInput, 1, state, output);");
+            }
+            else
+            {
+                w.Line("StepCore(x, 1, state, output);");
+            }
+            w.Close();
+            w.Line();
+
+            string batchParam = tokens ? $"{IntSpan} tokens" : $"{RoSpan} x, int agents";
+            w.Line("/// <summary>");
+            w.Line("/// Advances many independent states by one step together (one per game agent, say): the per-agent matrix-vector");
+            w.Line("/// products become matrix-matrix products over the weights. Equal to calling Step on each agent's slice.");
+            w.Line("/// </summary>");
+            w.Line(tokens ? "/// <param name=\"tokens\">One token id per agent.</param>" : "/// <param name=\"x\">[agents, InputSize]: one input per agent.</param>");
+            if (!tokens) w.Line("/// <param name=\"agents\">Number of agents.</param>");
+            w.Line("/// <param name=\"state\">[agents, StateSize]: agent i's state is <c>state.Slice(i * StateSize, StateSize)</c>, the layout single Step uses; updated in place.</param>");
+            w.Line("/// <param name=\"output\">[agents, OutputSize].</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model and the number of agents.</exception>");
+            w.Open($"public void Step({batchParam}, {Span} state, {Span} output)");
+            if (tokens)
+            {
+                w.Line("int agents = tokens.Length;");
+                w.Line($"if (agents < 1) throw new {ArgumentException}(\"tokens is empty; expected one token per agent.\", nameof(tokens));");
+            }
+            else
+            {
+                w.Line("if (agents < 1) throw new global::System.ArgumentOutOfRangeException(nameof(agents), agents, \"agents must be at least 1.\");");
+                w.Line($"if (x.Length != agents * InputSize) throw new {ArgumentException}(\"x has \" + x.Length + \" floats; expected \" + (agents * InputSize) + \" (agents * InputSize).\", nameof(x));");
+            }
+            w.Line($"if (state.Length != agents * StateSize) throw new {ArgumentException}(\"state has \" + state.Length + \" floats; expected \" + (agents * StateSize) + \" (agents * StateSize).\", nameof(state));");
+            w.Line($"if (output.Length != agents * OutputSize) throw new {ArgumentException}(\"output has \" + output.Length + \" floats; expected \" + (agents * OutputSize) + \" (agents * OutputSize).\", nameof(output));");
+            w.Line("ReserveAgents(agents);");
+            if (tokens)
+            {
+                w.Open("for (int i = 0; i < agents; i++)");
+                w.Line("int token = tokens[i];");
+                w.Line("if ((uint)token >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), token, \"Token of agent \" + i + \" is \" + token + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
+                w.Line($"new {RoSpan}(_parameters, EmbeddingWeight + token * InputSize, InputSize).CopyTo(new {Span}(_stepInput, i * InputSize, InputSize));");
+                w.Close();
+                w.Line("StepCore(_stepInput, agents, state, output);");
+            }
+            else
+            {
+                w.Line("StepCore(x, agents, state, output);");
+            }
+            w.Close();
+            w.Line();
+
+            w.Line("/// <summary>One step of every layer for <paramref name=\"agents\"/> states laid out [agents, StateSize].</summary>");
+            w.Open($"private void StepCore({RoSpan} x, int agents, {Span} state, {Span} output)");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line($"{Span} gates = new {Span}(_stepGates, 0, agents * GateSize);");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                string id = LayerId(layer, 0);
+                w.Comment($"Layer {Num(layer)}" + (layer == 0 ? "" : $": its input is layer {Num(layer - 1)}'s new h."));
+                w.Open("");
+                BiasRows(w, m, id, "gates", "agents");
+                string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
+                w.Line($"{GemmName(m.GateWidth, m.LayerInputWidth(layer))}(p.Slice(WeightIh{id}, GateSize * {Num(m.LayerInputWidth(layer))}), {source}, agents, gates, GateSize);");
+                string h = $"state.Slice({StateOffset(m, layer, false)})";
+                string gemmH = GemmName(m.GateWidth, m.Hidden);
+                string whh = $"p.Slice(WeightHh{id}, GateSize * HiddenSize)";
+                switch (m.Cell)
+                {
+                    case Cell.Lstm:
+                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, gates, GateSize);");
+                        w.Open("for (int j = 0; j < agents; j++)");
+                        w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
+                        w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, j * HiddenSize, HiddenSize));");
+                        w.Close();
+                        break;
+                    case Cell.Gru:
+                        w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, agents * GateSize);");
+                        if (m.Bias) w.Line($"for (int j = 0; j < agents; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
+                        else w.Line("hidden.Clear();");
+                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, hidden, GateSize);");
+                        w.Line($"for (int j = 0; j < agents; j++) {Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
+                        break;
+                    default:
+                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, gates, GateSize);");
+                        w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
+                        w.Line($"for (int j = 0; j < agents; j++) gates.Slice(j * GateSize, GateSize).CopyTo(state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
+                        break;
+                }
+                w.Close();
+            }
+            string top = StateOffset(m, m.Layers - 1, false);
+            if (m.Output > 0)
+            {
+                w.Line("for (int j = 0; j < agents; j++) p.Slice(HeadBias, OutputSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
+                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), state.Slice({top}), StateSize, agents, output, OutputSize);");
+            }
+            else
+            {
+                w.Line($"for (int j = 0; j < agents; j++) state.Slice(j * StateSize + {top}, HiddenSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
+            }
+            w.Close();
+            w.Line();
+        }
+
+        // ---- per-batch buffers --------------------------------------------------------------------------------
+
+        private static void Workspace(SourceWriter w, ModelSpec m)
+        {
+            int rows = m.Layers * m.Directions;
+            w.Line("/// <summary>");
+            w.Line("/// Buffers for batches of up to BatchCapacity sequences of up to StepCapacity steps, in packed rows. For inference,");
+            w.Line("/// all layers and directions share one projection buffer and layers alternate between two output buffers; for");
+            w.Line("/// training, every layer and direction keeps its own, plus what Backward needs.");
+            w.Line("/// </summary>");
+            w.Open("private sealed class Workspace");
+            w.Line("public readonly int StepCapacity;");
+            w.Line("public readonly int BatchCapacity;");
+            w.Line("public readonly bool Training;");
+            w.Line($"public readonly {Rt}PackedSequences Layout;");
+            w.Line("/// <summary>[rows, InputSize]: the packed layer-0 input" + (m.Vocabulary > 0 ? " (embedded tokens)" : "") + ".</summary>");
+            w.Line("public readonly float[] Input;");
+            if (m.Vocabulary > 0)
+            {
+                w.Line("/// <summary>[rows]: the packed token ids.</summary>");
+                w.Line("public readonly int[] Tokens;");
+            }
+            w.Line("/// <summary>Per layer and direction, [rows, GateSize]: W_ih x + biases, then in place the gate activations.</summary>");
+            w.Line("public readonly float[][] Projection;");
+            w.Line("/// <summary>Per layer, [rows, LayerWidth]: the layer's outputs h (forward then reverse).</summary>");
+            w.Line("public readonly float[][] Layer;");
+            if (m.Output > 0)
+            {
+                w.Line("/// <summary>[rows, OutputSize]: the head's outputs.</summary>");
+                w.Line("public readonly float[] Top;");
+            }
+            w.Line("/// <summary>[batch, HiddenSize]: running hidden states, in length order.</summary>");
+            w.Line("public readonly float[] H;");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("/// <summary>[batch, HiddenSize]: running cell states, in length order.</summary>");
+                w.Line("public readonly float[] C;");
+                w.Line("/// <summary>Per layer and direction: training [rows, HiddenSize] c of every step; inference unused.</summary>");
+                w.Line("public readonly float[][] CellStates;");
+                w.Line("/// <summary>Per layer and direction: tanh(c), training [rows, HiddenSize]; inference one shared [batch, HiddenSize].</summary>");
+                w.Line("public readonly float[][] TanhCellStates;");
+            }
+            if (m.Cell == Cell.Gru)
+            {
+                w.Line("/// <summary>Per layer and direction: W_hh h + b_hh, training [rows, GateSize]; inference one shared [batch, GateSize].</summary>");
+                w.Line("public readonly float[][] HiddenGates;");
+            }
+            w.Line();
+            w.Open("public Workspace(int steps, int batch, bool training)");
+            w.Line("StepCapacity = steps;");
+            w.Line("BatchCapacity = batch;");
+            w.Line("Training = training;");
+            w.Line($"Layout = new {Rt}PackedSequences(steps, batch);");
+            w.Line("int rows = steps * batch;");
+            w.Line("Input = new float[rows * InputSize];");
+            if (m.Vocabulary > 0) w.Line("Tokens = new int[rows];");
+            if (m.Output > 0) w.Line("Top = new float[rows * OutputSize];");
+            w.Line("H = new float[batch * HiddenSize];");
+            w.Line($"Projection = new float[{Num(rows)}][];");
+            w.Line($"Layer = new float[{Num(m.Layers)}][];");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("C = new float[batch * HiddenSize];");
+                w.Line($"CellStates = new float[{Num(rows)}][];");
+                w.Line($"TanhCellStates = new float[{Num(rows)}][];");
+            }
+            if (m.Cell == Cell.Gru) w.Line($"HiddenGates = new float[{Num(rows)}][];");
+            w.Open("if (training)");
+            w.Open($"for (int i = 0; i < {Num(rows)}; i++)");
+            w.Line("Projection[i] = new float[rows * GateSize];");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("CellStates[i] = new float[rows * HiddenSize];");
+                w.Line("TanhCellStates[i] = new float[rows * HiddenSize];");
+            }
+            if (m.Cell == Cell.Gru) w.Line("HiddenGates[i] = new float[rows * GateSize];");
+            w.Close();
+            w.Line($"for (int l = 0; l < {Num(m.Layers)}; l++) Layer[l] = new float[rows * LayerWidth];");
+            w.Close();
+            w.Open("else");
+            w.Line("float[] projection = new float[rows * GateSize];");
+            w.Line($"for (int i = 0; i < {Num(rows)}; i++) Projection[i] = projection;");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("float[] tanhC = new float[batch * HiddenSize];");
+                w.Line($"for (int i = 0; i < {Num(rows)}; i++) {{ CellStates[i] = global::System.Array.Empty<float>(); TanhCellStates[i] = tanhC; }}");
+            }
+            if (m.Cell == Cell.Gru)
+            {
+                w.Line("float[] hidden = new float[batch * GateSize];");
+                w.Line($"for (int i = 0; i < {Num(rows)}; i++) HiddenGates[i] = hidden;");
+            }
+            w.Comment("Layers alternate between two buffers: each reads the one below while writing its own.");
+            w.Line("float[] even = new float[rows * LayerWidth];");
+            w.Line(m.Layers > 1 ? "float[] odd = new float[rows * LayerWidth];" : "float[] odd = even;");
+            w.Line($"for (int l = 0; l < {Num(m.Layers)}; l++) Layer[l] = l % 2 == 0 ? even : odd;");
+            w.Close();
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System;
+
+namespace RnnGen;
+
+/// <summary>
+/// How a batch of sequences of unequal lengths is laid out for computation, as PyTorch's PackedSequence: sequences
+/// sorted by length (longest first, ties in their original order), and at each time step t only the
+/// <see cref="BatchSize"/>(t) sequences still running, as a prefix of that order. Packed row (t, j) is row
+/// <see cref="Offset"/>(t) + j. Used by generated models; buffers are allocated once for a capacity and reused.
+/// </summary>
+public sealed class PackedSequences
+{
+    private int[] _lengths = Array.Empty<int>();
+    private int[] _order = Array.Empty<int>();
+    private int[] _sortedLengths = Array.Empty<int>();
+    private int[] _batchSizes = Array.Empty<int>();
+    private int[] _offsets = Array.Empty<int>();
+    private int[] _counts = Array.Empty<int>();
+
+    /// <summary>Creates an empty layout with room for <paramref name="maxSteps"/> steps and <paramref name="maxBatch"/> sequences.</summary>
+    public PackedSequences(int maxSteps = 0, int maxBatch = 0) => Reserve(maxSteps, maxBatch);
+
+    /// <summary>Steps of the padded batch (the longest sequence may be shorter).</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>Number of sequences.</summary>
+    public int Batch { get; private set; }
+
+    /// <summary>Number of packed rows: the sum of the lengths.</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>True when every sequence has length <see cref="Steps"/>: packed row (t, j) is then time-major row t * Batch + j.</summary>
+    public bool IsDense { get; private set; }
+
+    /// <summary>Sorted position → original sequence index.</summary>
+    public ReadOnlySpan<int> Order => _order.AsSpan(0, Batch);
+
+    /// <summary>Length of each sequence, by original index.</summary>
+    public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
+
+    /// <summary>Length of the sequence at sorted position <paramref name="j"/>.</summary>
+    public int SortedLength(int j) => _sortedLengths[j];
+
+    /// <summary>Number of sequences still running at step <paramref name="t"/>.</summary>
+    public int BatchSize(int t) => _batchSizes[t];
+
+    /// <summary>First packed row of step <paramref name="t"/>.</summary>
+    public int Offset(int t) => _offsets[t];
+
+    /// <summary>Grows the buffers (never shrinks) so that <see cref="Set"/> for these sizes does not allocate.</summary>
+    public void Reserve(int maxSteps, int maxBatch)
+    {
+        if (maxSteps < 0) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "Must not be negative.");
+        if (maxBatch < 0) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "Must not be negative.");
+        if (maxBatch > _order.Length)
+        {
+            _lengths = new int[maxBatch];
+            _order = new int[maxBatch];
+            _sortedLengths = new int[maxBatch];
+        }
+        if (maxSteps > _batchSizes.Length)
+        {
+            _batchSizes = new int[maxSteps];
+            _offsets = new int[maxSteps];
+            _counts = new int[maxSteps + 1];
+        }
+    }
+
+    /// <summary>Steps the buffers can hold without growing.</summary>
+    public int StepCapacity => _batchSizes.Length;
+
+    /// <summary>Sequences the buffers can hold without growing.</summary>
+    public int BatchCapacity => _order.Length;
+
+    /// <summary>
+    /// Lays out <paramref name="batch"/> sequences padded to <paramref name="steps"/> steps. <paramref name="lengths"/>
+    /// may be in any order (as <c>enforce_sorted=False</c>); empty means every sequence has <paramref name="steps"/> steps.
+    /// Grows the buffers if needed.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length is not in 1..steps, or there are not <paramref name="batch"/> of them.</exception>
+    public void Set(int steps, int batch, ReadOnlySpan<int> lengths)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "A batch needs at least one step.");
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "A batch needs at least one sequence.");
+        if (!lengths.IsEmpty && lengths.Length != batch)
+        {
+            throw new ArgumentException($"lengths has {lengths.Length} entries; expected {batch} (one per sequence of the batch) or none.", nameof(lengths));
+        }
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            if (lengths[b] < 1 || lengths[b] > steps)
+            {
+                throw new ArgumentException($"lengths[{b}] is {lengths[b]}; expected 1 to {steps} (the padded number of steps).", nameof(lengths));
+            }
+        }
+        Reserve(steps, batch);
+        Steps = steps;
+        Batch = batch;
+        bool dense = true;
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths.IsEmpty ? steps : lengths[b];
+            _lengths[b] = length;
+            dense &= length == steps;
+        }
+        IsDense = dense;
+
+        // Stable counting sort by length, longest first.
+        Span<int> counts = _counts.AsSpan(0, steps + 1);
+        counts.Clear();
+        for (int b = 0; b < batch; b++) counts[_lengths[b]]++;
+        int position = 0;
+        for (int length = steps; length >= 1; length--)
+        {
+            int count = counts[length];
+            counts[length] = position;
+            position += count;
+        }
+        for (int b = 0; b < batch; b++)
+        {
+            int j = counts[_lengths[b]]++;
+            _order[j] = b;
+            _sortedLengths[j] = _lengths[b];
+        }
+
+        // Batch size and first packed row of every step.
+        int rows = 0;
+        int running = batch;
+        for (int t = 0; t < steps; t++)
+        {
+            while (running > 0 && _sortedLengths[running - 1] <= t) running--;
+            _batchSizes[t] = running;
+            _offsets[t] = rows;
+            rows += running;
+        }
+        Rows = rows;
+    }
+    /// <summary>
+    /// Copies the valid steps of a padded tensor ([Steps, Batch, width] time-major, or [Batch, Steps, width] when
+    /// <paramref name="batchFirst"/>) into packed rows [Rows, width]. Padded positions are not read.
+    /// </summary>
+    public void Gather(ReadOnlySpan<float> padded, int width, bool batchFirst, Span<float> packed)
+    {
+        for (int t = 0; t < Steps; t++)
+        {
+            int n = _batchSizes[t], offset = _offsets[t];
+            for (int j = 0; j < n; j++)
+            {
+                padded.Slice(PaddedIndex(t, _order[j], batchFirst) * width, width).CopyTo(packed.Slice((offset + j) * width, width));
+            }
+        }
+    }
+
+    /// <summary>Copies the valid token ids of a padded [Steps, Batch] (or [Batch, Steps]) batch into packed order, checking each is in [0, vocabulary).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token at a valid position is outside the vocabulary.</exception>
+    public void GatherTokens(ReadOnlySpan<int> padded, bool batchFirst, Span<int> packed, int vocabulary)
+    {
+        for (int t = 0; t < Steps; t++)
+        {
+            int n = _batchSizes[t], offset = _offsets[t];
+            for (int j = 0; j < n; j++)
+            {
+                int b = _order[j];
+                int token = padded[PaddedIndex(t, b, batchFirst)];
+                if ((uint)token >= (uint)vocabulary)
+                {
+                    throw new ArgumentOutOfRangeException("tokens", token, Batch == 1
+                        ? $"Token at step {t} is {token}; expected 0 to {vocabulary - 1}."
+                        : $"Token at step {t} of sequence {b} is {token}; expected 0 to {vocabulary - 1}.");
+                }
+                packed[offset + j] = token;
+            }
+        }
+    }
+
+    /// <summary>Writes packed rows [Rows, width] into a padded tensor (layout as <see cref="Gather"/>), with zeros at padded positions.</summary>
+    public void Scatter(ReadOnlySpan<float> packed, int width, bool batchFirst, Span<float> padded)
+    {
+        if (!IsDense) padded.Slice(0, Steps * Batch * width).Clear();
+        for (int t = 0; t < Steps; t++)
+        {
+            int n = _batchSizes[t], offset = _offsets[t];
+            for (int j = 0; j < n; j++)
+            {
+                packed.Slice((offset + j) * width, width).CopyTo(padded.Slice(PaddedIndex(t, _order[j], batchFirst) * width, width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies row <paramref name="stateRow"/> of a state [stateRows, Batch, width] (PyTorch's h layout) into sorted order
+    /// [Batch, width]; an empty <paramref name="state"/> gives zeros.
+    /// </summary>
+    public void GatherState(ReadOnlySpan<float> state, int stateRow, int width, Span<float> sorted)
+    {
+        if (state.IsEmpty)
+        {
+            sorted.Slice(0, Batch * width).Clear();
+            return;
+        }
+        for (int j = 0; j < Batch; j++)
+        {
+            state.Slice((stateRow * Batch + _order[j]) * width, width).CopyTo(sorted.Slice(j * width, width));
+        }
+    }
+
+    /// <summary>Writes sorted rows [Batch, width] into row <paramref name="stateRow"/> of a state [stateRows, Batch, width]; nothing when <paramref name="state"/> is empty.</summary>
+    public void ScatterState(ReadOnlySpan<float> sorted, int stateRow, int width, Span<float> state)
+    {
+        if (state.IsEmpty) return;
+        for (int j = 0; j < Batch; j++)
+        {
+            sorted.Slice(j * width, width).CopyTo(state.Slice((stateRow * Batch + _order[j]) * width, width));
+        }
+    }
+
+    private int PaddedIndex(int t, int b, bool batchFirst) => batchFirst ? b * Steps + t : t * Batch + b;
+}
