@@ -10,9 +10,12 @@ namespace RnnGen.Tests;
 /// <summary>One case of tests/golden/fixtures/cases.json and its fixture tensors.</summary>
 public sealed class GoldenCase
 {
-    private GoldenCase(JsonElement json, IReadOnlyDictionary<string, SafetensorsTensor> tensors)
+    private GoldenCase(JsonElement json, IReadOnlyDictionary<string, SafetensorsTensor> tensors, string folder)
     {
+        Folder = folder;
         Name = json.GetProperty("name").GetString()!;
+        Batch = json.TryGetProperty("batch", out JsonElement batch) ? batch.GetInt32() : 1;
+        Lengths = json.TryGetProperty("lengths", out JsonElement lengths) ? lengths.EnumerateArray().Select(e => e.GetInt32()).ToArray() : new[] { json.GetProperty("steps").GetInt32() };
         Steps = json.GetProperty("steps").GetInt32();
         HasInitialState = json.GetProperty("initial_state").GetBoolean();
         IsLstm = json.GetProperty("cell").GetString() == "lstm";
@@ -21,12 +24,15 @@ public sealed class GoldenCase
 
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "golden");
 
+    public string Folder { get; }
     public string Name { get; }
+    public int Batch { get; }
+    public int[] Lengths { get; }
     public int Steps { get; }
     public bool HasInitialState { get; }
     public bool IsLstm { get; }
     public IReadOnlyDictionary<string, SafetensorsTensor> Tensors { get; }
-    public string FixturePath => Path.Combine(Directory, Name + ".safetensors");
+    public string FixturePath => Path.Combine(Directory, Folder, Name + ".safetensors");
 
     public float[] this[string name] => Tensors.TryGetValue(name, out SafetensorsTensor? t) ? t.Data : throw new KeyNotFoundException($"Fixture {Name} has no tensor '{name}'.");
 
@@ -39,23 +45,23 @@ public sealed class GoldenCase
 
     public float[] FinalState => IsLstm ? this["test.hn"].Concat(this["test.cn"]).ToArray() : this["test.hn"];
 
-    public static IEnumerable<string> Names()
+    public static IEnumerable<string> Names(string folder = "")
     {
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "cases.json")));
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, folder, "cases.json")));
         return doc.RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList();
     }
 
-    public static GoldenCase Load(string name)
+    public static GoldenCase Load(string name, string folder = "")
     {
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "cases.json")));
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, folder, "cases.json")));
         JsonElement json = doc.RootElement.EnumerateArray().Single(e => e.GetProperty("name").GetString() == name).Clone();
-        return new GoldenCase(json, Safetensors.ReadAll(Path.Combine(Directory, name + ".safetensors")));
+        return new GoldenCase(json, Safetensors.ReadAll(Path.Combine(Directory, folder, name + ".safetensors")), folder);
     }
 
-    public static TheoryData<string> All()
+    public static TheoryData<string> All(string folder = "")
     {
         var data = new TheoryData<string>();
-        foreach (string name in Names()) data.Add(name);
+        foreach (string name in Names(folder)) data.Add(name);
         return data;
     }
 }
