@@ -15,9 +15,10 @@ internal sealed class SourceWriter
         _builder.Append('\n');
     }
 
+    /// <summary>Writes <paramref name="header"/> (none for a bare block) and an opening brace, then indents.</summary>
     public void Open(string header)
     {
-        Line(header);
+        if (header.Length > 0) Line(header);
         Line("{");
         _indent++;
     }
