@@ -17,7 +17,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GenericNotSupported = Create(
         "RNNG0002",
         "Model class cannot be generic or nested in a generic type",
-        "Class '{0}' is generic or nested in generic type '{1}'; a [RecurrentModel] class must be a non-generic class in non-generic types");
+        "Class '{0}' {1}; a [RecurrentModel] class must be a non-generic class in non-generic types");
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Create(
         "RNNG0003",

@@ -152,9 +152,10 @@ public sealed partial class RecurrentModelGenerator
                     w.Line("//   h' = (1 - z) * n + z * h");
                     break;
                 default:
-                    w.Line($"//   h' = {(m.Relu ? "relu" : "tanh")}(W_ih x + b_ih + W_hh h + b_hh)");
+                    w.Line($"//   h' = {(m.Relu ? "relu" : "tanh")}(W_ih x{(m.Bias ? " + b_ih" : "")} + W_hh h{(m.Bias ? " + b_hh" : "")})");
                     break;
             }
+            if (!m.Bias && m.Cell != Cell.Rnn) w.Line("//   (Bias = false: the b terms are absent.)");
             w.Line("//");
             w.Line($"// Parameters: {Num(m.ParameterCountLong)} floats, PyTorch state_dict order:");
             int nameWidth = tensors.Max(t => t.Name.Length);

@@ -76,7 +76,7 @@ public sealed partial class RecurrentModelGenerator
             }
             if (symbol.TypeParameters.Length > 0)
             {
-                Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, symbol.Name);
+                Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, "is generic");
             }
 
             var containing = new List<ContainingType>();
@@ -84,7 +84,7 @@ public sealed partial class RecurrentModelGenerator
             {
                 if (outer.TypeParameters.Length > 0)
                 {
-                    Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, outer.Name);
+                    Report(DiagnosticDescriptors.GenericNotSupported, classLocation, symbol.Name, "is nested in generic type '" + outer.Name + "'");
                 }
                 bool isPartial = outer.DeclaringSyntaxReferences
                     .Select(r => r.GetSyntax(cancellationToken))
