@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using RnnGen.Generator.Model;
 
 namespace RnnGen.Generator;
@@ -36,6 +37,9 @@ public sealed partial class RecurrentModelGenerator
             if (!m.Bidirectional)
             {
                 w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
+                w.Line("private float[]? _packed; // transposed weights for single-stream Step, built on first use (see Pack)");
+                w.Line("private bool _packedStale = true;");
+                if (m.Cell != Cell.Gru) w.Line($"private readonly float[] _stepXh = new float[{Num(MaxStepInput(m))}]; // [x; h] of one layer");
                 w.Line("private float[] _stepGates = new float[GateSize]; // [agents, GateSize]");
                 if (m.Cell == Cell.Lstm) w.Line("private float[] _stepTanhC = new float[HiddenSize]; // [agents, HiddenSize]");
                 if (m.Cell == Cell.Gru) w.Line("private float[] _stepHidden = new float[GateSize]; // [agents, GateSize]: W_hh h + b_hh");
@@ -323,17 +327,10 @@ public sealed partial class RecurrentModelGenerator
             }
             w.Line($"if (state.Length != StateSize) throw new {ArgumentException}(\"state has \" + state.Length + \" floats; expected \" + StateSize + \" (StateSize).\", nameof(state));");
             w.Line($"if (output.Length != OutputSize) throw new {ArgumentException}(\"output has \" + output.Length + \" floats; expected \" + OutputSize + \" (OutputSize).\", nameof(output));");
-            if (tokens)
-            {
-                w.Line("_parameters.AsSpan(EmbeddingWeight + token * InputSize, InputSize).CopyTo(_stepInput);".Replace("_parameters.AsSpan(", "new global::System.Span<float>(_parameters, "));
-                w.Line("StepCore(_stepInput, 1, state, output);");
-            }
-            else
-            {
-                w.Line("StepCore(x, 1, state, output);");
-            }
+            w.Line($"StepPacked({(tokens ? "token" : "x")}, state, output);");
             w.Close();
             w.Line();
+            StepPacked(w, m);
 
             string batchParam = tokens ? $"{IntSpan} tokens" : $"{RoSpan} x, int agents";
             w.Line("/// <summary>");
@@ -423,6 +420,184 @@ public sealed partial class RecurrentModelGenerator
             else
             {
                 w.Line($"for (int j = 0; j < agents; j++) state.Slice(j * StateSize + {top}, HiddenSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
+            }
+            w.Close();
+            w.Line();
+        }
+
+        private static int MaxStepInput(ModelSpec m)
+        {
+            int max = 0;
+            for (int layer = 0; layer < m.Layers; layer++) max = System.Math.Max(max, m.LayerInputWidth(layer) + m.Hidden);
+            return max;
+        }
+
+        /// <summary>The blocks of the transposed weight copy single-stream Step reads, in order: (constant name, floats).</summary>
+        private static List<(string Name, int Size)> PackedBlocks(ModelSpec m)
+        {
+            var blocks = new List<(string, int)>();
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                int k = m.LayerInputWidth(layer);
+                bool tokenLayer = layer == 0 && m.Vocabulary > 0;
+                if (tokenLayer) blocks.Add(("PackedTokens", m.Vocabulary * m.GateWidth));
+                if (m.Cell == Cell.Gru)
+                {
+                    if (!tokenLayer) blocks.Add(($"PackedIhL{Num(layer)}", k * m.GateWidth));
+                    blocks.Add(($"PackedHhL{Num(layer)}", m.Hidden * m.GateWidth));
+                }
+                else
+                {
+                    blocks.Add(($"PackedL{Num(layer)}", (tokenLayer ? m.Hidden : k + m.Hidden) * m.GateWidth));
+                    if (!tokenLayer) blocks.Add(($"PackedBiasL{Num(layer)}", m.GateWidth));
+                }
+            }
+            if (m.Output > 0) blocks.Add(("PackedHead", m.LayerOutputWidth * m.Output));
+            return blocks;
+        }
+
+        private static IEnumerable<(int Rows, int Cols)> StepShapes(ModelSpec m)
+        {
+            var shapes = new List<(int, int)>();
+            void Add((int, int) shape) { if (!shapes.Contains(shape)) shapes.Add(shape); }
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                int k = m.LayerInputWidth(layer);
+                bool tokenLayer = layer == 0 && m.Vocabulary > 0;
+                if (m.Cell == Cell.Gru)
+                {
+                    if (!tokenLayer) Add((k, m.GateWidth));
+                    Add((m.Hidden, m.GateWidth));
+                }
+                else
+                {
+                    Add(((tokenLayer ? 0 : k) + m.Hidden, m.GateWidth));
+                }
+            }
+            if (m.Output > 0) Add((m.LayerOutputWidth, m.Output));
+            return shapes;
+        }
+
+        /// <summary>
+        /// Single-stream Step on the transposed copy: each gate block accumulates Σ_k x[k] Wᵀ[k, :] in registers (no
+        /// horizontal sums); for LSTM and RNN the input and recurrent products are one pass over [x; h]; token models
+        /// look their layer-0 input projection up in a table (embedding × W_ih + biases, precomputed by Pack).
+        /// </summary>
+        private static void StepPacked(SourceWriter w, ModelSpec m)
+        {
+            bool tokens = m.Vocabulary > 0;
+            List<(string Name, int Size)> blocks = PackedBlocks(m);
+            int offset = 0;
+            foreach ((string name, int size) in blocks)
+            {
+                w.Line($"private const int {name} = {Num(offset)};");
+                offset += size;
+            }
+            w.Line($"private const int PackedSize = {Num(offset)};");
+            w.Line();
+            w.Line("/// <summary>Builds the transposed weight copy single-stream Step reads from the current parameters.</summary>");
+            w.Open("private void Pack()");
+            w.Line("float[] packed = _packed ??= new float[PackedSize];");
+            w.Line($"{Span} q = packed;");
+            w.Line($"{RoSpan} p = _parameters;");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                string id = LayerId(layer, 0);
+                int k = m.LayerInputWidth(layer);
+                bool tokenLayer = layer == 0 && tokens;
+                if (tokenLayer)
+                {
+                    w.Comment("Token table: row v = W_ih embedding[v] + b_ih" + (m.Cell == Cell.Gru ? "" : " + b_hh") + ".");
+                    w.Line($"{Span} table = q.Slice(PackedTokens, VocabularySize * GateSize);");
+                    BiasRows(w, m, id, "table", "VocabularySize");
+                    w.Line($"{GemmName(m.GateWidth, m.Input)}(p.Slice(WeightIh{id}, GateSize * InputSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table, GateSize);");
+                }
+                if (m.Cell == Cell.Gru)
+                {
+                    if (!tokenLayer) w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(PackedIhL{Num(layer)}, {Num(k)} * GateSize));");
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedHhL{Num(layer)}, HiddenSize * GateSize));");
+                }
+                else if (tokenLayer)
+                {
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedL0, HiddenSize * GateSize));");
+                }
+                else
+                {
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(PackedL{Num(layer)}, {Num(k)} * GateSize));");
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedL{Num(layer)} + {Num(k)} * GateSize, HiddenSize * GateSize));");
+                    if (m.Bias) w.Line($"{Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBiasL{Num(layer)}, GateSize));");
+                    else w.Line($"q.Slice(PackedBiasL{Num(layer)}, GateSize).Clear();");
+                }
+            }
+            if (m.Output > 0) w.Line($"{Rt}Kernels.Transpose(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, q.Slice(PackedHead, LayerWidth * OutputSize));");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
+
+            string xParam = tokens ? "int token" : $"{RoSpan} x";
+            w.Line("/// <summary>One step of every layer for one stream, on the transposed weights.</summary>");
+            w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
+            w.Line("if (_packedStale) Pack();");
+            w.Line($"{RoSpan} q = _packed;");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                string id = LayerId(layer, 0);
+                int k = m.LayerInputWidth(layer);
+                bool tokenLayer = layer == 0 && tokens;
+                string h = $"state.Slice({StateOffset(m, layer, false)}, HiddenSize)";
+                string input = layer == 0 ? "x" : $"state.Slice({StateOffset(m, layer - 1, false)}, HiddenSize)";
+                w.Comment($"Layer {Num(layer)}" + (layer == 0 ? "" : $": its input is layer {Num(layer - 1)}'s new h."));
+                w.Open("");
+                if (tokenLayer) w.Line("q.Slice(PackedTokens + token * GateSize, GateSize).CopyTo(gates);");
+                if (m.Cell == Cell.Gru)
+                {
+                    if (!tokenLayer)
+                    {
+                        w.Line(m.Bias ? $"p.Slice(BiasIh{id}, GateSize).CopyTo(gates);" : "gates.Clear();");
+                        w.Line($"{MatVecTName(k, m.GateWidth)}(q.Slice(PackedIhL{Num(layer)}, {Num(k)} * GateSize), {input}, gates);");
+                    }
+                    w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, GateSize);");
+                    w.Line(m.Bias ? $"p.Slice(BiasHh{id}, GateSize).CopyTo(hidden);" : "hidden.Clear();");
+                    w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(PackedHhL{Num(layer)}, HiddenSize * GateSize), {h}, hidden);");
+                    w.Line($"{Rt}Kernels.GruCell(gates, hidden, {h});");
+                }
+                else
+                {
+                    if (tokenLayer)
+                    {
+                        w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(PackedL0, HiddenSize * GateSize), {h}, gates);");
+                    }
+                    else
+                    {
+                        w.Line($"q.Slice(PackedBiasL{Num(layer)}, GateSize).CopyTo(gates);");
+                        w.Line($"{Span} xh = new {Span}(_stepXh, 0, {Num(k + m.Hidden)});");
+                        w.Line($"{input}.CopyTo(xh);");
+                        w.Line($"{h}.CopyTo(xh.Slice({Num(k)}));");
+                        w.Line($"{MatVecTName(k + m.Hidden, m.GateWidth)}(q.Slice(PackedL{Num(layer)}, {Num(k + m.Hidden)} * GateSize), xh, gates);");
+                    }
+                    if (m.Cell == Cell.Lstm)
+                    {
+                        w.Line($"{Rt}Kernels.LstmCell(gates, state.Slice({StateOffset(m, layer, true)}, HiddenSize), {h}, new {Span}(_stepTanhC, 0, HiddenSize));");
+                    }
+                    else
+                    {
+                        w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
+                        w.Line($"gates.CopyTo({h});");
+                    }
+                }
+                w.Close();
+            }
+            string top = $"state.Slice({StateOffset(m, m.Layers - 1, false)}, HiddenSize)";
+            if (m.Output > 0)
+            {
+                w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
+                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), {top}, output);");
+            }
+            else
+            {
+                w.Line($"{top}.CopyTo(output);");
             }
             w.Close();
             w.Line();

@@ -149,5 +149,76 @@ public sealed partial class RecurrentModelGenerator
                 }
             }
         }
+
+        private static string MatVecTName(int rows, int cols) => "MatVecT" + Num(rows) + "x" + Num(cols);
+
+        /// <summary>
+        /// y[c] += Σ_k x[k] Wᵀ[k, c] for a transposed weight Wᵀ [rows, cols] (row k holds column k of W): the output is
+        /// split at generation time into blocks of up to 16 (Vector512) or 8 vectors kept in registers while k runs, then
+        /// narrower vectors and scalar columns; no horizontal sums.
+        /// </summary>
+        private static void MatVecTransposed(SourceWriter w, int rows, int cols, TargetInfo target)
+        {
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}] row-major (the transposed weight).</summary>");
+            w.Open($"private static void {MatVecTName(rows, cols)}({RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
+            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
+            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            var widths = new List<int>();
+            if (target.HasVector512 && cols >= 16) widths.Add(16);
+            if (target.HasVector128 && cols >= 8) widths.Add(8);
+            if (target.HasVector128 && cols >= 4) widths.Add(4);
+            bool first = true;
+            foreach (int width in widths)
+            {
+                w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
+                int perBlock = width == 16 ? 16 : 8;
+                int full = cols / width;
+                for (int start = 0; start < full; start += perBlock)
+                {
+                    MatVecTBlock(w, rows, cols, width, start * width, System.Math.Min(perBlock, full - start));
+                }
+                int offset = full * width;
+                foreach (int narrow in new[] { 8, 4 })
+                {
+                    if (narrow < width && cols - offset >= narrow)
+                    {
+                        MatVecTBlock(w, rows, cols, narrow, offset, 1);
+                        offset += narrow;
+                    }
+                }
+                if (offset < cols) MatVecTScalar(w, rows, cols, offset);
+                w.Close();
+                first = false;
+            }
+            if (!first) w.Open("else");
+            MatVecTScalar(w, rows, cols, 0);
+            if (!first) w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        private static void MatVecTBlock(SourceWriter w, int rows, int cols, int width, int start, int vectors)
+        {
+            string v = Intrinsics + VectorType(width);
+            w.Open("");
+            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref yRef, {Num(start + i * width)});");
+            w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
+            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref wRef, k * {Num(cols)} + {Num(start)});");
+            for (int i = 0; i < vectors; i++) w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row, {Num(i * width)}), xk, a{Num(i)});");
+            w.Close();
+            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref yRef, {Num(start + i * width)});");
+            w.Close();
+        }
+
+        private static void MatVecTScalar(SourceWriter w, int rows, int cols, int start)
+        {
+            w.Open($"for (nuint c = {Num(start)}; c < {Num(cols)}; c++)");
+            w.Line($"float sum = {Unsafe}.Add(ref yRef, c);");
+            w.Line($"for (nuint k = 0; k < {Num(rows)}; k++) sum += {Unsafe}.Add(ref xRef, k) * {Unsafe}.Add(ref wRef, k * {Num(cols)} + c);");
+            w.Line($"{Unsafe}.Add(ref yRef, c) = sum;");
+            w.Close();
+        }
     }
 }

@@ -54,6 +54,10 @@ public sealed partial class RecurrentModelGenerator
             Workspace(w, m);
             Trainer(w, m);
             foreach ((int rows, int cols) in GemmShapes(m)) Gemm(w, rows, cols, target);
+            if (!m.Bidirectional)
+            {
+                foreach ((int rows, int cols) in StepShapes(m)) MatVecTransposed(w, rows, cols, target);
+            }
             w.Close();
 
             foreach (ContainingType _ in m.ContainingTypes) w.Close();
@@ -252,6 +256,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("rng.FillUniform(p.Slice(HeadWeight, OutputSize * LayerWidth), -headBound, headBound);");
                 w.Line("rng.FillUniform(p.Slice(HeadBias, OutputSize), -headBound, headBound);");
             }
+            if (!m.Bidirectional) w.Line("_packedStale = true;");
             w.Close();
             w.Line();
             Reserve(w, m);
@@ -260,11 +265,22 @@ public sealed partial class RecurrentModelGenerator
         private static void ParameterAccess(SourceWriter w, ModelSpec m, List<Tensor> tensors)
         {
             w.Line("/// <summary>All learnable values, flat, in PyTorch state_dict order (see <see cref=\"Tensors\"/>).</summary>");
-            w.Line($"public {Span} Parameters => _parameters;");
+            if (m.Bidirectional)
+            {
+                w.Line($"public {Span} Parameters => _parameters;");
+            }
+            else
+            {
+                w.Line("/// <remarks>Streaming Step reads a transposed copy of the weights, refreshed after any access to Parameters or Parameter(name) and after a load;");
+                w.Line("/// get the span again after a Step before writing through it.</remarks>");
+                w.Line($"public {Span} Parameters {{ get {{ _packedStale = true; return _parameters; }} }}");
+            }
             w.Line();
             w.Line("/// <summary>One tensor's values by PyTorch state_dict name, e.g. <c>rnn.weight_ih_l0</c>.</summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">The model has no tensor of that name.</exception>");
-            w.Line($"public {Span} Parameter(string name) => Slice(_parameters, name);");
+            w.Line(m.Bidirectional
+                ? $"public {Span} Parameter(string name) => Slice(_parameters, name);"
+                : $"public {Span} Parameter(string name) {{ _packedStale = true; return Slice(_parameters, name); }}");
             w.Line();
             w.Line("/// <summary>Gradients of every parameter, same flat layout as <see cref=\"Parameters\"/>. Backward adds to them (as PyTorch accumulates into .grad); clear with <see cref=\"ZeroGradients\"/>.</summary>");
             w.Line($"public {Span} Gradients => _gradients ??= new float[ParameterCount];");
@@ -287,10 +303,11 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
             w.Line("/// <summary>Loads weights from a safetensors file; the file is validated whole before any weight changes.</summary>");
-            w.Line($"public void LoadSafetensors(string path, {Rt}SafetensorsOptions? options = null) => {Rt}Safetensors.Load(path, s_tensors, _parameters, options);");
+            string stale = m.Bidirectional ? "" : " _packedStale = true;";
+            w.Line($"public void LoadSafetensors(string path, {Rt}SafetensorsOptions? options = null) {{ {Rt}Safetensors.Load(path, s_tensors, _parameters, options);{stale} }}");
             w.Line();
             w.Line("/// <summary>Loads weights from a safetensors stream; the data is validated whole before any weight changes.</summary>");
-            w.Line($"public void LoadSafetensors(global::System.IO.Stream stream, {Rt}SafetensorsOptions? options = null) => {Rt}Safetensors.Load(stream, s_tensors, _parameters, options);");
+            w.Line($"public void LoadSafetensors(global::System.IO.Stream stream, {Rt}SafetensorsOptions? options = null) {{ {Rt}Safetensors.Load(stream, s_tensors, _parameters, options);{stale} }}");
             w.Line();
             w.Line("/// <summary>Saves weights as a safetensors file (F32), atomically: written to a temporary file, then renamed.</summary>");
             w.Line($"public void SaveSafetensors(string path, {Rt}SafetensorsOptions? options = null) => {Rt}Safetensors.Save(path, s_tensors, _parameters, options);");

@@ -71,6 +71,18 @@ public static partial class Kernels
         for (int i = 0; i < count; i++) TensorPrimitives.Add(a.Slice(i * aStride, b.Length), b, b);
     }
 
+    /// <summary>destination [cols, rows] = sourceᵀ for a row-major source [rows, cols].</summary>
+    public static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    {
+        if (source.Length < rows * cols) throw new ArgumentException($"source has {source.Length} floats; expected {rows * cols} ([{rows}, {cols}]).", nameof(source));
+        if (destination.Length < rows * cols) throw new ArgumentException($"destination has {destination.Length} floats; expected {rows * cols} ([{cols}, {rows}]).", nameof(destination));
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = source.Slice(r * cols, cols);
+            for (int c = 0; c < cols; c++) destination[c * rows + r] = row[c];
+        }
+    }
+
     /// <summary>y += x, element-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddTo(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Add(x, y, y);

@@ -65,6 +65,46 @@ public class StepAndAllocationTests
     }
 
     [Fact]
+    public void Step_sees_weights_changed_through_Parameters_and_loads()
+    {
+        // Single-stream Step reads a transposed copy of the weights; every way of changing them must refresh it.
+        var model = new StreamingGruTokens(1);
+        var other = new StreamingGruTokens(2);
+        var state = new float[StreamingGruTokens.StateSize];
+        var output = new float[StreamingGruTokens.OutputSize];
+        var expected = new float[StreamingGruTokens.OutputSize];
+        model.Step(3, state, output); // builds the copy from seed 1's weights
+
+        void AssertStepsLike(StreamingGruTokens reference, string what)
+        {
+            state.AsSpan().Clear();
+            model.Step(4, state, output);
+            var referenceState = new float[StreamingGruTokens.StateSize];
+            reference.Step(4, referenceState, expected);
+            Assert.True(expected.AsSpan().SequenceEqual(output), what);
+        }
+
+        other.Parameters.CopyTo(model.Parameters);
+        AssertStepsLike(other, "after writing Parameters");
+
+        var third = new StreamingGruTokens(3);
+        third.Parameter("head.bias").CopyTo(model.Parameter("head.bias"));
+        other.Parameter("head.bias").Fill(0f);
+        third.Parameter("head.bias").Clear();
+        model.Parameter("head.bias").Clear();
+        AssertStepsLike(other, "after writing Parameter(name)");
+
+        using var stream = new System.IO.MemoryStream();
+        third.SaveSafetensors(stream);
+        stream.Position = 0;
+        model.LoadSafetensors(stream);
+        AssertStepsLike(third, "after LoadSafetensors");
+
+        model.ResetParameters(2);
+        AssertStepsLike(new StreamingGruTokens(2), "after ResetParameters");
+    }
+
+    [Fact]
     public void Step_on_caller_owned_state_equals_Step_on_internal_state()
     {
         var model = new StreamingLstm(4);
