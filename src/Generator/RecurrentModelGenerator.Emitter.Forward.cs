@@ -34,16 +34,15 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private readonly float[] _parameters = new float[ParameterCount];");
             w.Line("private float[]? _gradients; // allocated by the first use of Gradients or CreateTrainer");
             w.Line("private Workspace _workspace = new Workspace(1, 1, training: false); // Forward's buffers, grown on demand (see Reserve)");
+            w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack");
+            w.Line("private bool _packedStale = true; // set by every access to the parameters");
             if (!m.Bidirectional)
             {
                 w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
-                w.Line("private float[]? _packed; // transposed weights for single-stream Step, built on first use (see Pack)");
-                w.Line("private bool _packedStale = true;");
                 if (m.Cell != Cell.Gru) w.Line($"private readonly float[] _stepXh = new float[{Num(MaxStepInput(m))}]; // [x; h] of one layer");
                 w.Line("private float[] _stepGates = new float[GateSize]; // [agents, GateSize]");
                 if (m.Cell == Cell.Lstm) w.Line("private float[] _stepTanhC = new float[HiddenSize]; // [agents, HiddenSize]");
                 if (m.Cell == Cell.Gru) w.Line("private float[] _stepHidden = new float[GateSize]; // [agents, GateSize]: W_hh h + b_hh");
-                if (m.Vocabulary > 0) w.Line("private float[] _stepInput = new float[InputSize]; // [agents, InputSize]: embedded tokens");
             }
             w.Line();
         }
@@ -60,6 +59,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
+            w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Close();
             w.Line();
@@ -70,7 +70,6 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("_stepGates = new float[agents * GateSize];");
                 if (m.Cell == Cell.Lstm) w.Line("_stepTanhC = new float[agents * HiddenSize];");
                 if (m.Cell == Cell.Gru) w.Line("_stepHidden = new float[agents * GateSize];");
-                if (m.Vocabulary > 0) w.Line("_stepInput = new float[agents * InputSize];");
                 w.Close();
                 w.Line();
             }
@@ -157,12 +156,14 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void ForwardCore({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
             w.Line($"{Rt}PackedSequences layout = ws.Layout;");
             w.Line("int rows = layout.Rows;");
+            w.Line("if (_packedStale) Pack();");
+            w.Line($"{RoSpan} q = _packed;");
             w.Line($"{RoSpan} p = _parameters;");
             if (tokens)
             {
-                w.Comment("Packed token ids (checked), then their embeddings.");
+                w.Comment("Packed token ids (checked); training also keeps their embeddings for the W_ih gradient.");
                 w.Line($"layout.GatherTokens(x, {Bool(m.BatchFirst)}, ws.Tokens, VocabularySize);");
-                w.Line("for (int i = 0; i < rows; i++) p.Slice(EmbeddingWeight + ws.Tokens[i] * InputSize, InputSize).CopyTo(new global::System.Span<float>(ws.Input, i * InputSize, InputSize));");
+                w.Line("if (ws.Training) for (int i = 0; i < rows; i++) p.Slice(EmbeddingWeight + ws.Tokens[i] * InputSize, InputSize).CopyTo(new global::System.Span<float>(ws.Input, i * InputSize, InputSize));");
                 w.Line($"{RoSpan} packedInput = ws.Input;");
             }
             else
@@ -186,7 +187,7 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Comment("Linear head on every valid step: y = W_head h + b_head.");
                 w.Line("for (int i = 0; i < rows; i++) p.Slice(HeadBias, OutputSize).CopyTo(new global::System.Span<float>(ws.Top, i * OutputSize, OutputSize));");
-                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
+                w.Line($"{GemmName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
                 w.Line($"layout.Scatter(ws.Top, OutputSize, {Bool(m.BatchFirst)}, output);");
             }
             else
@@ -198,23 +199,6 @@ public sealed partial class RecurrentModelGenerator
         }
 
         private static string Bool(bool value) => value ? "true" : "false";
-
-        /// <summary>Statements that set <c>count</c> rows of <c>gates</c> (stride GateSize) to b_ih (+ b_hh except for GRU).</summary>
-        private static void BiasRows(SourceWriter w, ModelSpec m, string id, string gates, string count)
-        {
-            if (!m.Bias)
-            {
-                w.Line($"{gates}.Slice(0, {count} * GateSize).Clear();");
-            }
-            else if (m.Cell == Cell.Gru)
-            {
-                w.Line($"for (int i = 0; i < {count}; i++) p.Slice(BiasIh{id}, GateSize).CopyTo({gates}.Slice(i * GateSize, GateSize));");
-            }
-            else
-            {
-                w.Line($"for (int i = 0; i < {count}; i++) {Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), {gates}.Slice(i * GateSize, GateSize));");
-            }
-        }
 
         private static string StateOffset(ModelSpec m, int row, bool cell) => Num(((cell ? m.Layers * m.Directions : 0) + row) * m.Hidden);
 
@@ -234,10 +218,19 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}PackedSequences layout = ws.Layout;");
                     w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
                     w.Line($"{RoSpan} p = _parameters;");
+                    w.Line($"{RoSpan} q = _packed;");
                     w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
-                    w.Comment($"Input projection of every valid step at once: W_ih x + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
-                    BiasRows(w, m, id, "projection", "rows");
-                    w.Line($"{GemmName(m.GateWidth, cols)}(p.Slice(WeightIh{id}, GateSize * {Num(cols)}), x, {Num(cols)}, rows, projection, GateSize);");
+                    if (layer == 0 && m.Vocabulary > 0)
+                    {
+                        w.Comment($"Input projection of every valid step: a row of the token table (W_ih embedding[token] + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}).");
+                        w.Line($"for (int i = 0; i < rows; i++) q.Slice(PackedTokens{id} + ws.Tokens[i] * GateSize, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
+                    }
+                    else
+                    {
+                        w.Comment($"Input projection of every valid step at once: x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
+                        w.Line($"for (int i = 0; i < rows; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
+                        w.Line($"{GemmName(cols, m.GateWidth)}(q.Slice(Packed{id}, {Num(cols)} * GateSize), x, {Num(cols)}, rows, projection, GateSize);");
+                    }
                     w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
                     w.Line($"{Span} h = ws.H;");
                     w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, h);");
@@ -246,17 +239,17 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{Span} c = ws.C;");
                         w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, c);");
                     }
-                    w.Line($"{RoSpan} weightHh = p.Slice(WeightHh{id}, GateSize * HiddenSize);");
+                    w.Line($"{RoSpan} weightHhT = q.Slice(Packed{id} + {Num(cols)} * GateSize, HiddenSize * GateSize);");
                     w.Open("for (int s = 0; s < steps; s++)");
                     w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
                     w.Line("int n = layout.BatchSize(t), offset = layout.Offset(t);");
                     if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : 0; // training keeps every step's activations, inference one step's");
                     w.Line($"{Span} gates = projection.Slice(offset * GateSize, n * GateSize);");
-                    string gemmH = GemmName(m.GateWidth, m.Hidden);
+                    string gemmH = GemmName(m.Hidden, m.GateWidth);
                     switch (m.Cell)
                     {
                         case Cell.Lstm:
-                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, gates, GateSize);");
                             w.Line($"{Span} tanhC = ws.TanhCellStates[{Num(row)}];");
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
@@ -267,13 +260,13 @@ public sealed partial class RecurrentModelGenerator
                             w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{Num(row)}], cache * GateSize, n * GateSize);");
                             if (m.Bias) w.Line($"for (int j = 0; j < n; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
                             else w.Line("hidden.Clear();");
-                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, hidden, GateSize);");
+                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, hidden, GateSize);");
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
                             w.Close();
                             break;
                         default:
-                            w.Line($"{gemmH}(weightHh, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, gates, GateSize);");
                             w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
                             w.Line("gates.CopyTo(h);");
                             break;
@@ -359,34 +352,42 @@ public sealed partial class RecurrentModelGenerator
             if (tokens)
             {
                 w.Open("for (int i = 0; i < agents; i++)");
-                w.Line("int token = tokens[i];");
-                w.Line("if ((uint)token >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), token, \"Token of agent \" + i + \" is \" + token + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
-                w.Line($"new {RoSpan}(_parameters, EmbeddingWeight + token * InputSize, InputSize).CopyTo(new {Span}(_stepInput, i * InputSize, InputSize));");
+                w.Line("if ((uint)tokens[i] >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[i], \"Token of agent \" + i + \" is \" + tokens[i] + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
                 w.Close();
-                w.Line("StepCore(_stepInput, agents, state, output);");
+                w.Line("StepCore(default, tokens, agents, state, output);");
             }
             else
             {
-                w.Line("StepCore(x, agents, state, output);");
+                w.Line("StepCore(x, default, agents, state, output);");
             }
             w.Close();
             w.Line();
 
             w.Line("/// <summary>One step of every layer for <paramref name=\"agents\"/> states laid out [agents, StateSize].</summary>");
-            w.Open($"private void StepCore({RoSpan} x, int agents, {Span} state, {Span} output)");
+            w.Open($"private void StepCore({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output)");
+            w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} p = _parameters;");
+            w.Line($"{RoSpan} q = _packed;");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, agents * GateSize);");
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);
                 w.Comment($"Layer {Num(layer)}" + (layer == 0 ? "" : $": its input is layer {Num(layer - 1)}'s new h."));
                 w.Open("");
-                BiasRows(w, m, id, "gates", "agents");
-                string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
-                w.Line($"{GemmName(m.GateWidth, m.LayerInputWidth(layer))}(p.Slice(WeightIh{id}, GateSize * {Num(m.LayerInputWidth(layer))}), {source}, agents, gates, GateSize);");
+                int k = m.LayerInputWidth(layer);
+                if (layer == 0 && tokens)
+                {
+                    w.Line($"for (int i = 0; i < agents; i++) q.Slice(PackedTokens{id} + tokens[i] * GateSize, GateSize).CopyTo(gates.Slice(i * GateSize, GateSize));");
+                }
+                else
+                {
+                    w.Line($"for (int i = 0; i < agents; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(gates.Slice(i * GateSize, GateSize));");
+                    string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
+                    w.Line($"{GemmName(k, m.GateWidth)}(q.Slice(Packed{id}, {Num(k)} * GateSize), {source}, agents, gates, GateSize);");
+                }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
-                string gemmH = GemmName(m.GateWidth, m.Hidden);
-                string whh = $"p.Slice(WeightHh{id}, GateSize * HiddenSize)";
+                string gemmH = GemmName(m.Hidden, m.GateWidth);
+                string whh = $"q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize)";
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
@@ -415,7 +416,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Line("for (int j = 0; j < agents; j++) p.Slice(HeadBias, OutputSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
-                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), state.Slice({top}), StateSize, agents, output, OutputSize);");
+                w.Line($"{GemmName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
             }
             else
             {
@@ -432,28 +433,70 @@ public sealed partial class RecurrentModelGenerator
             return max;
         }
 
-        /// <summary>The blocks of the transposed weight copy single-stream Step reads, in order: (constant name, floats).</summary>
+        /// <summary>The blocks of the transposed weight copy inference reads, in order: (constant name, floats).</summary>
         private static List<(string Name, int Size)> PackedBlocks(ModelSpec m)
         {
             var blocks = new List<(string, int)>();
             for (int layer = 0; layer < m.Layers; layer++)
             {
-                int k = m.LayerInputWidth(layer);
-                bool tokenLayer = layer == 0 && m.Vocabulary > 0;
-                if (tokenLayer) blocks.Add(("PackedTokens", m.Vocabulary * m.GateWidth));
-                if (m.Cell == Cell.Gru)
+                for (int d = 0; d < m.Directions; d++)
                 {
-                    if (!tokenLayer) blocks.Add(($"PackedIhL{Num(layer)}", k * m.GateWidth));
-                    blocks.Add(($"PackedHhL{Num(layer)}", m.Hidden * m.GateWidth));
-                }
-                else
-                {
-                    blocks.Add(($"PackedL{Num(layer)}", (tokenLayer ? m.Hidden : k + m.Hidden) * m.GateWidth));
-                    if (!tokenLayer) blocks.Add(($"PackedBiasL{Num(layer)}", m.GateWidth));
+                    string id = LayerId(layer, d);
+                    blocks.Add(($"Packed{id}", (m.LayerInputWidth(layer) + m.Hidden) * m.GateWidth));
+                    blocks.Add(($"PackedBias{id}", m.GateWidth));
+                    if (layer == 0 && m.Vocabulary > 0) blocks.Add(($"PackedTokens{id}", m.Vocabulary * m.GateWidth));
                 }
             }
             if (m.Output > 0) blocks.Add(("PackedHead", m.LayerOutputWidth * m.Output));
             return blocks;
+        }
+
+        /// <summary>
+        /// The transposed copy of the weights that inference reads: per layer and direction [W_ihᵀ; W_hhᵀ]
+        /// [(input + hidden), gates] (so one pass over [x; h] gives every gate of a step), the folded bias, for token
+        /// models a table of embedding × W_ih + bias per token, and the head's Wᵀ. Rebuilt lazily after any access to
+        /// the parameters (the stale flag), never on a hot path that did not touch them.
+        /// </summary>
+        private static void Packing(SourceWriter w, ModelSpec m)
+        {
+            List<(string Name, int Size)> blocks = PackedBlocks(m);
+            int offset = 0;
+            foreach ((string name, int size) in blocks)
+            {
+                w.Line($"private const int {name} = {Num(offset)};");
+                offset += size;
+            }
+            w.Line($"private const int PackedSize = {Num(offset)};");
+            w.Line();
+            w.Line("/// <summary>Builds the transposed weight copy inference reads from the current parameters.</summary>");
+            w.Open("private void Pack()");
+            w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
+            w.Line($"{Span} q = _packed;");
+            w.Line($"{RoSpan} p = _parameters;");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    string id = LayerId(layer, d);
+                    int k = m.LayerInputWidth(layer);
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(Packed{id}, {Num(k)} * GateSize));");
+                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize));");
+                    if (!m.Bias) w.Line($"q.Slice(PackedBias{id}, GateSize).Clear();");
+                    else if (m.Cell == Cell.Gru) w.Line($"p.Slice(BiasIh{id}, GateSize).CopyTo(q.Slice(PackedBias{id}, GateSize));");
+                    else w.Line($"{Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBias{id}, GateSize));");
+                    if (layer == 0 && m.Vocabulary > 0)
+                    {
+                        w.Comment("Token table: row v = embedding[v] W_ihᵀ + bias.");
+                        w.Line($"{Span} table{id} = q.Slice(PackedTokens{id}, VocabularySize * GateSize);");
+                        w.Line($"for (int v = 0; v < VocabularySize; v++) q.Slice(PackedBias{id}, GateSize).CopyTo(table{id}.Slice(v * GateSize, GateSize));");
+                        w.Line($"{GemmName(m.Input, m.GateWidth)}(q.Slice(Packed{id}, InputSize * GateSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
+                    }
+                }
+            }
+            if (m.Output > 0) w.Line($"{Rt}Kernels.Transpose(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, q.Slice(PackedHead, LayerWidth * OutputSize));");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
         }
 
         private static IEnumerable<(int Rows, int Cols)> StepShapes(ModelSpec m)
@@ -481,59 +524,11 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>
         /// Single-stream Step on the transposed copy: each gate block accumulates Σ_k x[k] Wᵀ[k, :] in registers (no
         /// horizontal sums); for LSTM and RNN the input and recurrent products are one pass over [x; h]; token models
-        /// look their layer-0 input projection up in a table (embedding × W_ih + biases, precomputed by Pack).
+        /// look their layer-0 input projection up in the token table.
         /// </summary>
         private static void StepPacked(SourceWriter w, ModelSpec m)
         {
             bool tokens = m.Vocabulary > 0;
-            List<(string Name, int Size)> blocks = PackedBlocks(m);
-            int offset = 0;
-            foreach ((string name, int size) in blocks)
-            {
-                w.Line($"private const int {name} = {Num(offset)};");
-                offset += size;
-            }
-            w.Line($"private const int PackedSize = {Num(offset)};");
-            w.Line();
-            w.Line("/// <summary>Builds the transposed weight copy single-stream Step reads from the current parameters.</summary>");
-            w.Open("private void Pack()");
-            w.Line("float[] packed = _packed ??= new float[PackedSize];");
-            w.Line($"{Span} q = packed;");
-            w.Line($"{RoSpan} p = _parameters;");
-            for (int layer = 0; layer < m.Layers; layer++)
-            {
-                string id = LayerId(layer, 0);
-                int k = m.LayerInputWidth(layer);
-                bool tokenLayer = layer == 0 && tokens;
-                if (tokenLayer)
-                {
-                    w.Comment("Token table: row v = W_ih embedding[v] + b_ih" + (m.Cell == Cell.Gru ? "" : " + b_hh") + ".");
-                    w.Line($"{Span} table = q.Slice(PackedTokens, VocabularySize * GateSize);");
-                    BiasRows(w, m, id, "table", "VocabularySize");
-                    w.Line($"{GemmName(m.GateWidth, m.Input)}(p.Slice(WeightIh{id}, GateSize * InputSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table, GateSize);");
-                }
-                if (m.Cell == Cell.Gru)
-                {
-                    if (!tokenLayer) w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(PackedIhL{Num(layer)}, {Num(k)} * GateSize));");
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedHhL{Num(layer)}, HiddenSize * GateSize));");
-                }
-                else if (tokenLayer)
-                {
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedL0, HiddenSize * GateSize));");
-                }
-                else
-                {
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(PackedL{Num(layer)}, {Num(k)} * GateSize));");
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(PackedL{Num(layer)} + {Num(k)} * GateSize, HiddenSize * GateSize));");
-                    if (m.Bias) w.Line($"{Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBiasL{Num(layer)}, GateSize));");
-                    else w.Line($"q.Slice(PackedBiasL{Num(layer)}, GateSize).Clear();");
-                }
-            }
-            if (m.Output > 0) w.Line($"{Rt}Kernels.Transpose(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, q.Slice(PackedHead, LayerWidth * OutputSize));");
-            w.Line("_packedStale = false;");
-            w.Close();
-            w.Line();
-
             string xParam = tokens ? "int token" : $"{RoSpan} x";
             w.Line("/// <summary>One step of every layer for one stream, on the transposed weights.</summary>");
             w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
@@ -550,32 +545,32 @@ public sealed partial class RecurrentModelGenerator
                 string input = layer == 0 ? "x" : $"state.Slice({StateOffset(m, layer - 1, false)}, HiddenSize)";
                 w.Comment($"Layer {Num(layer)}" + (layer == 0 ? "" : $": its input is layer {Num(layer - 1)}'s new h."));
                 w.Open("");
-                if (tokenLayer) w.Line("q.Slice(PackedTokens + token * GateSize, GateSize).CopyTo(gates);");
+                if (tokenLayer) w.Line($"q.Slice(PackedTokens{id} + token * GateSize, GateSize).CopyTo(gates);");
                 if (m.Cell == Cell.Gru)
                 {
                     if (!tokenLayer)
                     {
-                        w.Line(m.Bias ? $"p.Slice(BiasIh{id}, GateSize).CopyTo(gates);" : "gates.Clear();");
-                        w.Line($"{MatVecTName(k, m.GateWidth)}(q.Slice(PackedIhL{Num(layer)}, {Num(k)} * GateSize), {input}, gates);");
+                        w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
+                        w.Line($"{MatVecTName(k, m.GateWidth)}(q.Slice(Packed{id}, {Num(k)} * GateSize), {input}, gates);");
                     }
                     w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, GateSize);");
                     w.Line(m.Bias ? $"p.Slice(BiasHh{id}, GateSize).CopyTo(hidden);" : "hidden.Clear();");
-                    w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(PackedHhL{Num(layer)}, HiddenSize * GateSize), {h}, hidden);");
+                    w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize), {h}, hidden);");
                     w.Line($"{Rt}Kernels.GruCell(gates, hidden, {h});");
                 }
                 else
                 {
                     if (tokenLayer)
                     {
-                        w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(PackedL0, HiddenSize * GateSize), {h}, gates);");
+                        w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(Packed{id} + InputSize * GateSize, HiddenSize * GateSize), {h}, gates);");
                     }
                     else
                     {
-                        w.Line($"q.Slice(PackedBiasL{Num(layer)}, GateSize).CopyTo(gates);");
+                        w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
                         w.Line($"{Span} xh = new {Span}(_stepXh, 0, {Num(k + m.Hidden)});");
                         w.Line($"{input}.CopyTo(xh);");
                         w.Line($"{h}.CopyTo(xh.Slice({Num(k)}));");
-                        w.Line($"{MatVecTName(k + m.Hidden, m.GateWidth)}(q.Slice(PackedL{Num(layer)}, {Num(k + m.Hidden)} * GateSize), xh, gates);");
+                        w.Line($"{MatVecTName(k + m.Hidden, m.GateWidth)}(q.Slice(Packed{id}, {Num(k + m.Hidden)} * GateSize), xh, gates);");
                     }
                     if (m.Cell == Cell.Lstm)
                     {

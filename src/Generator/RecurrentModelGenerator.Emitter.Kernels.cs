@@ -7,147 +7,215 @@ public sealed partial class RecurrentModelGenerator
 {
     internal static partial class Emitter
     {
-        /// <summary>
-        /// Y[i, r] += Σ_k W[r, k] X[i, k] for a row-major W [rows, cols] and <c>n</c> rows of X and Y at given strides.
-        /// Register-blocked: four rows of W against two rows of X at a time, eight accumulators; the columns split at
-        /// generation time into full vectors of the path's width, at most one narrower vector of each smaller width, then
-        /// scalars, so nothing is read twice or past a row. One row of X (n = 1) is the matrix-vector product of streaming.
-        /// </summary>
-        private static void Gemm(SourceWriter w, int rows, int cols, TargetInfo target)
+        private static string GemmName(int inner, int outer) => "Gemm" + Num(inner) + "x" + Num(outer);
+
+        private static string GemmTNName(int rows, int cols) => "GemmTN" + Num(rows) + "x" + Num(cols);
+
+        private static string VectorType(int width) => width switch { 16 => "Vector512", 8 => "Vector256", _ => "Vector128" };
+
+        private static List<int> Widths(int cols, TargetInfo target)
         {
-            w.Line($"/// <summary>Y[i, r] += Σ_k W[r, k] X[i, k] for W [{Num(rows)}, {Num(cols)}] row-major and i &lt; n, rows of X and Y at the given strides.</summary>");
-            w.Open($"private static void {GemmName(rows, cols)}({RoSpan} w, {RoSpan} x, int xStride, int n, {Span} y, int yStride)");
-            w.Line($"ref float wRef = ref {Marshal}.GetReference(w);");
-            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
-            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
-            w.Line("nuint xs = (nuint)xStride, ys = (nuint)yStride, count = (nuint)n;");
             var widths = new List<int>();
             if (target.HasVector512 && cols >= 16) widths.Add(16);
             if (target.HasVector128 && cols >= 8) widths.Add(8);
             if (target.HasVector128 && cols >= 4) widths.Add(4);
+            return widths;
+        }
+
+        /// <summary>Vectors per register tile column block, by width: 4 x 16 floats with 32 registers, 2 x 8 or 2 x 4 with 16.</summary>
+        private static int PanelVectors(int width) => width == 16 ? 4 : 2;
+
+        /// <summary>
+        /// Y[i, :] += X[i, :] · M for M [inner, outer] row-major and i &lt; n (rows of X and Y at given strides): the
+        /// broadcast form of a matrix product, with no horizontal sums. Column panels of up to four vectors run outermost so
+        /// a panel of M stays in L1 while every row of X streams past; each register tile is four rows of X by one panel,
+        /// accumulated over the inner dimension. Columns that do not fill a vector are done in scalar code. Forward uses
+        /// M = Wᵀ (the packed transposed weights), backward uses M = W (dL/dX = dL/dY · W).
+        /// </summary>
+        private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target)
+        {
+            w.Line($"/// <summary>Y[i, :] += X[i, :] · M for M [{Num(inner)}, {Num(outer)}] row-major and i &lt; n, rows of X and Y at the given strides.</summary>");
+            w.Open($"private static void {GemmName(inner, outer)}({RoSpan} m, {RoSpan} x, int xStride, int n, {Span} y, int yStride)");
+            w.Line($"ref float mRef = ref {Marshal}.GetReference(m);");
+            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
+            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            w.Line("nuint xs = (nuint)xStride, ys = (nuint)yStride, count = (nuint)n;");
+            List<int> widths = Widths(outer, target);
             bool first = true;
             foreach (int width in widths)
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
-                GemmPath(w, rows, cols, width);
+                int panel = PanelVectors(width) * width;
+                int fullPanels = outer / panel;
+                int remaining = (outer - fullPanels * panel) / width;
+                int vectorCols = fullPanels * panel + remaining * width;
+                if (fullPanels > 0)
+                {
+                    w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
+                    GemmRows(w, inner, outer, width, PanelVectors(width), "col");
+                    w.Close();
+                }
+                if (remaining > 0)
+                {
+                    w.Open("");
+                    w.Line($"nuint col = {Num(fullPanels * panel)};");
+                    GemmRows(w, inner, outer, width, remaining, "col");
+                    w.Close();
+                }
+                if (vectorCols < outer) GemmScalarColumns(w, inner, outer, vectorCols);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            w.Open("for (nuint i = 0; i < count; i++)");
-            w.Open($"for (nuint r = 0; r < {Num(rows)}; r++)");
-            w.Line("float sum = 0f;");
-            w.Line($"for (nuint k = 0; k < {Num(cols)}; k++) sum += {Unsafe}.Add(ref wRef, r * {Num(cols)} + k) * {Unsafe}.Add(ref xRef, i * xs + k);");
-            w.Line($"{Unsafe}.Add(ref yRef, i * ys + r) += sum;");
-            w.Close();
-            w.Close();
+            GemmScalarColumns(w, inner, outer, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
         }
 
-        private static string VectorType(int width) => width switch { 16 => "Vector512", 8 => "Vector256", _ => "Vector128" };
+        private static void GemmRows(SourceWriter w, int inner, int outer, int width, int vectors, string col)
+        {
+            w.Line("nuint i = 0;");
+            w.Open("for (; i + 4 <= count; i += 4)");
+            GemmTile(w, inner, outer, width, vectors, 4, col);
+            w.Close();
+            w.Open("for (; i < count; i++)");
+            GemmTile(w, inner, outer, width, vectors, 1, col);
+            w.Close();
+        }
 
-        private static void GemmPath(SourceWriter w, int rows, int cols, int width)
+        private static void GemmTile(SourceWriter w, int inner, int outer, int width, int vectors, int rows, string col)
+        {
+            string v = Intrinsics + VectorType(width);
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"ref float y{Num(r)} = ref {Unsafe}.Add(ref yRef, (i + {Num(r)}) * ys + {col});");
+                w.Line($"ref float x{Num(r)} = ref {Unsafe}.Add(ref xRef, (i + {Num(r)}) * xs);");
+                for (int c = 0; c < vectors; c++) w.Line($"var a{Num(r)}{Num(c)} = {v}.LoadUnsafe(ref y{Num(r)}, {Num(c * width)});");
+            }
+            w.Line($"ref float panel = ref {Unsafe}.Add(ref mRef, {col});");
+            w.Open($"for (nuint k = 0; k < {Num(inner)}; k++)");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref panel, k * {Num(outer)});");
+            for (int c = 0; c < vectors; c++) w.Line($"var m{Num(c)} = {v}.LoadUnsafe(ref row, {Num(c * width)});");
+            for (int r = 0; r < rows; r++)
+            {
+                w.Line($"var b{Num(r)} = {v}.Create({Unsafe}.Add(ref x{Num(r)}, k));");
+                for (int c = 0; c < vectors; c++) w.Line($"a{Num(r)}{Num(c)} = {Rt}Kernels.MultiplyAdd(m{Num(c)}, b{Num(r)}, a{Num(r)}{Num(c)});");
+            }
+            w.Close();
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < vectors; c++) w.Line($"{v}.StoreUnsafe(a{Num(r)}{Num(c)}, ref y{Num(r)}, {Num(c * width)});");
+            }
+        }
+
+        private static void GemmScalarColumns(SourceWriter w, int inner, int outer, int start)
+        {
+            w.Open("for (nuint i = 0; i < count; i++)");
+            w.Open($"for (nuint c = {Num(start)}; c < {Num(outer)}; c++)");
+            w.Line($"float sum = {Unsafe}.Add(ref yRef, i * ys + c);");
+            w.Line($"for (nuint k = 0; k < {Num(inner)}; k++) sum += {Unsafe}.Add(ref xRef, i * xs + k) * {Unsafe}.Add(ref mRef, k * {Num(outer)} + c);");
+            w.Line($"{Unsafe}.Add(ref yRef, i * ys + c) = sum;");
+            w.Close();
+            w.Close();
+        }
+
+        /// <summary>
+        /// C [rows, cols] += Σ_i A[i, :]ᵀ B[i, :] for i &lt; n (rows of A [n, rows] and B [n, cols] at given strides): the
+        /// weight gradient dL/dW += dL/dYᵀ · X. Register tiles of four rows of C by a panel of up to four vectors,
+        /// accumulated over i; scalar code for columns that do not fill a vector.
+        /// </summary>
+        private static void GemmTN(SourceWriter w, int rows, int cols, TargetInfo target)
+        {
+            w.Line($"/// <summary>C [{Num(rows)}, {Num(cols)}] += Σ_i A[i, :]ᵀ B[i, :] for i &lt; n, rows of A and B at the given strides.</summary>");
+            w.Open($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c)");
+            w.Line($"ref float aRef = ref {Marshal}.GetReference(a);");
+            w.Line($"ref float bRef = ref {Marshal}.GetReference(b);");
+            w.Line($"ref float cRef = ref {Marshal}.GetReference(c);");
+            w.Line("nuint as_ = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n;");
+            List<int> widths = Widths(cols, target);
+            bool first = true;
+            foreach (int width in widths)
+            {
+                w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
+                int panel = PanelVectors(width) * width;
+                int fullPanels = cols / panel;
+                int remaining = (cols - fullPanels * panel) / width;
+                int vectorCols = fullPanels * panel + remaining * width;
+                if (fullPanels > 0)
+                {
+                    w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
+                    GemmTNRows(w, rows, cols, width, PanelVectors(width), "col");
+                    w.Close();
+                }
+                if (remaining > 0)
+                {
+                    w.Open("");
+                    w.Line($"nuint col = {Num(fullPanels * panel)};");
+                    GemmTNRows(w, rows, cols, width, remaining, "col");
+                    w.Close();
+                }
+                if (vectorCols < cols) GemmTNScalarColumns(w, rows, cols, vectorCols);
+                w.Close();
+                first = false;
+            }
+            if (!first) w.Open("else");
+            GemmTNScalarColumns(w, rows, cols, 0);
+            if (!first) w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        private static void GemmTNRows(SourceWriter w, int rows, int cols, int width, int vectors, string col)
         {
             int blocked = rows - rows % 4;
             if (blocked > 0)
             {
                 w.Open($"for (nuint r = 0; r < {Num(blocked)}; r += 4)");
-                GemmRowBlock(w, cols, width, 4, "r");
+                GemmTNTile(w, cols, width, vectors, 4, col);
                 w.Close();
             }
-            for (int r = blocked; r < rows; r++)
+            if (blocked < rows)
             {
-                w.Open("");
-                GemmRowBlock(w, cols, width, 1, Num(r));
+                w.Open($"for (nuint r = {Num(blocked)}; r < {Num(rows)}; r++)");
+                GemmTNTile(w, cols, width, vectors, 1, col);
                 w.Close();
             }
         }
 
-        /// <summary><paramref name="wRows"/> rows of W starting at <paramref name="row"/>, against every row of X, two at a time.</summary>
-        private static void GemmRowBlock(SourceWriter w, int cols, int width, int wRows, string row)
-        {
-            w.Line($"ref float w0 = ref {Unsafe}.Add(ref wRef, (nuint)({row}) * {Num(cols)});");
-            for (int a = 1; a < wRows; a++) w.Line($"ref float w{Num(a)} = ref {Unsafe}.Add(ref w0, {Num(a * cols)});");
-            w.Line("nuint i = 0;");
-            w.Open("for (; i + 2 <= count; i += 2)");
-            w.Line($"ref float x0 = ref {Unsafe}.Add(ref xRef, i * xs);");
-            w.Line($"ref float x1 = ref {Unsafe}.Add(ref x0, xs);");
-            GemmTile(w, cols, width, wRows, 2, row);
-            w.Close();
-            w.Open("if (i < count)");
-            w.Line($"ref float x0 = ref {Unsafe}.Add(ref xRef, i * xs);");
-            GemmTile(w, cols, width, wRows, 1, row);
-            w.Close();
-        }
-
-        /// <summary>A tile of <paramref name="wRows"/> × <paramref name="xRows"/> dot products over all columns.</summary>
-        private static void GemmTile(SourceWriter w, int cols, int width, int wRows, int xRows, string row)
+        private static void GemmTNTile(SourceWriter w, int cols, int width, int vectors, int rowCount, string col)
         {
             string v = Intrinsics + VectorType(width);
-            for (int a = 0; a < wRows; a++)
+            for (int r = 0; r < rowCount; r++)
             {
-                for (int b = 0; b < xRows; b++) w.Line($"var a{Num(a)}{Num(b)} = {v}<float>.Zero;");
+                w.Line($"ref float c{Num(r)} = ref {Unsafe}.Add(ref cRef, (r + {Num(r)}) * {Num(cols)} + {col});");
+                for (int k = 0; k < vectors; k++) w.Line($"var a{Num(r)}{Num(k)} = {v}.LoadUnsafe(ref c{Num(r)}, {Num(k * width)});");
             }
-            int full = cols / width * width;
-            if (full / width <= 4)
+            w.Open("for (nuint i = 0; i < count; i++)");
+            w.Line($"ref float bRow = ref {Unsafe}.Add(ref bRef, i * bs + {col});");
+            w.Line($"ref float aRow = ref {Unsafe}.Add(ref aRef, i * as_ + r);");
+            for (int k = 0; k < vectors; k++) w.Line($"var m{Num(k)} = {v}.LoadUnsafe(ref bRow, {Num(k * width)});");
+            for (int r = 0; r < rowCount; r++)
             {
-                for (int k = 0; k < full; k += width) GemmChunk(w, v, Num(k), wRows, xRows);
+                w.Line($"var s{Num(r)} = {v}.Create({Unsafe}.Add(ref aRow, {Num(r)}));");
+                for (int k = 0; k < vectors; k++) w.Line($"a{Num(r)}{Num(k)} = {Rt}Kernels.MultiplyAdd(m{Num(k)}, s{Num(r)}, a{Num(r)}{Num(k)});");
             }
-            else
+            w.Close();
+            for (int r = 0; r < rowCount; r++)
             {
-                w.Open($"for (nuint k = 0; k < {Num(full)}; k += {Num(width)})");
-                GemmChunk(w, v, "k", wRows, xRows);
-                w.Close();
-            }
-            for (int a = 0; a < wRows; a++)
-            {
-                for (int b = 0; b < xRows; b++) w.Line($"float s{Num(a)}{Num(b)} = {v}.Sum(a{Num(a)}{Num(b)});");
-            }
-            int offset = full;
-            foreach (int narrow in new[] { 8, 4 })
-            {
-                if (narrow < width && cols - offset >= narrow)
-                {
-                    string nv = Intrinsics + VectorType(narrow);
-                    for (int b = 0; b < xRows; b++) w.Line($"var x{Num(b)}_{Num(offset)} = {nv}.LoadUnsafe(ref x{Num(b)}, {Num(offset)});");
-                    for (int a = 0; a < wRows; a++)
-                    {
-                        w.Line($"var w{Num(a)}_{Num(offset)} = {nv}.LoadUnsafe(ref w{Num(a)}, {Num(offset)});");
-                        for (int b = 0; b < xRows; b++) w.Line($"s{Num(a)}{Num(b)} += {nv}.Sum(w{Num(a)}_{Num(offset)} * x{Num(b)}_{Num(offset)});");
-                    }
-                    offset += narrow;
-                }
-            }
-            for (; offset < cols; offset++)
-            {
-                for (int b = 0; b < xRows; b++) w.Line($"float x{Num(b)}_{Num(offset)} = {Unsafe}.Add(ref x{Num(b)}, {Num(offset)});");
-                for (int a = 0; a < wRows; a++)
-                {
-                    w.Line($"float w{Num(a)}_{Num(offset)} = {Unsafe}.Add(ref w{Num(a)}, {Num(offset)});");
-                    for (int b = 0; b < xRows; b++) w.Line($"s{Num(a)}{Num(b)} += w{Num(a)}_{Num(offset)} * x{Num(b)}_{Num(offset)};");
-                }
-            }
-            for (int b = 0; b < xRows; b++)
-            {
-                w.Line($"ref float y{Num(b)} = ref {Unsafe}.Add(ref yRef, (i + {Num(b)}) * ys + (nuint)({row}));");
-                for (int a = 0; a < wRows; a++) w.Line($"{Unsafe}.Add(ref y{Num(b)}, {Num(a)}) += s{Num(a)}{Num(b)};");
+                for (int k = 0; k < vectors; k++) w.Line($"{v}.StoreUnsafe(a{Num(r)}{Num(k)}, ref c{Num(r)}, {Num(k * width)});");
             }
         }
 
-        private static void GemmChunk(SourceWriter w, string v, string k, int wRows, int xRows)
+        private static void GemmTNScalarColumns(SourceWriter w, int rows, int cols, int start)
         {
-            string suffix = k == "k" ? "k" : k;
-            for (int b = 0; b < xRows; b++) w.Line($"var x{Num(b)}_{suffix} = {v}.LoadUnsafe(ref x{Num(b)}, {k});");
-            for (int a = 0; a < wRows; a++)
-            {
-                w.Line($"var w{Num(a)}_{suffix} = {v}.LoadUnsafe(ref w{Num(a)}, {k});");
-                for (int b = 0; b < xRows; b++)
-                {
-                    w.Line($"a{Num(a)}{Num(b)} = {Rt}Kernels.MultiplyAdd(w{Num(a)}_{suffix}, x{Num(b)}_{suffix}, a{Num(a)}{Num(b)});");
-                }
-            }
+            w.Open($"for (nuint r = 0; r < {Num(rows)}; r++)");
+            w.Open($"for (nuint col = {Num(start)}; col < {Num(cols)}; col++)");
+            w.Line($"float sum = {Unsafe}.Add(ref cRef, r * {Num(cols)} + col);");
+            w.Line($"for (nuint i = 0; i < count; i++) sum += {Unsafe}.Add(ref aRef, i * as_ + r) * {Unsafe}.Add(ref bRef, i * bs + col);");
+            w.Line($"{Unsafe}.Add(ref cRef, r * {Num(cols)} + col) = sum;");
+            w.Close();
+            w.Close();
         }
 
         private static string MatVecTName(int rows, int cols) => "MatVecT" + Num(rows) + "x" + Num(cols);

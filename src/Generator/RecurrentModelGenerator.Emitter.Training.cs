@@ -101,6 +101,7 @@ public sealed partial class RecurrentModelGenerator
                 $"if (steps > MaxSteps) throw new {ArgumentException}(\"{input} has \" + steps + \" steps; this trainer was created for at most \" + MaxSteps + \" (CreateTrainer(maxSteps)).\", nameof({input}));\n"
                 + $"if (BATCH > MaxBatch) throw new {ArgumentException}(\"batch is \" + BATCH + \"; this trainer was created for at most \" + MaxBatch + \" (CreateTrainer(maxSteps, maxBatch)).\", \"batch\");\n"
                 + "_ready = false;\n"
+                + "_model._packedStale = true; // training changes weights between calls: always read them fresh\n"
                 + "_workspace.Layout.Set(steps, BATCH, LENGTHS);\n"
                 + "_hasInitialState = !initialState.IsEmpty;\n"
                 + "if (_hasInitialState) initialState.CopyTo(_initialState);\n"
@@ -153,8 +154,8 @@ public sealed partial class RecurrentModelGenerator
                 w.Comment("Head: dL/dh = dy W_head; dW_head += dyᵀ h; db_head += Σ dy, over the valid steps only.");
                 w.Line($"layout.Gather(outputGrad, OutputSize, {Bool(m.BatchFirst)}, _gradOutput);");
                 w.Line("gradTop.Clear();");
-                w.Line($"{Rt}Kernels.MultiplyAddRows(_gradOutput, OutputSize, rows, p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, gradTop, LayerWidth);");
-                w.Line($"{Rt}Kernels.OuterAddRows(g.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, _gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows);");
+                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
+                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth));");
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
@@ -264,19 +265,19 @@ public sealed partial class RecurrentModelGenerator
             string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
             w.Comment("Recurrent weights: dW_hh += dgatesᵀ h_{t-1}; dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh.");
             w.Line($"{RoSpan} dHidden = {dHidden};");
-            w.Line($"{Rt}Kernels.OuterAddRows(gradWeightHh, GateSize, dHidden, GateSize, hPrevious, HiddenSize, n);");
+            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh);");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHidden, GateSize, n, g.Slice(BiasHh{id}, GateSize));");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
-            w.Line($"{Rt}Kernels.MultiplyAddRows(dHidden, GateSize, n, weightHh, GateSize, dhNext, HiddenSize);");
+            w.Line($"{GemmName(m.GateWidth, m.Hidden)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
             w.Line($"layout.ScatterState(dhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(dcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
             w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; db_ih += Σ dgates; dx += dgates W_ih.");
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
             w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
-            w.Line($"{Rt}Kernels.OuterAddRows(g.Slice(WeightIh{id}, GateSize * {Num(cols)}), GateSize, dAll, GateSize, {x}, {Num(cols)}, rows);");
+            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}));");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty) {Rt}Kernels.MultiplyAddRows(dAll, GateSize, rows, p.Slice(WeightIh{id}, GateSize * {Num(cols)}), GateSize, gradInput, {Num(cols)});");
+            w.Line($"if (!gradInput.IsEmpty) {GemmName(m.GateWidth, cols)}(p.Slice(WeightIh{id}, GateSize * {Num(cols)}), dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
         }

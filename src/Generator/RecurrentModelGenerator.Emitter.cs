@@ -51,9 +51,11 @@ public sealed partial class RecurrentModelGenerator
             Forward(w, m);
             if (!m.Bidirectional) Step(w, m);
             Layers(w, m);
+            Packing(w, m);
             Workspace(w, m);
             Trainer(w, m);
-            foreach ((int rows, int cols) in GemmShapes(m)) Gemm(w, rows, cols, target);
+            foreach ((int inner, int outer) in GemmShapes(m)) Gemm(w, inner, outer, target);
+            foreach ((int rows, int cols) in GemmTNShapes(m)) GemmTN(w, rows, cols, target);
             if (!m.Bidirectional)
             {
                 foreach ((int rows, int cols) in StepShapes(m)) MatVecTransposed(w, rows, cols, target);
@@ -103,18 +105,36 @@ public sealed partial class RecurrentModelGenerator
 
         private static string LayerId(int layer, int direction) => "L" + Num(layer) + (direction == 1 ? "Reverse" : "");
 
-        private static IEnumerable<(int Rows, int Cols)> GemmShapes(ModelSpec m)
+        /// <summary>Shapes (inner, outer) of the Y += X · M kernels: forward on transposed weights, backward on the weights.</summary>
+        private static IEnumerable<(int Inner, int Outer)> GemmShapes(ModelSpec m)
         {
             var shapes = new List<(int, int)>();
             void Add((int, int) s) { if (!shapes.Contains(s)) shapes.Add(s); }
-            Add((m.GateWidth, m.Input));
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                Add((m.LayerInputWidth(layer), m.GateWidth));
+                Add((m.GateWidth, m.LayerInputWidth(layer)));
+            }
+            Add((m.Hidden, m.GateWidth));
             Add((m.GateWidth, m.Hidden));
-            if (m.Layers > 1) Add((m.GateWidth, m.LayerOutputWidth));
-            if (m.Output > 0) Add((m.Output, m.LayerOutputWidth));
+            if (m.Output > 0)
+            {
+                Add((m.LayerOutputWidth, m.Output));
+                Add((m.Output, m.LayerOutputWidth));
+            }
             return shapes;
         }
 
-        private static string GemmName(int rows, int cols) => "Gemm" + Num(rows) + "x" + Num(cols);
+        /// <summary>Shapes (rows, cols) of the weight-gradient kernels C += Aᵀ B.</summary>
+        private static IEnumerable<(int Rows, int Cols)> GemmTNShapes(ModelSpec m)
+        {
+            var shapes = new List<(int, int)>();
+            void Add((int, int) s) { if (!shapes.Contains(s)) shapes.Add(s); }
+            for (int layer = 0; layer < m.Layers; layer++) Add((m.GateWidth, m.LayerInputWidth(layer)));
+            Add((m.GateWidth, m.Hidden));
+            if (m.Output > 0) Add((m.Output, m.LayerOutputWidth));
+            return shapes;
+        }
 
         private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -256,7 +276,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("rng.FillUniform(p.Slice(HeadWeight, OutputSize * LayerWidth), -headBound, headBound);");
                 w.Line("rng.FillUniform(p.Slice(HeadBias, OutputSize), -headBound, headBound);");
             }
-            if (!m.Bidirectional) w.Line("_packedStale = true;");
+            w.Line("_packedStale = true;");
             w.Close();
             w.Line();
             Reserve(w, m);
@@ -265,22 +285,13 @@ public sealed partial class RecurrentModelGenerator
         private static void ParameterAccess(SourceWriter w, ModelSpec m, List<Tensor> tensors)
         {
             w.Line("/// <summary>All learnable values, flat, in PyTorch state_dict order (see <see cref=\"Tensors\"/>).</summary>");
-            if (m.Bidirectional)
-            {
-                w.Line($"public {Span} Parameters => _parameters;");
-            }
-            else
-            {
-                w.Line("/// <remarks>Streaming Step reads a transposed copy of the weights, refreshed after any access to Parameters or Parameter(name) and after a load;");
-                w.Line("/// get the span again after a Step before writing through it.</remarks>");
-                w.Line($"public {Span} Parameters {{ get {{ _packedStale = true; return _parameters; }} }}");
-            }
+            w.Line("/// <remarks>Inference reads a transposed copy of the weights, refreshed after any access to Parameters or Parameter(name) and after a load;");
+            w.Line("/// get the span again after a Forward or Step before writing through it.</remarks>");
+            w.Line($"public {Span} Parameters {{ get {{ _packedStale = true; return _parameters; }} }}");
             w.Line();
             w.Line("/// <summary>One tensor's values by PyTorch state_dict name, e.g. <c>rnn.weight_ih_l0</c>.</summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">The model has no tensor of that name.</exception>");
-            w.Line(m.Bidirectional
-                ? $"public {Span} Parameter(string name) => Slice(_parameters, name);"
-                : $"public {Span} Parameter(string name) {{ _packedStale = true; return Slice(_parameters, name); }}");
+            w.Line($"public {Span} Parameter(string name) {{ _packedStale = true; return Slice(_parameters, name); }}");
             w.Line();
             w.Line("/// <summary>Gradients of every parameter, same flat layout as <see cref=\"Parameters\"/>. Backward adds to them (as PyTorch accumulates into .grad); clear with <see cref=\"ZeroGradients\"/>.</summary>");
             w.Line($"public {Span} Gradients => _gradients ??= new float[ParameterCount];");
@@ -303,7 +314,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
             w.Line("/// <summary>Loads weights from a safetensors file; the file is validated whole before any weight changes.</summary>");
-            string stale = m.Bidirectional ? "" : " _packedStale = true;";
+            string stale = " _packedStale = true;";
             w.Line($"public void LoadSafetensors(string path, {Rt}SafetensorsOptions? options = null) {{ {Rt}Safetensors.Load(path, s_tensors, _parameters, options);{stale} }}");
             w.Line();
             w.Line("/// <summary>Loads weights from a safetensors stream; the data is validated whole before any weight changes.</summary>");

@@ -42,7 +42,7 @@ public static partial class Kernels
 
     /// <summary>x = tanh(x), element-wise, in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tanh(Span<float> x) => TensorPrimitives.Tanh(x, x);
+    public static void Tanh(Span<float> x) => TanhFused(x);
 
     /// <summary>x = max(x, 0), element-wise, in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -56,17 +56,8 @@ public static partial class Kernels
     public static void LstmCell(Span<float> gates, Span<float> c, Span<float> h, Span<float> tanhC)
     {
         int n = c.Length;
-        Span<float> i = gates.Slice(0, n);
-        Span<float> f = gates.Slice(n, n);
-        Span<float> g = gates.Slice(2 * n, n);
-        Span<float> o = gates.Slice(3 * n, n);
-        TensorPrimitives.Sigmoid(gates.Slice(0, 2 * n), gates.Slice(0, 2 * n));
-        TensorPrimitives.Tanh(g, g);
-        TensorPrimitives.Sigmoid(o, o);
-        TensorPrimitives.Multiply(i, g, tanhC);
-        TensorPrimitives.FusedMultiplyAdd(f, c, tanhC, c);
-        TensorPrimitives.Tanh(c, tanhC);
-        TensorPrimitives.Multiply(o, tanhC, h);
+        if (gates.Length < 4 * n || h.Length < n || tanhC.Length < n) throw new ArgumentException($"LstmCell needs gates of {4 * n} and h, tanhC of {n} floats; got {gates.Length}, {h.Length}, {tanhC.Length}.");
+        LstmCellFused(gates.Slice(0, 4 * n), c, h.Slice(0, n), tanhC.Slice(0, n));
     }
 
     /// <summary>
@@ -78,16 +69,7 @@ public static partial class Kernels
     public static void GruCell(Span<float> gatesX, ReadOnlySpan<float> gatesH, Span<float> h)
     {
         int n = h.Length;
-        Span<float> rz = gatesX.Slice(0, 2 * n);
-        TensorPrimitives.Add(rz, gatesH.Slice(0, 2 * n), rz);
-        TensorPrimitives.Sigmoid(rz, rz);
-        Span<float> r = gatesX.Slice(0, n);
-        Span<float> z = gatesX.Slice(n, n);
-        Span<float> nGate = gatesX.Slice(2 * n, n);
-        TensorPrimitives.FusedMultiplyAdd(r, gatesH.Slice(2 * n, n), nGate, nGate);
-        TensorPrimitives.Tanh(nGate, nGate);
-        // h = n + z ⊙ (h - n)
-        TensorPrimitives.Subtract(h, nGate, h);
-        TensorPrimitives.FusedMultiplyAdd(z, h, nGate, h);
+        if (gatesX.Length < 3 * n || gatesH.Length < 3 * n) throw new ArgumentException($"GruCell needs gates of {3 * n} floats for h of {n}; got {gatesX.Length} and {gatesH.Length}.");
+        GruCellFused(gatesX.Slice(0, 3 * n), gatesH.Slice(0, 3 * n), h);
     }
 }
