@@ -242,16 +242,25 @@ public sealed partial class RecurrentModelGenerator
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                 int perBlock = width == 16 ? 16 : 8;
                 int full = cols / width;
-                for (int start = 0; start < full; start += perBlock)
+                int fullBlocks = full / perBlock;
+                if (fullBlocks == 1)
                 {
-                    MatVecTBlock(w, rows, cols, width, start * width, System.Math.Min(perBlock, full - start));
+                    MatVecTBlock(w, rows, cols, width, "0", perBlock);
                 }
+                else if (fullBlocks > 1)
+                {
+                    // Many blocks: a loop over them keeps the generated code small for wide outputs (big heads).
+                    w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * width)}; start += {Num(perBlock * width)})");
+                    MatVecTBlock(w, rows, cols, width, "start", perBlock);
+                    w.Close();
+                }
+                if (full % perBlock > 0) MatVecTBlock(w, rows, cols, width, Num(fullBlocks * perBlock * width), full % perBlock);
                 int offset = full * width;
                 foreach (int narrow in new[] { 8, 4 })
                 {
                     if (narrow < width && cols - offset >= narrow)
                     {
-                        MatVecTBlock(w, rows, cols, narrow, offset, 1);
+                        MatVecTBlock(w, rows, cols, narrow, Num(offset), 1);
                         offset += narrow;
                     }
                 }
@@ -266,17 +275,18 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
-        private static void MatVecTBlock(SourceWriter w, int rows, int cols, int width, int start, int vectors)
+        private static void MatVecTBlock(SourceWriter w, int rows, int cols, int width, string start, int vectors)
         {
             string v = Intrinsics + VectorType(width);
             w.Open("");
-            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref yRef, {Num(start + i * width)});");
+            w.Line($"ref float y0 = ref {Unsafe}.Add(ref yRef, {start});");
+            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref y0, {Num(i * width)});");
             w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
             w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
-            w.Line($"ref float row = ref {Unsafe}.Add(ref wRef, k * {Num(cols)} + {Num(start)});");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref wRef, k * {Num(cols)} + {start});");
             for (int i = 0; i < vectors; i++) w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row, {Num(i * width)}), xk, a{Num(i)});");
             w.Close();
-            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref yRef, {Num(start + i * width)});");
+            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
             w.Close();
         }
 
