@@ -27,7 +27,6 @@ public sealed class CharRnnCommandLine
     private readonly CommandLineOption<double> _clip;
     private readonly CommandLineOption<int> _evalChars;
     private readonly CommandLineOption<int> _evaluations;
-    private readonly CommandLineOption<int> _threads;
     private readonly CommandLineOption<bool> _plain;
 
     /// <summary>Declares the options.</summary>
@@ -55,7 +54,6 @@ public sealed class CharRnnCommandLine
         _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
         _evalChars = _cli.Int("eval-chars", Defaults.EvalChars, "Validation characters per periodic evaluation; the final one uses the whole split", min: 1);
         _evaluations = _cli.Int("evaluations", Defaults.Evaluations, "Evaluations per run, evenly spaced, each saving a checkpoint; the last is the final whole-split one", min: 0, max: 1000);
-        _threads = _cli.Int("threads", Defaults.Threads, "Worker threads, each with a copy of the model; 0 = one per core", min: 0, max: 256);
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
         _cli.Epilog =
             "Examples:\n"
@@ -99,7 +97,6 @@ public sealed class CharRnnCommandLine
             ClipNorm = (float)a.Get(_clip),
             EvalChars = a.Get(_evalChars),
             Evaluations = a.Get(_evaluations),
-            Threads = a.Get(_threads),
             LiveProgress = a.Get(_plain) ? false : null,
         };
     }

@@ -57,9 +57,6 @@ public sealed record CharRnnOptions
     /// <summary>Periodic evaluations (and checkpoints) during training, evenly spread over the run.</summary>
     public int Evaluations { get; init; } = 10;
 
-    /// <summary>Worker threads, each with its own copy of the model; 0 means one per core, at most <see cref="Batch"/>.</summary>
-    public int Threads { get; init; }
-
     /// <summary>Redraw the progress line in place (true), print plain progress lines (false), or decide from the output (null).</summary>
     public bool? LiveProgress { get; init; }
 
@@ -71,9 +68,6 @@ public sealed record CharRnnOptions
 
     /// <summary>Whether this run trains at all.</summary>
     public bool Trains => Steps > 0 || Minutes > 0;
-
-    /// <summary>The threads actually used.</summary>
-    public int EffectiveThreads => Math.Clamp(Threads > 0 ? Threads : Environment.ProcessorCount, 1, Batch);
 
     /// <summary>Throws if a value is out of range (the command line checks the same ranges with friendlier messages).</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
@@ -91,7 +85,6 @@ public sealed record CharRnnOptions
         Check(float.IsFinite(ClipNorm) && ClipNorm > 0, nameof(ClipNorm), "a finite number > 0");
         Check(EvalChars >= 1, nameof(EvalChars), ">= 1");
         Check(Evaluations >= 0, nameof(Evaluations), ">= 0");
-        Check(Threads >= 0, nameof(Threads), ">= 0");
         if (Prompt is null) throw new ArgumentException("Prompt must not be null (use \"\" for none).");
     }
 

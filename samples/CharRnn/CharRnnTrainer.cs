@@ -4,7 +4,6 @@ using System.Globalization;
 using System.IO;
 using System.Numerics.Tensors;
 using System.Text;
-using System.Threading.Tasks;
 
 namespace RnnGen.Samples.CharRnn;
 
@@ -69,16 +68,24 @@ public sealed record CharRnnResult
 /// zero state.
 /// </para>
 /// <para>
-/// The runtime's trainers take one sequence at a time, so a batch is a loop over streams that accumulates gradients.
-/// With several threads every worker holds its own copy of the model (parameters copied in before each step) and
-/// works on a fixed share of the streams; their gradients are summed in worker order, so a run is reproducible for
-/// a given seed and thread count.
+/// A step is one batched <c>trainer.Forward</c> over the next window of all streams (tokens time-major [seq, batch],
+/// states [NumLayers, batch, Hidden] for h then c, as PyTorch lays them out), the loss and one <c>Backward</c>: the
+/// generated code runs the batch through matrix-matrix kernels.
 /// </para>
 /// </remarks>
 public sealed class CharRnnTrainer
 {
-    /// <summary>Chunk length of validation: the inference Forward runs this many characters at a time, state carried over.</summary>
+    /// <summary>Chunk length of validation: the inference Forward runs this many characters of each segment at a time, state carried over.</summary>
     private const int EvaluationChunk = 256;
+
+    /// <summary>Most segments of the validation text scored side by side in one batch.</summary>
+    internal const int EvaluationStreams = 16;
+
+    /// <summary>Characters of context a validation segment reads before the part it scores.</summary>
+    internal const int EvaluationWarmup = 128;
+
+    /// <summary>Target id the loss skips: a warm-up step of a validation segment.</summary>
+    private const int IgnoredTarget = -1;
 
     /// <summary>The cosine schedule is evaluated at progress × this many steps, so it works for step and time budgets alike.</summary>
     private const long ScheduleResolution = 1_000_000;
@@ -139,6 +146,15 @@ public sealed class CharRnnTrainer
                 : "No training (--steps 0 --minutes 0): evaluating and sampling the loaded model.");
         }
 
+        // The final figures come from the checkpoint read back from disk, so they show that it round-trips.
+        string? checkpoint = null;
+        if (_options.Trains && _options.OutputPath is not null)
+        {
+            checkpoint = SaveCheckpoint(model);
+            model = Reload(model, checkpoint);
+            Log($"Saved {checkpoint} and read it back into a new model (parameters bit-identical); evaluating and sampling that one.");
+        }
+
         int predictions = validation.Length - 1;
         if (predictions > _options.EvalChars) Log($"Evaluating on the whole validation split ({predictions:N0} chars)...");
         long evaluationStart = Stopwatch.GetTimestamp();
@@ -148,13 +164,6 @@ public sealed class CharRnnTrainer
             CultureInfo.InvariantCulture,
             $"Validation loss: {Format(validationLoss)} nats/char ({Format(validationLoss / Math.Log(2))} bits/char, perplexity {Format(Math.Exp(validationLoss))}), "
             + $"{predictions:N0} chars in {evaluationTime.TotalSeconds:0.0}s."));
-
-        string? checkpoint = null;
-        if (_options.Trains && _options.OutputPath is not null)
-        {
-            checkpoint = SaveCheckpoint(model);
-            Log($"Saved {checkpoint}.");
-        }
 
         string sample = Generate(model);
         _log.WriteLine();
@@ -227,16 +236,6 @@ public sealed class CharRnnTrainer
         return model;
     }
 
-    /// <summary>One worker's model copy, trainer and buffers, all allocated once.</summary>
-    private sealed class Worker
-    {
-        public required ITokenStreamingModel Model { get; init; }
-        public required ITokenTrainer Trainer { get; init; }
-        public required float[] Logits { get; init; }
-        public required float[] LogitGradient { get; init; }
-        public double LossSum;
-    }
-
     private readonly record struct TrainingOutcome(double InitialLoss, double FinalTrainLoss, long Steps, double CharsPerSecond, TimeSpan Time);
 
     /// <summary>The training loop; windows are read from data[0, trainLength), the rest is validation.</summary>
@@ -244,33 +243,15 @@ public sealed class CharRnnTrainer
     {
         int seq = _options.SequenceLength;
         int batch = _options.Batch;
-        int threadCount = _options.EffectiveThreads;
         TimeSpan? budget = _options.Minutes > 0 ? TimeSpan.FromMinutes(_options.Minutes) : null;
         long charsPerStep = (long)seq * batch;
-
-        var workers = new Worker[threadCount];
-        for (int w = 0; w < threadCount; w++)
-        {
-            // Worker 0 trains the model itself; the others train copies whose parameters are refreshed every step.
-            ITokenStreamingModel copy = w == 0 ? model : CharModels.Create(model.HiddenSize, model.NumLayers, _options.Seed);
-            workers[w] = new Worker
-            {
-                Model = copy,
-                Trainer = (ITokenTrainer)copy.CreateTrainer(seq),
-                Logits = new float[seq * V],
-                LogitGradient = new float[seq * V],
-            };
-        }
+        var trainer = (ITokenTrainer)model.CreateTrainer(seq, batch);
+        var window = new Window(seq, batch, model.StateSize);
 
         // Stream b starts at offset b/batch of the text and moves on by one window per step.
         int startPositions = trainLength - seq;
         var positions = new int[batch];
-        var states = new float[batch][];
-        for (int b = 0; b < batch; b++)
-        {
-            positions[b] = (int)((long)b * startPositions / batch);
-            states[b] = new float[model.StateSize];
-        }
+        for (int b = 0; b < batch; b++) positions[b] = (int)((long)b * startPositions / batch);
 
         var optimizer = new Adam(model.ParameterCount, _options.LearningRate);
         var schedule = new CosineAnnealing(_options.LearningRate, ScheduleResolution, _options.LearningRate * FinalLearningRateFraction);
@@ -284,7 +265,7 @@ public sealed class CharRnnTrainer
             CultureInfo.InvariantCulture,
             $"Training for {limit}: {batch} streams x {seq} chars per step ({charsPerStep:N0} chars, an epoch is {(double)trainLength / charsPerStep:N0} steps), "
             + $"Adam lr {Short(_options.LearningRate)} cosine to {Short(_options.LearningRate * FinalLearningRateFraction)}, clip {Short(_options.ClipNorm)}, "
-            + $"{threadCount} thread(s) of {Environment.ProcessorCount} core(s)."));
+            + $"one batched Forward and Backward per step."));
 
         var clock = Stopwatch.StartNew();
         var bar = new ProgressBar(_log, _options.Steps, budget, _options.LiveProgress, clock);
@@ -297,7 +278,6 @@ public sealed class CharRnnTrainer
         int evaluationsDone = 0;
         int periodic = Math.Max(0, _options.Evaluations - 1); // the final, whole-split evaluation is the last one
 
-        Action<int> runWorker = w => TrainShare(workers, w, model, data, positions, states, seq, lossScale);
         try
         {
             while (true)
@@ -306,17 +286,9 @@ public sealed class CharRnnTrainer
                 if (progress >= 1) break;
 
                 long start = Stopwatch.GetTimestamp();
-                if (threadCount == 1) runWorker(0);
-                else Parallel.For(0, threadCount, runWorker);
-
+                model.ZeroGradients();
+                double loss = TrainStep(trainer, window, data, positions, lossScale) / charsPerStep;
                 Span<float> gradients = model.Gradients;
-                double loss = workers[0].LossSum;
-                for (int w = 1; w < threadCount; w++)
-                {
-                    TensorPrimitives.Add(gradients, workers[w].Model.Gradients, gradients);
-                    loss += workers[w].LossSum;
-                }
-                loss /= charsPerStep;
                 guard.CheckStep(step + 1, loss, gradients);
                 GradientClipping.ClipByGlobalNorm(gradients, _options.ClipNorm);
                 optimizer.LearningRate = schedule.At((long)Math.Round(progress * ScheduleResolution));
@@ -324,7 +296,7 @@ public sealed class CharRnnTrainer
                 computeTicks += Stopwatch.GetTimestamp() - start;
                 step++;
 
-                AdvanceStreams(positions, states, seq, trainLength);
+                AdvanceStreams(window, positions, model.HiddenSize, trainLength);
                 if (step == 1) initialLoss = loss;
                 smoothed = Smoothing * smoothed + (1 - Smoothing) * loss;
                 double smoothedLoss = smoothed / (1 - Math.Pow(Smoothing, step));
@@ -379,59 +351,138 @@ public sealed class CharRnnTrainer
         return Math.Min(progress, 1);
     }
 
-    /// <summary>
-    /// Worker <paramref name="w"/>'s share of one step: streams w, w + threads, ... each run Forward on its next window from
-    /// its carried state, the summed cross-entropy scaled to a per-character mean over the whole batch, and Backward.
-    /// </summary>
-    private static void TrainShare(Worker[] workers, int w, ITokenStreamingModel model, int[] data, int[] positions, float[][] states, int seq, float lossScale)
+    /// <summary>One optimizer step's batch, time-major as the batched Forward takes it, and the streams' carried state; allocated once.</summary>
+    private sealed class Window(int seq, int batch, int stateSize)
     {
-        Worker worker = workers[w];
-        if (w > 0) model.Parameters.CopyTo(worker.Model.Parameters);
-        worker.Model.ZeroGradients();
-        worker.LossSum = 0;
-        for (int b = w; b < positions.Length; b += workers.Length)
-        {
-            ReadOnlySpan<int> inputs = data.AsSpan(positions[b], seq);
-            ReadOnlySpan<int> targets = data.AsSpan(positions[b] + 1, seq);
-            worker.Trainer.Forward(inputs, worker.Logits, states[b], states[b]);
-            worker.LossSum += Losses.SoftmaxCrossEntropy(worker.Logits, targets, worker.LogitGradient, Reduction.Sum);
-            TensorPrimitives.Multiply(worker.LogitGradient, lossScale, worker.LogitGradient);
-            worker.Trainer.Backward(worker.LogitGradient, default);
-        }
+        public int Seq { get; } = seq;
+
+        public int Batch { get; } = batch;
+
+        /// <summary>The streams' next characters, [seq, batch].</summary>
+        public int[] Inputs { get; } = new int[seq * batch];
+
+        /// <summary>The characters after those, [seq, batch].</summary>
+        public int[] Targets { get; } = new int[seq * batch];
+
+        /// <summary>[seq, batch, V].</summary>
+        public float[] Logits { get; } = new float[seq * batch * V];
+
+        /// <summary>[seq, batch, V].</summary>
+        public float[] LogitGradient { get; } = new float[seq * batch * V];
+
+        /// <summary>The streams' LSTM states in the batched layout: h [NumLayers, batch, Hidden], then c likewise.</summary>
+        public float[] State { get; } = new float[batch * stateSize];
     }
 
-    private static void AdvanceStreams(int[] positions, float[][] states, int seq, int trainLength)
+    /// <summary>
+    /// The work of one step: the next window of every stream as one batch, one batched Forward from the carried states
+    /// (which it updates), the cross-entropy with its gradient scaled to a per-character mean, and one Backward that adds
+    /// to the model's gradients. Returns the summed cross-entropy.
+    /// </summary>
+    private static double TrainStep(ITokenTrainer trainer, Window window, int[] data, int[] positions, float lossScale)
     {
-        for (int b = 0; b < positions.Length; b++)
+        int batch = window.Batch;
+        for (int b = 0; b < batch; b++)
         {
-            positions[b] += seq;
-            if (positions[b] + seq + 1 > trainLength)
+            int position = positions[b];
+            for (int t = 0; t < window.Seq; t++)
             {
-                positions[b] = 0;
-                Array.Clear(states[b]);
+                window.Inputs[t * batch + b] = data[position + t];
+                window.Targets[t * batch + b] = data[position + t + 1];
             }
         }
+        trainer.Forward(window.Inputs, batch, default, window.Logits, window.State, window.State);
+        double loss = Losses.SoftmaxCrossEntropy(window.Logits, window.Targets, window.LogitGradient, Reduction.Sum);
+        TensorPrimitives.Multiply(window.LogitGradient, lossScale, window.LogitGradient);
+        trainer.Backward(window.LogitGradient, default);
+        return loss;
+    }
+
+    /// <summary>Moves every stream on by one window; one that would run past the training text restarts at 0 from a zero state.</summary>
+    private static void AdvanceStreams(Window window, int[] positions, int hidden, int trainLength)
+    {
+        int batch = window.Batch;
+        int blocks = window.State.Length / (batch * hidden); // h of each layer, then c of each layer
+        for (int b = 0; b < batch; b++)
+        {
+            positions[b] += window.Seq;
+            if (positions[b] + window.Seq + 1 <= trainLength) continue;
+            positions[b] = 0;
+            for (int block = 0; block < blocks; block++) window.State.AsSpan((block * batch + b) * hidden, hidden).Clear();
+        }
     }
 
     /// <summary>
-    /// Mean cross-entropy in nats/char of predicting text[1..count] from text[0..count-1], with the inference Forward
-    /// over consecutive chunks and the state carried between them (as if the whole span were one sequence).
+    /// Mean cross-entropy in nats/char of predicting text[1..count] from text[0..count-1], as if the span were read in
+    /// one pass with the state carried along, but batched: the span is cut into up to <see cref="EvaluationStreams"/>
+    /// consecutive segments that run side by side through the inference Forward, <see cref="EvaluationChunk"/> steps at
+    /// a time with their states carried between chunks.
     /// </summary>
+    /// <remarks>
+    /// Every segment but the first starts at least <see cref="EvaluationWarmup"/> characters before the part it scores
+    /// and only reads those, so no scored character has less context than that (the first segment's have all of theirs,
+    /// as in a single pass). Each character is scored exactly once. All segments have the same length, so the batch has
+    /// no padding: the last one starts early enough to end at the end of the span.
+    /// </remarks>
     private static double Evaluate(ITokenStreamingModel model, ReadOnlySpan<int> text, int count)
     {
         if (count <= 0) return double.NaN;
-        var logits = new float[EvaluationChunk * V];
-        var scratch = new float[EvaluationChunk * V];
-        var state = new float[model.StateSize];
+        EvaluationLayout layout = EvaluationLayout.For(count);
+        int segments = layout.Segments;
+        int rows = EvaluationChunk * segments;
+        var tokens = new int[rows];
+        var targets = new int[rows];
+        var logits = new float[rows * V];
+        var scratch = new float[rows * V];
+        var state = new float[segments * model.StateSize];
         double total = 0;
-        for (int start = 0; start < count; start += EvaluationChunk)
+        for (int start = 0; start < layout.Steps; start += EvaluationChunk)
         {
-            int n = Math.Min(EvaluationChunk, count - start);
-            Span<float> chunkLogits = logits.AsSpan(0, n * V);
-            model.Forward(text.Slice(start, n), chunkLogits, state, state);
-            total += Losses.SoftmaxCrossEntropy(chunkLogits, text.Slice(start + 1, n), scratch.AsSpan(0, n * V), Reduction.Sum);
+            int n = Math.Min(EvaluationChunk, layout.Steps - start);
+            for (int k = 0; k < segments; k++)
+            {
+                int first = layout.Start(k);
+                int firstScored = layout.FirstScored(k);
+                for (int t = start; t < start + n; t++)
+                {
+                    int row = (t - start) * segments + k;
+                    tokens[row] = text[first + t];
+                    targets[row] = t >= firstScored ? text[first + t + 1] : IgnoredTarget;
+                }
+            }
+            Span<float> chunkLogits = logits.AsSpan(0, n * segments * V);
+            model.Forward(tokens.AsSpan(0, n * segments), segments, default, chunkLogits, state, state);
+            total += Losses.SoftmaxCrossEntropy(
+                chunkLogits, targets.AsSpan(0, n * segments), scratch.AsSpan(0, n * segments * V), Reduction.Sum, IgnoredTarget);
         }
         return total / count;
+    }
+
+    /// <summary>
+    /// How <see cref="Evaluate"/> cuts <c>count</c> predictions into segments of <see cref="Steps"/> characters each:
+    /// segment 0 reads and scores [0, Steps); segment k in the middle reads from k·Scored and scores its last Scored
+    /// characters; the last reads the final Steps characters and scores what is left.
+    /// </summary>
+    internal readonly record struct EvaluationLayout(int Count, int Segments, int Warmup, int Scored)
+    {
+        /// <summary>Characters each segment reads.</summary>
+        public int Steps => Warmup + Scored;
+
+        public static EvaluationLayout For(int count)
+        {
+            // Each segment scores at least Warmup characters, so warming up costs at most as much again; short spans are one segment.
+            int segments = Math.Clamp((count - EvaluationWarmup) / EvaluationWarmup, 1, EvaluationStreams);
+            if (segments == 1) return new EvaluationLayout(count, 1, 0, count);
+            int scored = (count - EvaluationWarmup + segments - 1) / segments;
+            segments = (count - EvaluationWarmup + scored - 1) / scored; // rounding up may leave the last segment nothing to score
+            return new EvaluationLayout(count, segments, EvaluationWarmup, scored);
+        }
+
+        /// <summary>Where segment k starts reading.</summary>
+        public int Start(int k) => k == 0 ? 0 : k < Segments - 1 ? k * Scored : Count - Steps;
+
+        /// <summary>The first of segment k's steps that is scored (the step predicting position Start(k) + step + 1).</summary>
+        public int FirstScored(int k) => k == 0 ? 0 : Warmup + k * Scored - Start(k);
     }
 
     private string SaveCheckpoint(IRecurrentModel model)
@@ -441,6 +492,17 @@ public sealed class CharRnnTrainer
         if (directory is not null) Directory.CreateDirectory(directory);
         Safetensors.Save(path, model.TensorTable, model.Parameters);
         return path;
+    }
+
+    /// <summary>Loads a checkpoint just written into a fresh model of the same size and checks it holds exactly the trained parameters.</summary>
+    /// <exception cref="InvalidOperationException">The file read back differs from what was saved.</exception>
+    private ITokenStreamingModel Reload(ITokenStreamingModel trained, string path)
+    {
+        ITokenStreamingModel reloaded = CharModels.Create(trained.HiddenSize, trained.NumLayers, _options.Seed + 1);
+        using (FileStream stream = File.OpenRead(path)) reloaded.LoadSafetensors(stream);
+        if (!reloaded.Parameters.SequenceEqual(trained.Parameters))
+            throw new InvalidOperationException($"The checkpoint '{path}' read back differs from the model that was saved.");
+        return reloaded;
     }
 
     /// <summary>Feeds the prompt through the streaming Step, then samples <see cref="CharRnnOptions.SampleLength"/> characters.</summary>

@@ -1,14 +1,19 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+#if NET8_0_OR_GREATER
 using System.Runtime.Intrinsics;
+#endif
 
 namespace RnnGen;
 
 public static partial class Kernels
 {
+#if NET8_0_OR_GREATER
     // Vectorized exp, sigmoid and tanh for the cell kernels: Cephes-style range reduction and polynomials, about
     // 2 ulp from the correctly rounded value over the range the cells see (PyTorch parity holds to ~1e-7).
+    // netstandard2.1 (Unity's Mono and IL2CPP, where Vector<T> is often emulated in software and slower than scalar)
+    // runs only the scalar loops below, on MathF.
     private const float Log2E = 1.44269504088896341f;
     private const float Ln2Hi = 0.693359375f;
     private const float Ln2Lo = -2.12194440e-4f;
@@ -89,6 +94,7 @@ public static partial class Kernels
         large = Vector256.ConditionalSelect(Vector256.Create(-0f), x, large);
         return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.625f)), small, large);
     }
+#endif
 
     private static float SigmoidScalar(float x) => 1f / (1f + MathF.Exp(-x));
 
@@ -104,6 +110,7 @@ public static partial class Kernels
         ref float hRef = ref MemoryMarshal.GetReference(h);
         ref float tRef = ref MemoryMarshal.GetReference(tanhC);
         int j = 0;
+#if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - 16; j += 16)
@@ -144,6 +151,7 @@ public static partial class Kernels
                 (og * tc).StoreUnsafe(ref hRef, o);
             }
         }
+#endif
         for (; j < n; j++)
         {
             float i = SigmoidScalar(gates[j]);
@@ -170,6 +178,7 @@ public static partial class Kernels
         ref float hgRef = ref MemoryMarshal.GetReference(gatesH);
         ref float hRef = ref MemoryMarshal.GetReference(h);
         int j = 0;
+#if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - 16; j += 16)
@@ -200,6 +209,7 @@ public static partial class Kernels
                 MultiplyAdd(z, hp - nn, nn).StoreUnsafe(ref hRef, o);
             }
         }
+#endif
         for (; j < n; j++)
         {
             float r = SigmoidScalar(gatesX[j] + gatesH[j]);
@@ -216,6 +226,7 @@ public static partial class Kernels
     {
         ref float xRef = ref MemoryMarshal.GetReference(x);
         int j = 0, n = x.Length;
+#if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
             for (; j <= n - 16; j += 16) TanhVector(Vector512.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
@@ -224,6 +235,7 @@ public static partial class Kernels
         {
             for (; j <= n - 8; j += 8) TanhVector(Vector256.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
         }
+#endif
         for (; j < n; j++) x[j] = MathF.Tanh(x[j]);
     }
 }

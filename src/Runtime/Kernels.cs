@@ -1,9 +1,11 @@
 using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+#if NET8_0_OR_GREATER
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+#endif
 
 namespace RnnGen;
 
@@ -11,8 +13,14 @@ namespace RnnGen;
 /// Size-independent kernels the generated models call: fused multiply-add on every vector width, activations,
 /// and the element-wise parts of the cells. Sizes live in the generated code; nothing here allocates.
 /// </summary>
+/// <remarks>
+/// The <c>MultiplyAdd</c> overloads on <c>System.Runtime.Intrinsics</c> vectors exist in the net8.0 build only; the
+/// netstandard2.1 build (Unity and other runtimes without hardware intrinsics) runs portable code, and the generator
+/// emits scalar kernels for compilations that lack the intrinsics types.
+/// </remarks>
 public static partial class Kernels
 {
+#if NET8_0_OR_GREATER
     /// <summary>a * b + c in one rounding where the hardware has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c)
@@ -31,6 +39,7 @@ public static partial class Kernels
         if (AdvSimd.IsSupported) return AdvSimd.FusedMultiplyAdd(c, a, b);
         return a * b + c;
     }
+#endif
 
     /// <summary>destination = x + y, element-wise (the two bias vectors folded into one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -46,7 +55,7 @@ public static partial class Kernels
 
     /// <summary>x = max(x, 0), element-wise, in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Relu(Span<float> x) => TensorPrimitives.Max(x, 0f, x);
+    public static void Relu(Span<float> x) => Portable.MaxWithZero(x, x);
 
     /// <summary>
     /// The LSTM cell update on pre-activation gates [i | f | g | o] (each <c>c.Length</c> wide):

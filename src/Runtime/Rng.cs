@@ -58,8 +58,8 @@ public sealed class Rng
         while (true)
         {
             ulong r = NextUInt64();
-            UInt128 product = (UInt128)r * bound;
-            if ((ulong)product >= threshold) return (int)(product >> 64);
+            ulong high = Portable.MultiplyHigh(r, bound, out ulong low);
+            if (low >= threshold) return (int)high;
         }
     }
 

@@ -196,7 +196,7 @@ public static class Safetensors
                 Save(stream, tensors, parameters, options);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(temp, full, overwrite: true);
+            Portable.MoveOverwrite(temp, full);
         }
         catch
         {
@@ -269,7 +269,7 @@ public static class Safetensors
                 }
                 else
                 {
-                    for (int i = 0; i < n; i++) BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(4 * i), values[i]);
+                    for (int i = 0; i < n; i++) Portable.WriteSingleLittleEndian(chunk.AsSpan(4 * i), values[i]);
                 }
                 stream.Write(chunk, 0, 4 * n);
                 values = values.Slice(n);
@@ -471,21 +471,21 @@ public static class Safetensors
                 }
                 else
                 {
-                    for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadSingleLittleEndian(source.Slice(4 * i));
+                    for (int i = 0; i < destination.Length; i++) destination[i] = Portable.ReadSingleLittleEndian(source.Slice(4 * i));
                 }
                 break;
             case "F16":
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(source.Slice(2 * i));
+                for (int i = 0; i < destination.Length; i++) destination[i] = Portable.HalfToSingle(BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i)));
                 break;
             case "BF16":
                 for (int i = 0; i < destination.Length; i++)
                 {
-                    uint bits = (uint)BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i)) << 16;
-                    destination[i] = BitConverter.UInt32BitsToSingle(bits);
+                    int bits = BinaryPrimitives.ReadUInt16LittleEndian(source.Slice(2 * i)) << 16;
+                    destination[i] = BitConverter.Int32BitsToSingle(bits);
                 }
                 break;
             case "F64":
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(source.Slice(8 * i));
+                for (int i = 0; i < destination.Length; i++) destination[i] = (float)Portable.ReadDoubleLittleEndian(source.Slice(8 * i));
                 break;
         }
     }

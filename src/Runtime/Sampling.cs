@@ -48,7 +48,7 @@ public static class Sampling
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not a finite value &gt; 0.</exception>
     public static int Sample(ReadOnlySpan<float> logits, float temperature, Rng rng, Span<float> scratch)
     {
-        ArgumentNullException.ThrowIfNull(rng);
+        if (rng is null) throw new ArgumentNullException(nameof(rng));
         TrainingChecks.AtLeast(logits.Length, 1, nameof(logits), "one logit per token");
         TrainingChecks.AtLeast(scratch.Length, logits.Length, nameof(scratch), "the length of logits");
         CheckTemperature(temperature);
@@ -71,7 +71,7 @@ public static class Sampling
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> or <paramref name="temperature"/> is out of range.</exception>
     public static int SampleTopK(ReadOnlySpan<float> logits, int k, float temperature, Rng rng, Span<float> scratch)
     {
-        ArgumentNullException.ThrowIfNull(rng);
+        if (rng is null) throw new ArgumentNullException(nameof(rng));
         TrainingChecks.AtLeast(logits.Length, 1, nameof(logits), "one logit per token");
         TrainingChecks.AtLeast(scratch.Length, logits.Length, nameof(scratch), "the length of logits");
         if (k < 1 || k > logits.Length)

@@ -177,10 +177,15 @@ public static class Losses
             TensorPrimitives.Abs(x, chunk);
             TensorPrimitives.Negate(chunk, chunk);
             TensorPrimitives.Exp(chunk, chunk);
+#if NET8_0_OR_GREATER
             TensorPrimitives.LogP1(chunk, chunk);
+#else
+            TensorPrimitives.Add(chunk, 1f, chunk);
+            TensorPrimitives.Log(chunk, chunk);
+#endif
             total += TensorPrimitives.Sum(chunk);
             // + max(x, 0) - x·y
-            TensorPrimitives.Max(x, 0f, chunk);
+            Portable.MaxWithZero(x, chunk);
             total += TensorPrimitives.Sum(chunk);
             total -= TensorPrimitives.Dot(x, y);
 

@@ -107,7 +107,7 @@ public sealed class Sgd : IOptimizer
     /// <inheritdoc />
     public void Reset()
     {
-        Array.Clear(_momentumBuffer);
+        Array.Clear(_momentumBuffer, 0, _momentumBuffer.Length);
         StepCount = 0;
     }
 
@@ -408,9 +408,9 @@ public sealed class RmsProp : IOptimizer
     /// <inheritdoc />
     public void Reset()
     {
-        Array.Clear(_squareAverage);
-        Array.Clear(_gradientAverage);
-        Array.Clear(_momentumBuffer);
+        Array.Clear(_squareAverage, 0, _squareAverage.Length);
+        Array.Clear(_gradientAverage, 0, _gradientAverage.Length);
+        Array.Clear(_momentumBuffer, 0, _momentumBuffer.Length);
         StepCount = 0;
     }
 
@@ -509,7 +509,7 @@ public static class GradientClipping
 
     /// <summary>Whether every value is finite (no NaN, no ±∞): the check to run before an optimizer step.</summary>
     /// <remarks>An empty span is finite (TensorPrimitives.IsFiniteAll would say otherwise).</remarks>
-    public static bool IsFinite(ReadOnlySpan<float> values) => values.IsEmpty || TensorPrimitives.IsFiniteAll(values);
+    public static bool IsFinite(ReadOnlySpan<float> values) => values.IsEmpty || Portable.AllFinite(values);
 }
 
 /// <summary>One optimizer's element-wise update, called on one vector of parameters at a time.</summary>
@@ -543,7 +543,11 @@ internal static class OptimizerKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ref Vector<float> At(float[] state, int index)
+#if NET8_0_OR_GREATER
         => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(state), index));
+#else
+        => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state.AsSpan()), index));
+#endif
 
     public static void Apply<TUpdate>(Span<float> parameters, ReadOnlySpan<float> gradients, ref TUpdate update)
         where TUpdate : struct, IParameterUpdate
@@ -570,8 +574,10 @@ internal static class OptimizerKernel
         gradientTail.Clear();
         parameters.Slice(whole).CopyTo(parameterTail);
         gradients.Slice(whole).CopyTo(gradientTail);
-        Vector<float> tail = update.Invoke(new Vector<float>(parameterTail), new Vector<float>(gradientTail), whole);
-        tail.CopyTo(parameterTail);
+        ref byte parameterBytes = ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(parameterTail));
+        ref byte gradientBytes = ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(gradientTail));
+        Vector<float> tail = update.Invoke(Unsafe.ReadUnaligned<Vector<float>>(ref parameterBytes), Unsafe.ReadUnaligned<Vector<float>>(ref gradientBytes), whole);
+        Unsafe.WriteUnaligned(ref parameterBytes, tail);
         parameterTail.Slice(0, remainder).CopyTo(parameters.Slice(whole));
     }
 }
@@ -629,8 +635,8 @@ internal sealed class AdamState
 
     public void Reset()
     {
-        Array.Clear(_firstMoment);
-        Array.Clear(_secondMoment);
+        Array.Clear(_firstMoment, 0, _firstMoment.Length);
+        Array.Clear(_secondMoment, 0, _secondMoment.Length);
         StepCount = 0;
     }
 

@@ -1,0 +1,34 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Running;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>
+/// Entry point. <c>--validate</c> runs only the set-up and the equality checks (exit code 1 if a peer disagrees);
+/// anything else goes to BenchmarkDotNet's switcher, e.g. <c>--filter '*'</c> for the whole suite or
+/// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Contains("--validate"))
+        {
+            var checks = Fixture.Prepare();
+            int failed = checks.Count(c => !c.Ok);
+            Console.WriteLine(failed == 0
+                ? $"// validate: {checks.Count} checks passed" + (Fixture.Skipped.Count > 0 ? $", {Fixture.Skipped.Count} peer(s) skipped" : "")
+                : $"// validate: {failed} of {checks.Count} checks FAILED");
+            return failed == 0 ? 0 : 1;
+        }
+
+        bool informational = args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version");
+        if (!informational) Fixture.Prepare();
+        var summaries = BenchmarkSwitcher
+            .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents) })
+            .Run(args, new BenchmarkConfig());
+        if (!informational) DerivedReport.Print(summaries);
+        return 0;
+    }
+}

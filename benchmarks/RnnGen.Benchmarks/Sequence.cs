@@ -1,0 +1,89 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>
+/// Whole-sequence inference of configuration 2 (LSTM, input 128, hidden 256, 2 layers, bidirectional), T = 128, from
+/// zero states: batch 1 with <c>Forward(input, output)</c>, batch 32 with <c>Forward(input, 32, default, output)</c>
+/// (time-major). The batch-32 / batch-1 time ratio shows how well a batch amortizes the weights.
+/// </summary>
+public class Sequence
+{
+    [Params(1, Fixture.SequenceBatch)]
+    public int Batch { get; set; }
+
+    private BiLstm128x256 _model = null!;
+    private HandWrittenRnn _handWritten = null!;
+    private InferenceSession? _session;
+    private OrtSequenceRunner? _ort;
+    private TorchSequencePeer? _torch;
+    private float[] _input = null!, _output = null!;
+
+    private void Common()
+    {
+        _model = new BiLstm128x256(Fixture.Seed);
+        _model.Reserve(Fixture.SequenceSteps, Batch);
+        _input = Validation.RandomVector(new Random(Fixture.Seed + 11), Fixture.SequenceSteps * Batch * BiLstm128x256.InputSize, 1f);
+        _output = new float[Fixture.SequenceSteps * Batch * BiLstm128x256.OutputSize];
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(Ours) })]
+    public void SetupOurs() => Common();
+
+    [GlobalSetup(Targets = new[] { nameof(HandWritten) })]
+    public void SetupHandWritten()
+    {
+        Common();
+        _handWritten = ModelSpec.Sequence.CreateHandWritten(ModelSpec.Sequence.WeightsPath);
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(Ort) })]
+    public void SetupOrt()
+    {
+        Common();
+        _session = OrtSessions.Open(ModelSpec.Sequence.OnnxPath);
+        _ort = new OrtSequenceRunner(_session, Fixture.SequenceSteps, Batch, BiLstm128x256.InputSize, BiLstm128x256.OutputSize);
+        _input.CopyTo(_ort.Input, 0);
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(TorchSharp) })]
+    public void SetupTorchSharp()
+    {
+        Common();
+        _torch = new TorchSequencePeer(ModelSpec.Sequence, Fixture.SequenceSteps, Batch);
+        TorchWeights.Set(_torch.Input, _input);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort?.Dispose();
+        _ort = null;
+        _session?.Dispose();
+        _session = null;
+        _torch?.Dispose();
+        _torch = null;
+    }
+
+    /// <summary>The generated model.</summary>
+    [Benchmark]
+    public void Ours()
+    {
+        if (Batch == 1) _model.Forward(_input, _output);
+        else _model.Forward(_input, Batch, default, _output);
+    }
+
+    /// <summary>The hand-written cell, one sequence after another.</summary>
+    [Benchmark(Baseline = true)]
+    public void HandWritten() => _handWritten.Forward(_input, Batch, _output);
+
+    /// <summary>ONNX Runtime, whole-sequence graph (ONNX LSTM operators).</summary>
+    [Benchmark]
+    public void Ort() => _ort!.Run();
+
+    /// <summary>TorchSharp, torch.nn.LSTM, no autograd.</summary>
+    [Benchmark]
+    public void TorchSharp() => _torch!.Run();
+}

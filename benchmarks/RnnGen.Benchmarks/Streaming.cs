@@ -1,0 +1,99 @@
+using System;
+using BenchmarkDotNet.Attributes;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>
+/// Streaming at batch 1: one call advances one caller-owned state by one step (a real-time audio frame, a game tick).
+/// Ours is the generated <c>Step(x, state, output)</c>; the baseline is the hand-written cell; ONNX Runtime runs the
+/// one-step graph with its state bound back in; TorchSharp calls torch.nn.LSTM/GRU on a length-1 sequence.
+/// </summary>
+public class Streaming
+{
+    [Params(StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256)]
+    public StreamingModel Model { get; set; }
+
+    private ModelSpec _spec = null!;
+    private Lstm32x64 _lstm32x64 = null!;
+    private Gru32x64 _gru32x64 = null!;
+    private Lstm64x64 _lstm64x64 = null!;
+    private Lstm256x256 _lstm256x256 = null!;
+    private HandWrittenRnn _handWritten = null!;
+    private OrtStepRunner? _ort;
+    private TorchStepPeer? _torch;
+    private float[] _x = null!, _state = null!, _output = null!;
+
+    private void Common()
+    {
+        _spec = ModelSpec.Of(Model);
+        _lstm32x64 = new Lstm32x64(Fixture.Seed);
+        _gru32x64 = new Gru32x64(Fixture.Seed);
+        _lstm64x64 = new Lstm64x64(Fixture.Seed);
+        _lstm256x256 = new Lstm256x256(Fixture.Seed);
+        IVectorStreamingModel model = ModelSpec.CreateStreaming(Model);
+        var random = new Random(Fixture.Seed + 10);
+        _x = Validation.RandomVector(random, model.InputSize, 1f);
+        _state = new float[model.StateSize];
+        _output = new float[model.OutputSize];
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(Ours) })]
+    public void SetupOurs() => Common();
+
+    [GlobalSetup(Targets = new[] { nameof(HandWritten) })]
+    public void SetupHandWritten()
+    {
+        Common();
+        _handWritten = _spec.CreateHandWritten(_spec.WeightsPath);
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(Ort) })]
+    public void SetupOrt()
+    {
+        Common();
+        _ort = new OrtStepRunner(_spec.OnnxPath, _spec.IsLstm, _spec.InputSize, _spec.HiddenSize, batch: 1);
+        _x.CopyTo(_ort.X, 0);
+    }
+
+    [GlobalSetup(Targets = new[] { nameof(TorchSharp) })]
+    public void SetupTorchSharp()
+    {
+        Common();
+        _torch = new TorchStepPeer(_spec, batch: 1);
+        TorchWeights.Set(_torch.X, _x);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort?.Dispose();
+        _ort = null;
+        _torch?.Dispose();
+        _torch = null;
+    }
+
+    /// <summary>The generated model's Step on caller-owned state.</summary>
+    [Benchmark]
+    public void Ours()
+    {
+        switch (Model)
+        {
+            case StreamingModel.Lstm32x64: _lstm32x64.Step(_x, _state, _output); break;
+            case StreamingModel.Gru32x64: _gru32x64.Step(_x, _state, _output); break;
+            case StreamingModel.Lstm64x64: _lstm64x64.Step(_x, _state, _output); break;
+            default: _lstm256x256.Step(_x, _state, _output); break;
+        }
+    }
+
+    /// <summary>The hand-written cell with runtime sizes.</summary>
+    [Benchmark(Baseline = true)]
+    public void HandWritten() => _handWritten.Step(_x, _state, _output);
+
+    /// <summary>ONNX Runtime, one-step graph, state fed back through the bindings.</summary>
+    [Benchmark]
+    public void Ort() => _ort!.Step();
+
+    /// <summary>TorchSharp, torch.nn.LSTM/GRU on a length-1 sequence, no autograd.</summary>
+    [Benchmark]
+    public void TorchSharp() => _torch!.Step();
+}
