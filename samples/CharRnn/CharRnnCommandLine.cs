@@ -58,7 +58,7 @@ public sealed class CharRnnCommandLine
         _cli.Epilog =
             "Examples:\n"
             + "  dotnet run --project samples/CharRnn -c Release\n"
-            + "  dotnet run --project samples/CharRnn -c Release -- --corpus ../shared/data/tinyshakespeare/input.txt --minutes 2\n"
+            + "  dotnet run --project samples/CharRnn -c Release -- --corpus ../shared/data/tinyshakespeare/input.txt --minutes 10 --hidden 256 --layers 2\n"
             + "  dotnet run --project samples/CharRnn -c Release -- --load artifacts/charrnn.safetensors --steps 0 --minutes 0 --prompt \"ROMEO:\"";
     }
 
