@@ -8,63 +8,6 @@ namespace RnnGen;
 
 public static partial class Kernels
 {
-    /// <summary>y[0..cols) += Wᵀ v for a row-major W [v.Length, cols]: the gradient of W x with respect to x.</summary>
-    public static void MultiplyTransposedAdd(ReadOnlySpan<float> weights, ReadOnlySpan<float> v, Span<float> y)
-    {
-        int cols = y.Length;
-        for (int r = 0; r < v.Length; r++)
-        {
-            float scale = v[r];
-            if (scale == 0f) continue;
-            TensorPrimitives.MultiplyAdd(weights.Slice(r * cols, cols), scale, y, y);
-        }
-    }
-
-    /// <summary>W [a.Length, b.Length] += a bᵀ (row-major): the gradient of W x with respect to W, for one step.</summary>
-    public static void OuterAdd(Span<float> weights, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int cols = b.Length;
-        for (int r = 0; r < a.Length; r++)
-        {
-            float scale = a[r];
-            if (scale == 0f) continue;
-            Span<float> row = weights.Slice(r * cols, cols);
-            TensorPrimitives.MultiplyAdd(b, scale, row, row);
-        }
-    }
-
-    /// <summary>
-    /// Y[i, :] += Σ_r A[i, r] W[r, :] for i &lt; <paramref name="count"/>, with W row-major [rows, cols] and the row
-    /// strides of A and Y given: the gradient of X Wᵀ with respect to X, for a batch of rows.
-    /// </summary>
-    public static void MultiplyAddRows(ReadOnlySpan<float> a, int aStride, int count, ReadOnlySpan<float> weights, int rows, Span<float> y, int yStride)
-    {
-        int cols = weights.Length / rows;
-        for (int i = 0; i < count; i++)
-        {
-            MultiplyTransposedAdd(weights.Slice(0, rows * cols), a.Slice(i * aStride, rows), y.Slice(i * yStride, cols));
-        }
-    }
-
-    /// <summary>
-    /// G [rows, cols] += Σ_i A[i, :]ᵀ X[i, :] for i &lt; <paramref name="count"/> (row-major, row strides given): the
-    /// gradient of X Wᵀ with respect to W, for a batch of rows.
-    /// </summary>
-    public static void OuterAddRows(Span<float> gradient, int rows, ReadOnlySpan<float> a, int aStride, ReadOnlySpan<float> x, int xStride, int count)
-    {
-        int cols = gradient.Length / rows;
-        for (int r = 0; r < rows; r++)
-        {
-            Span<float> row = gradient.Slice(r * cols, cols);
-            for (int i = 0; i < count; i++)
-            {
-                float scale = a[i * aStride + r];
-                if (scale == 0f) continue;
-                TensorPrimitives.MultiplyAdd(x.Slice(i * xStride, cols), scale, row, row);
-            }
-        }
-    }
-
     /// <summary>b += Σ_i A[i, :] for i &lt; <paramref name="count"/> (row stride given): the gradient of a bias.</summary>
     public static void SumRowsAdd(ReadOnlySpan<float> a, int aStride, int count, Span<float> b)
     {
