@@ -22,15 +22,26 @@ public sealed partial class RecurrentModelGenerator
             return widths;
         }
 
-        /// <summary>Vectors per register tile column block, by width: 4 x 16 floats with 32 registers, 2 x 8 or 2 x 4 with 16.</summary>
+        /// <summary>Vectors per register tile column panel, by width: 4 x 16 floats (AVX-512, 32 registers), 2 x 8 or 2 x 4 (16 registers).</summary>
         private static int PanelVectors(int width) => width == 16 ? 4 : 2;
 
         /// <summary>
+        /// Rows per register tile, by width: 6 rows x 4 vectors of 16 floats use 24 of AVX-512's 32 registers (chosen by
+        /// measurement over 4x4, 12x2, 8x3 and 14x2 on the benchmark shapes); 6 x 2 use 12 of AVX2's 16.
+        /// </summary>
+        private static int TileRows(int width) => 6;
+
+        /// <summary>Vectors a single row keeps in registers across the inner loop (as <c>MatVecT</c>): enough independent FMA chains to hide latency.</summary>
+        private static int RowBlockVectors(int width) => width == 16 ? 16 : 8;
+
+        /// <summary>
         /// Y[i, :] += X[i, :] · M for M [inner, outer] row-major and i &lt; n (rows of X and Y at given strides): the
-        /// broadcast form of a matrix product, with no horizontal sums. Column panels of up to four vectors run outermost so
-        /// a panel of M stays in L1 while every row of X streams past; each register tile is four rows of X by one panel,
-        /// accumulated over the inner dimension. Columns that do not fill a vector are done in scalar code. Forward uses
-        /// M = Wᵀ (the packed transposed weights), backward uses M = W (dL/dX = dL/dY · W).
+        /// broadcast form of a matrix product, with no horizontal sums. Column panels of up to four vectors run outermost; inside a
+        /// panel, register tiles of <see cref="TileRows"/> rows (then 4) of X accumulate over the inner dimension, so each
+        /// vector loaded from M feeds that many FMAs and the panel is reused from cache by every tile. Rows left over (fewer
+        /// than 4) run one at a time across all columns in blocks of up to 16 vectors, as the matrix-vector kernel does, so
+        /// batch 1 keeps enough independent FMA chains. Columns that do not fill a vector are done in scalar code. Forward
+        /// uses M = Wᵀ (the packed transposed weights), backward uses M = W (dL/dX = dL/dY · W).
         /// </summary>
         private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target)
         {
@@ -49,19 +60,26 @@ public sealed partial class RecurrentModelGenerator
                 int fullPanels = outer / panel;
                 int remaining = (outer - fullPanels * panel) / width;
                 int vectorCols = fullPanels * panel + remaining * width;
+                int tileRows = TileRows(width);
+                w.Line($"nuint tiled = count - count % {Num(tileRows)}, quads = tiled + (count - tiled) / 4 * 4;");
                 if (fullPanels > 0)
                 {
                     w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
-                    GemmRows(w, inner, outer, width, PanelVectors(width), "col");
+                    GemmRows(w, inner, outer, width, PanelVectors(width), tileRows, "col");
                     w.Close();
                 }
                 if (remaining > 0)
                 {
                     w.Open("");
                     w.Line($"nuint col = {Num(fullPanels * panel)};");
-                    GemmRows(w, inner, outer, width, remaining, "col");
+                    GemmRows(w, inner, outer, width, remaining, tileRows, "col");
                     w.Close();
                 }
+                w.Open("for (nuint i = quads; i < count; i++)");
+                w.Line($"ref float xRow = ref {Unsafe}.Add(ref xRef, i * xs);");
+                w.Line($"ref float yRow = ref {Unsafe}.Add(ref yRef, i * ys);");
+                RowBlocks(w, inner, outer, width, outer / width, "xRow", "yRow", "mRef", Num(outer));
+                w.Close();
                 if (vectorCols < outer) GemmScalarColumns(w, inner, outer, vectorCols);
                 w.Close();
                 first = false;
@@ -73,14 +91,47 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
-        private static void GemmRows(SourceWriter w, int inner, int outer, int width, int vectors, string col)
+        private static void GemmRows(SourceWriter w, int inner, int outer, int width, int vectors, int tileRows, string col)
         {
-            w.Line("nuint i = 0;");
-            w.Open("for (; i + 4 <= count; i += 4)");
+            w.Open($"for (nuint i = 0; i < tiled; i += {Num(tileRows)})");
+            GemmTile(w, inner, outer, width, vectors, tileRows, col);
+            w.Close();
+            w.Open("for (nuint i = tiled; i < quads; i += 4)");
             GemmTile(w, inner, outer, width, vectors, 4, col);
             w.Close();
-            w.Open("for (; i < count; i++)");
-            GemmTile(w, inner, outer, width, vectors, 1, col);
+        }
+
+        /// <summary>
+        /// y[c] += Σ_k x[k] M[k, c] for one row x over the first <paramref name="vectors"/> vectors of columns, in blocks
+        /// of up to <see cref="RowBlockVectors"/> accumulators (a loop over blocks when there are many, so wide outputs keep
+        /// the code small), then one block for the rest.
+        /// </summary>
+        private static void RowBlocks(SourceWriter w, int inner, int outer, int width, int vectors, string x, string y, string m, string stride)
+        {
+            int perBlock = RowBlockVectors(width);
+            int fullBlocks = vectors / perBlock;
+            if (fullBlocks == 1) RowBlock(w, inner, width, perBlock, "0", x, y, m, stride);
+            else if (fullBlocks > 1)
+            {
+                w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * width)}; start += {Num(perBlock * width)})");
+                RowBlock(w, inner, width, perBlock, "start", x, y, m, stride);
+                w.Close();
+            }
+            if (vectors % perBlock > 0) RowBlock(w, inner, width, vectors % perBlock, Num(fullBlocks * perBlock * width), x, y, m, stride);
+        }
+
+        private static void RowBlock(SourceWriter w, int inner, int width, int vectors, string start, string x, string y, string m, string stride)
+        {
+            string v = Intrinsics + VectorType(width);
+            w.Open("");
+            w.Line($"ref float y0 = ref {Unsafe}.Add(ref {y}, {start});");
+            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref y0, {Num(i * width)});");
+            w.Open($"for (nuint k = 0; k < {Num(inner)}; k++)");
+            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref {x}, k));");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref {m}, k * {stride} + {start});");
+            for (int i = 0; i < vectors; i++) w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row, {Num(i * width)}), xk, a{Num(i)});");
+            w.Close();
+            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
             w.Close();
         }
 
@@ -138,14 +189,14 @@ public sealed partial class RecurrentModelGenerator
             foreach (int width in widths)
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
-                int panel = PanelVectors(width) * width;
+                int panel = GemmTNPanelVectors(width) * width;
                 int fullPanels = cols / panel;
                 int remaining = (cols - fullPanels * panel) / width;
                 int vectorCols = fullPanels * panel + remaining * width;
                 if (fullPanels > 0)
                 {
                     w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
-                    GemmTNRows(w, rows, cols, width, PanelVectors(width), "col");
+                    GemmTNRows(w, rows, cols, width, GemmTNPanelVectors(width), "col");
                     w.Close();
                 }
                 if (remaining > 0)
@@ -165,6 +216,9 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
         }
+
+        /// <summary>Vectors per GemmTN register tile: 4 rows of C by 4 x 16 floats (AVX-512) or 2 x 8 / 2 x 4.</summary>
+        private static int GemmTNPanelVectors(int width) => width == 16 ? 4 : 2;
 
         private static void GemmTNRows(SourceWriter w, int rows, int cols, int width, int vectors, string col)
         {
@@ -232,35 +286,18 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
             w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
-            var widths = new List<int>();
-            if (target.HasVector512 && cols >= 16) widths.Add(16);
-            if (target.HasVector128 && cols >= 8) widths.Add(8);
-            if (target.HasVector128 && cols >= 4) widths.Add(4);
             bool first = true;
-            foreach (int width in widths)
+            foreach (int width in Widths(cols, target))
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
-                int perBlock = width == 16 ? 16 : 8;
                 int full = cols / width;
-                int fullBlocks = full / perBlock;
-                if (fullBlocks == 1)
-                {
-                    MatVecTBlock(w, rows, cols, width, "0", perBlock);
-                }
-                else if (fullBlocks > 1)
-                {
-                    // Many blocks: a loop over them keeps the generated code small for wide outputs (big heads).
-                    w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * width)}; start += {Num(perBlock * width)})");
-                    MatVecTBlock(w, rows, cols, width, "start", perBlock);
-                    w.Close();
-                }
-                if (full % perBlock > 0) MatVecTBlock(w, rows, cols, width, Num(fullBlocks * perBlock * width), full % perBlock);
+                RowBlocks(w, rows, cols, width, full, "xRef", "yRef", "wRef", Num(cols));
                 int offset = full * width;
                 foreach (int narrow in new[] { 8, 4 })
                 {
                     if (narrow < width && cols - offset >= narrow)
                     {
-                        MatVecTBlock(w, rows, cols, narrow, Num(offset), 1);
+                        RowBlock(w, rows, narrow, 1, Num(offset), "xRef", "yRef", "wRef", Num(cols));
                         offset += narrow;
                     }
                 }
@@ -273,21 +310,6 @@ public sealed partial class RecurrentModelGenerator
             if (!first) w.Close();
             w.Close();
             w.Line();
-        }
-
-        private static void MatVecTBlock(SourceWriter w, int rows, int cols, int width, string start, int vectors)
-        {
-            string v = Intrinsics + VectorType(width);
-            w.Open("");
-            w.Line($"ref float y0 = ref {Unsafe}.Add(ref yRef, {start});");
-            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref y0, {Num(i * width)});");
-            w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
-            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
-            w.Line($"ref float row = ref {Unsafe}.Add(ref wRef, k * {Num(cols)} + {start});");
-            for (int i = 0; i < vectors; i++) w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row, {Num(i * width)}), xk, a{Num(i)});");
-            w.Close();
-            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
-            w.Close();
         }
 
         private static void MatVecTScalar(SourceWriter w, int rows, int cols, int start)
