@@ -31,16 +31,24 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static int TileRows(int width) => 6;
 
+        /// <summary>
+        /// Cache blocking of the matrix product, chosen by measurement on the benchmark shapes: 48 rows of X at a time (a
+        /// block of X stays in L2 while every column panel passes over it) and 256 of the inner dimension (the matching
+        /// slice of M, at most 1 MB for 1024 columns, stays in L2 across row blocks). Y is read and written once per slice.
+        /// </summary>
+        private const int GemmRowBlock = 48, GemmInnerBlock = 256;
+
         /// <summary>Vectors a single row keeps in registers across the inner loop (as <c>MatVecT</c>): enough independent FMA chains to hide latency.</summary>
         private static int RowBlockVectors(int width) => width == 16 ? 16 : 8;
 
         /// <summary>
         /// Y[i, :] += X[i, :] · M for M [inner, outer] row-major and i &lt; n (rows of X and Y at given strides): the
-        /// broadcast form of a matrix product, with no horizontal sums. Column panels of up to four vectors run outermost; inside a
-        /// panel, register tiles of <see cref="TileRows"/> rows (then 4) of X accumulate over the inner dimension, so each
-        /// vector loaded from M feeds that many FMAs and the panel is reused from cache by every tile. Rows left over (fewer
-        /// than 4) run one at a time across all columns in blocks of up to 16 vectors, as the matrix-vector kernel does, so
-        /// batch 1 keeps enough independent FMA chains. Columns that do not fill a vector are done in scalar code. Forward
+        /// broadcast form of a matrix product, with no horizontal sums. Blocked for cache (<see cref="GemmRowBlock"/>,
+        /// <see cref="GemmInnerBlock"/>); inside a block, column panels of up to four vectors, and in each panel register
+        /// tiles of <see cref="TileRows"/> rows of X accumulate over the inner dimension, so each vector loaded from M feeds
+        /// that many FMAs. The 2 to 5 rows left over run as one smaller tile; a single row left over (batch 1) runs across
+        /// all columns in blocks of up to 16 vectors, as the matrix-vector kernel does, so it keeps enough independent FMA
+        /// chains. Columns that do not fill a vector are done in scalar code. Forward
         /// uses M = Wᵀ (the packed transposed weights), backward uses M = W (dL/dX = dL/dY · W).
         /// </summary>
         private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target)
@@ -61,23 +69,41 @@ public sealed partial class RecurrentModelGenerator
                 int remaining = (outer - fullPanels * panel) / width;
                 int vectorCols = fullPanels * panel + remaining * width;
                 int tileRows = TileRows(width);
-                w.Line($"nuint tiled = count - count % {Num(tileRows)}, quads = tiled + (count - tiled) / 4 * 4;");
-                if (fullPanels > 0)
+                w.Line($"nuint tiled = count - count % {Num(tileRows)}, rest = count - tiled;");
+                bool kBlocked = inner > GemmInnerBlock;
+                string k0 = "0", kEnd = Num(inner);
+                if (kBlocked)
                 {
-                    w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
-                    GemmRows(w, inner, outer, width, PanelVectors(width), tileRows, "col");
-                    w.Close();
+                    w.Open($"for (nuint k0 = 0; k0 < {Num(inner)}; k0 += {Num(GemmInnerBlock)})");
+                    w.Line($"nuint kEnd = k0 + {Num(GemmInnerBlock)} < {Num(inner)} ? k0 + {Num(GemmInnerBlock)} : {Num(inner)};");
+                    k0 = "k0";
+                    kEnd = "kEnd";
                 }
-                if (remaining > 0)
+                w.Open($"for (nuint r0 = 0; r0 < tiled; r0 += {Num(GemmRowBlock)})");
+                w.Line($"nuint rEnd = r0 + {Num(GemmRowBlock)} < tiled ? r0 + {Num(GemmRowBlock)} : tiled;");
+                GemmPanels(w, outer, width, fullPanels, remaining, panel, col =>
                 {
-                    w.Open("");
-                    w.Line($"nuint col = {Num(fullPanels * panel)};");
-                    GemmRows(w, inner, outer, width, remaining, tileRows, "col");
+                    w.Open($"for (nuint i = r0; i < rEnd; i += {Num(tileRows)})");
+                    GemmTile(w, outer, width, col.Vectors, tileRows, col.Start, k0, kEnd);
                     w.Close();
-                }
-                w.Open("for (nuint i = quads; i < count; i++)");
-                w.Line($"ref float xRow = ref {Unsafe}.Add(ref xRef, i * xs);");
-                w.Line($"ref float yRow = ref {Unsafe}.Add(ref yRef, i * ys);");
+                });
+                w.Close();
+                w.Open("if (rest >= 2)");
+                w.Line("nuint i = tiled;");
+                GemmPanels(w, outer, width, fullPanels, remaining, panel, col =>
+                {
+                    for (int rows = 2; rows < tileRows; rows++)
+                    {
+                        w.Open($"{(rows == 2 ? "" : "else ")}if (rest == {Num(rows)})");
+                        GemmTile(w, outer, width, col.Vectors, rows, col.Start, k0, kEnd);
+                        w.Close();
+                    }
+                });
+                w.Close();
+                if (kBlocked) w.Close();
+                w.Open("if (rest == 1)");
+                w.Line($"ref float xRow = ref {Unsafe}.Add(ref xRef, tiled * xs);");
+                w.Line($"ref float yRow = ref {Unsafe}.Add(ref yRef, tiled * ys);");
                 RowBlocks(w, inner, outer, width, outer / width, "xRow", "yRow", "mRef", Num(outer));
                 w.Close();
                 if (vectorCols < outer) GemmScalarColumns(w, inner, outer, vectorCols);
@@ -91,14 +117,22 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
-        private static void GemmRows(SourceWriter w, int inner, int outer, int width, int vectors, int tileRows, string col)
+        /// <summary>Emits <paramref name="body"/> once per column panel: a loop over the full panels, then the narrower last one.</summary>
+        private static void GemmPanels(SourceWriter w, int outer, int width, int fullPanels, int remaining, int panel, System.Action<(string Start, int Vectors)> body)
         {
-            w.Open($"for (nuint i = 0; i < tiled; i += {Num(tileRows)})");
-            GemmTile(w, inner, outer, width, vectors, tileRows, col);
-            w.Close();
-            w.Open("for (nuint i = tiled; i < quads; i += 4)");
-            GemmTile(w, inner, outer, width, vectors, 4, col);
-            w.Close();
+            if (fullPanels > 0)
+            {
+                w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
+                body(("col", panel / width));
+                w.Close();
+            }
+            if (remaining > 0)
+            {
+                w.Open("");
+                w.Line($"nuint col = {Num(fullPanels * panel)};");
+                body(("col", remaining));
+                w.Close();
+            }
         }
 
         /// <summary>
@@ -135,7 +169,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
         }
 
-        private static void GemmTile(SourceWriter w, int inner, int outer, int width, int vectors, int rows, string col)
+        private static void GemmTile(SourceWriter w, int outer, int width, int vectors, int rows, string col, string k0, string kEnd)
         {
             string v = Intrinsics + VectorType(width);
             for (int r = 0; r < rows; r++)
@@ -145,7 +179,7 @@ public sealed partial class RecurrentModelGenerator
                 for (int c = 0; c < vectors; c++) w.Line($"var a{Num(r)}{Num(c)} = {v}.LoadUnsafe(ref y{Num(r)}, {Num(c * width)});");
             }
             w.Line($"ref float panel = ref {Unsafe}.Add(ref mRef, {col});");
-            w.Open($"for (nuint k = 0; k < {Num(inner)}; k++)");
+            w.Open($"for (nuint k = {k0}; k < {kEnd}; k++)");
             w.Line($"ref float row = ref {Unsafe}.Add(ref panel, k * {Num(outer)});");
             for (int c = 0; c < vectors; c++) w.Line($"var m{Num(c)} = {v}.LoadUnsafe(ref row, {Num(c * width)});");
             for (int r = 0; r < rows; r++)

@@ -11,6 +11,10 @@ public partial class AgentGru { }
 [RecurrentModel(Cell = CellKind.Lstm, Vocabulary = 12, Input = 5, Hidden = 9, Layers = 2, Bidirectional = true, Output = 4)]
 public partial class BatchedBiLstm { }
 
+/// <summary>Wide enough that the generated matrix products block the inner dimension (300 and 288 &gt; 256) and rows (&gt; 48).</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 300, Hidden = 72, Output = 21)]
+public partial class WideLstm { }
+
 /// <summary>Batches of unequal lengths against PyTorch's packed sequences, against batch-1 calls, multi-agent Step, bad input, allocations.</summary>
 public class BatchTests
 {
@@ -131,6 +135,63 @@ public class BatchTests
             }
         }
         Numeric.AssertClose(model.Gradients.ToArray(), batchGradients, 1e-5f, "summed gradients");
+    }
+
+    [Fact]
+    public void Blocked_matrix_products_match_step_by_step_for_every_row_remainder()
+    {
+        // 61 sequences of lengths 1..9: the running rows per step take many values (every remainder of the 6-row register
+        // tile), the input projection has more rows than one row block, and the inner dimensions exceed one inner block.
+        // Step runs the separate matrix-vector kernel, so this checks every path of the blocked products against it, and
+        // the batch's gradients against one trainer call per sequence (single rows).
+        var model = new WideLstm(11);
+        const int steps = 9, batch = 61, input = WideLstm.InputSize, outSize = WideLstm.OutputSize;
+        var lengths = new int[batch];
+        for (int b = 0; b < batch; b++) lengths[b] = 1 + (b * 7 + b / 9) % steps;
+        var rng = new Rng(17);
+        var x = new float[steps * batch * input];
+        rng.FillUniform(x, -1f, 1f);
+        var output = new float[steps * batch * outSize];
+        model.Forward(x, batch, lengths, output);
+
+        var dy = new float[output.Length];
+        rng.FillUniform(dy, -1f, 1f);
+        var trainer = model.CreateTrainer(steps, batch);
+        var trained = new float[output.Length];
+        trainer.Forward(x, batch, lengths, trained);
+        Numeric.AssertClose(output, trained, 1e-6f, "trainer forward");
+        model.ZeroGradients();
+        var inputGrad = new float[x.Length];
+        trainer.Backward(dy, inputGrad);
+        float[] batchGradients = model.Gradients.ToArray();
+
+        var single = model.CreateTrainer(steps);
+        model.ZeroGradients();
+        var state = new float[WideLstm.StateSize];
+        var stepOut = new float[outSize];
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths[b];
+            var seq = new float[length * input];
+            var seqDy = new float[length * outSize];
+            Array.Clear(state);
+            for (int t = 0; t < length; t++)
+            {
+                Array.Copy(x, (t * batch + b) * input, seq, t * input, input);
+                Array.Copy(dy, (t * batch + b) * outSize, seqDy, t * outSize, outSize);
+                model.Step(seq.AsSpan(t * input, input), state, stepOut);
+                Numeric.AssertClose(stepOut, output.AsSpan((t * batch + b) * outSize, outSize), 1e-5f, $"sequence {b} step {t}");
+            }
+            var seqOut = new float[seqDy.Length];
+            single.Forward(seq, seqOut);
+            var seqInputGrad = new float[seq.Length];
+            single.Backward(seqDy, seqInputGrad);
+            for (int t = 0; t < length; t++)
+            {
+                Numeric.AssertClose(seqInputGrad.AsSpan(t * input, input), inputGrad.AsSpan((t * batch + b) * input, input), 1e-5f, $"sequence {b} input gradient step {t}");
+            }
+        }
+        Numeric.AssertClose(model.Gradients.ToArray(), batchGradients, 2e-4f, "summed gradients");
     }
 
     [Fact]
