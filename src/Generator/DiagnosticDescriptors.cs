@@ -59,6 +59,11 @@ internal static class DiagnosticDescriptors
         "Model class cannot be static or abstract",
         "Class '{0}' is {1}; a [RecurrentModel] class is instantiated, so it cannot be static or abstract");
 
+    public static readonly DiagnosticDescriptor StepWeightsBidirectional = Create(
+        "RNNG0011",
+        "StepWeights applies only to unidirectional models",
+        "RecurrentModel.StepWeights is {0}, but the model is bidirectional; StepWeights sets the weights single-stream Step reads, and bidirectional models have no Step (remove it)");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNNG0001" => NotPartial,
@@ -71,6 +76,7 @@ internal static class DiagnosticDescriptors
         "RNNG0008" => UnknownEnumValue,
         "RNNG0009" => TooManyParameters,
         "RNNG0010" => StaticClass,
+        "RNNG0011" => StepWeightsBidirectional,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown diagnostic id."),
     };
 

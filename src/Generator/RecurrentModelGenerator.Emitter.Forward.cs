@@ -36,6 +36,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private Workspace _workspace = new Workspace(1, 1, training: false); // Forward's buffers, grown on demand (see Reserve)");
             w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack");
             w.Line("private bool _packedStale = true; // set by every access to the parameters");
+            if (m.StepBFloat16) w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by Pack");
             if (!m.Bidirectional)
             {
                 w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
@@ -60,6 +61,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
             w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
+            if (m.StepBFloat16) w.Line("if (_packedHalf.Length == 0) _packedHalf = new ushort[HalfSize];");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Close();
             w.Line();
@@ -467,6 +469,16 @@ public sealed partial class RecurrentModelGenerator
                 offset += size;
             }
             w.Line($"private const int PackedSize = {Num(offset)};");
+            if (m.StepBFloat16)
+            {
+                int half = 0;
+                for (int layer = 0; layer < m.Layers; layer++)
+                {
+                    w.Line($"private const int Half{LayerId(layer, 0)} = {Num(half)}; // [{Num(m.LayerInputWidth(layer) + m.Hidden)}, {Num(HalfColumns(m))}] bfloat16");
+                    half += (m.LayerInputWidth(layer) + m.Hidden) * HalfColumns(m);
+                }
+                w.Line($"private const int HalfSize = {Num(half)};");
+            }
             w.Line();
             w.Line("/// <summary>Builds the transposed weight copy inference reads from the current parameters.</summary>");
             w.Open("private void Pack()");
@@ -494,12 +506,26 @@ public sealed partial class RecurrentModelGenerator
                 }
             }
             if (m.Output > 0) w.Line($"{Rt}Kernels.Transpose(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, q.Slice(PackedHead, LayerWidth * OutputSize));");
+            if (m.StepBFloat16)
+            {
+                w.Comment("Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ].");
+                w.Line("if (_packedHalf.Length == 0) _packedHalf = new ushort[HalfSize];");
+                for (int layer = 0; layer < m.Layers; layer++)
+                {
+                    string id = LayerId(layer, 0);
+                    int rows = m.LayerInputWidth(layer) + m.Hidden;
+                    w.Line($"{Rt}Kernels.ToBFloat16Interleaved(q.Slice(Packed{id}, {Num(rows)} * GateSize), {Num(rows)}, GateSize, new global::System.Span<ushort>(_packedHalf, Half{id}, {Num(rows * HalfColumns(m))}));");
+                }
+            }
             w.Line("_packedStale = false;");
             w.Close();
             w.Line();
         }
 
-        private static IEnumerable<(int Rows, int Cols)> StepShapes(ModelSpec m)
+        /// <summary>Columns of the bfloat16 copy: the gate width in full chunks of 32 (the rest is read from the float copy).</summary>
+        private static int HalfColumns(ModelSpec m) => m.GateWidth / 32 * 32;
+
+        private static IEnumerable<(int Rows, int Cols)> StepShapes(ModelSpec m, bool head = true)
         {
             var shapes = new List<(int, int)>();
             void Add((int, int) shape) { if (!shapes.Contains(shape)) shapes.Add(shape); }
@@ -517,7 +543,7 @@ public sealed partial class RecurrentModelGenerator
                     Add(((tokenLayer ? 0 : k) + m.Hidden, m.GateWidth));
                 }
             }
-            if (m.Output > 0) Add((m.LayerOutputWidth, m.Output));
+            if (head && m.Output > 0) Add((m.LayerOutputWidth, m.Output));
             return shapes;
         }
 
@@ -535,7 +561,13 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} q = _packed;");
             w.Line($"{RoSpan} p = _parameters;");
+            if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = _packedHalf;");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
+            int hc = HalfColumns(m);
+            // The layer product: from the bfloat16 copy (and the float copy past its last full chunk) or the float copy.
+            string Product(string id, int rowOffset, int rows, string x, string y) => m.StepBFloat16
+                ? $"{MatVecTHalfName(rows, m.GateWidth)}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), q.Slice(Packed{id}{(rowOffset > 0 ? " + " + Num(rowOffset) + " * GateSize" : "")}, {Num(rows)} * GateSize), {x}, {y});"
+                : $"{MatVecTName(rows, m.GateWidth)}(q.Slice(Packed{id}{(rowOffset > 0 ? " + " + Num(rowOffset) + " * GateSize" : "")}, {Num(rows)} * GateSize), {x}, {y});";
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);
@@ -551,18 +583,18 @@ public sealed partial class RecurrentModelGenerator
                     if (!tokenLayer)
                     {
                         w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
-                        w.Line($"{MatVecTName(k, m.GateWidth)}(q.Slice(Packed{id}, {Num(k)} * GateSize), {input}, gates);");
+                        w.Line(Product(id, 0, k, input, "gates"));
                     }
                     w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, GateSize);");
                     w.Line(m.Bias ? $"p.Slice(BiasHh{id}, GateSize).CopyTo(hidden);" : "hidden.Clear();");
-                    w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize), {h}, hidden);");
+                    w.Line(Product(id, k, m.Hidden, h, "hidden"));
                     w.Line($"{Rt}Kernels.GruCell(gates, hidden, {h});");
                 }
                 else
                 {
                     if (tokenLayer)
                     {
-                        w.Line($"{MatVecTName(m.Hidden, m.GateWidth)}(q.Slice(Packed{id} + InputSize * GateSize, HiddenSize * GateSize), {h}, gates);");
+                        w.Line(Product(id, k, m.Hidden, h, "gates"));
                     }
                     else
                     {
@@ -570,7 +602,7 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{Span} xh = new {Span}(_stepXh, 0, {Num(k + m.Hidden)});");
                         w.Line($"{input}.CopyTo(xh);");
                         w.Line($"{h}.CopyTo(xh.Slice({Num(k)}));");
-                        w.Line($"{MatVecTName(k + m.Hidden, m.GateWidth)}(q.Slice(Packed{id}, {Num(k + m.Hidden)} * GateSize), xh, gates);");
+                        w.Line(Product(id, 0, k + m.Hidden, "xh", "gates"));
                     }
                     if (m.Cell == Cell.Lstm)
                     {

@@ -356,6 +356,100 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
+        private static string MatVecTHalfName(int rows, int cols) => "MatVecTHalf" + Num(rows) + "x" + Num(cols);
+
+        /// <summary>
+        /// y[c] += Σ_k x[k] Wᵀ[k, c] as <see cref="MatVecTransposed"/>, reading Wᵀ's columns in full chunks of 32 from its
+        /// bfloat16 copy (the interleaved layout of <c>Kernels.ToBFloat16Interleaved</c>: a 32-bit lane holds column j in
+        /// its low half and column 16 + j in its high half, so a load of 16 lanes gives two vectors of 16 columns with one
+        /// shift and one mask) and the columns past the last chunk from the float copy. Products and sums are float.
+        /// </summary>
+        private static void MatVecTHalf(SourceWriter w, int rows, int cols, TargetInfo target)
+        {
+            int chunks = cols / 32, chunked = chunks * 32;
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy.</summary>");
+            w.Open($"private static void {MatVecTHalfName(rows, cols)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Line($"ref ushort hRef = ref {Marshal}.GetReference(wh);");
+            w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
+            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
+            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            if (chunks > 0)
+            {
+                bool first = true;
+                foreach (int width in Widths(16, target))
+                {
+                    w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
+                    int loads = 16 / width;
+                    int perBlock = System.Math.Max(1, (width == 16 ? 16 : 8) / (2 * loads));
+                    int fullBlocks = chunks / perBlock;
+                    if (fullBlocks > 0)
+                    {
+                        w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * 32)}; start += {Num(perBlock * 32)})");
+                        HalfBlock(w, rows, chunked, width, perBlock, "start");
+                        w.Close();
+                    }
+                    if (chunks % perBlock > 0) HalfBlock(w, rows, chunked, width, chunks % perBlock, Num(fullBlocks * perBlock * 32));
+                    w.Close();
+                    first = false;
+                }
+                if (!first) w.Open("else");
+                w.Open($"for (nuint c0 = 0; c0 < {Num(chunked)}; c0 += 32)");
+                w.Open("for (nuint j = 0; j < 16; j++)");
+                w.Line($"float lo = {Unsafe}.Add(ref yRef, c0 + j), hi = {Unsafe}.Add(ref yRef, c0 + 16 + j);");
+                w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
+                w.Line($"ref ushort pair = ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + c0 + 2 * j);");
+                w.Line($"float xk = {Unsafe}.Add(ref xRef, k);");
+                w.Line("lo += xk * global::System.BitConverter.Int32BitsToSingle(pair << 16);");
+                w.Line($"hi += xk * global::System.BitConverter.Int32BitsToSingle({Unsafe}.Add(ref pair, 1) << 16);");
+                w.Close();
+                w.Line($"{Unsafe}.Add(ref yRef, c0 + j) = lo;");
+                w.Line($"{Unsafe}.Add(ref yRef, c0 + 16 + j) = hi;");
+                w.Close();
+                w.Close();
+                if (!first) w.Close();
+            }
+            if (chunked < cols) MatVecTScalar(w, rows, cols, chunked);
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>One register block of <paramref name="chunkCount"/> chunks of 32 columns from <paramref name="start"/>.</summary>
+        private static void HalfBlock(SourceWriter w, int rows, int chunked, int width, int chunkCount, string start)
+        {
+            string v = Intrinsics + VectorType(width);
+            int loads = 16 / width;
+            w.Open("");
+            w.Line($"ref float y0 = ref {Unsafe}.Add(ref yRef, {start});");
+            // Accumulator (chunk c, load i, half h) holds columns 32c + 16h + i * width.
+            var names = new List<(string Name, int Column, int Lane, bool High)>();
+            for (int c = 0; c < chunkCount; c++)
+            {
+                for (int i = 0; i < loads; i++)
+                {
+                    names.Add(($"a{Num(c)}_{Num(i)}l", 32 * c + i * width, 16 * c + i * width, false));
+                    names.Add(($"a{Num(c)}_{Num(i)}h", 32 * c + 16 + i * width, 16 * c + i * width, true));
+                }
+            }
+            foreach (var a in names) w.Line($"var {a.Name} = {v}.LoadUnsafe(ref y0, {Num(a.Column)});");
+            w.Line($"var high = {v}.Create(0xFFFF0000u);");
+            w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
+            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
+            w.Line($"ref uint row = ref {Unsafe}.As<ushort, uint>(ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + {start}));");
+            for (int c = 0; c < chunkCount; c++)
+            {
+                for (int i = 0; i < loads; i++)
+                {
+                    string pair = $"p{Num(c)}_{Num(i)}";
+                    w.Line($"var {pair} = {v}.LoadUnsafe(ref row, {Num(16 * c + i * width)});");
+                    w.Line($"a{Num(c)}_{Num(i)}l = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
+                    w.Line($"a{Num(c)}_{Num(i)}h = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} & high), xk, a{Num(c)}_{Num(i)}h);");
+                }
+            }
+            w.Close();
+            foreach (var a in names) w.Line($"{v}.StoreUnsafe({a.Name}, ref y0, {Num(a.Column)});");
+            w.Close();
+        }
+
         private static void MatVecTScalar(SourceWriter w, int rows, int cols, int start)
         {
             w.Open($"for (nuint c = {Num(start)}; c < {Num(cols)}; c++)");

@@ -58,7 +58,16 @@ public sealed partial class RecurrentModelGenerator
             foreach ((int rows, int cols) in GemmTNShapes(m)) GemmTN(w, rows, cols, target);
             if (!m.Bidirectional)
             {
-                foreach ((int rows, int cols) in StepShapes(m)) MatVecTransposed(w, rows, cols, target);
+                if (!m.StepBFloat16)
+                {
+                    foreach ((int rows, int cols) in StepShapes(m)) MatVecTransposed(w, rows, cols, target);
+                }
+                else
+                {
+                    // The layers read the bfloat16 copy; the head stays float.
+                    foreach ((int rows, int cols) in StepShapes(m, head: false)) MatVecTHalf(w, rows, cols, target);
+                    if (m.Output > 0) MatVecTransposed(w, m.LayerOutputWidth, m.Output, target);
+                }
             }
             w.Close();
 

@@ -111,7 +111,7 @@ public sealed partial class RecurrentModelGenerator
             }
 
             // The attribute's arguments (named properties; defaults as documented on the attribute).
-            int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0;
+            int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0, stepWeights = 0;
             bool bidirectional = false, bias = true, nonlinearitySet = false, batchFirst = false;
             foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
             {
@@ -129,6 +129,7 @@ public sealed partial class RecurrentModelGenerator
                     case "Vocabulary": vocabulary = (int)value; break;
                     case "Output": output = (int)value; break;
                     case "BatchFirst": batchFirst = (bool)value; break;
+                    case "StepWeights": stepWeights = Convert.ToInt32(value, CultureInfo.InvariantCulture); break;
                 }
             }
 
@@ -139,6 +140,14 @@ public sealed partial class RecurrentModelGenerator
             if (nonlinearity is < 0 or > 1)
             {
                 Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity"), "Nonlinearity", Invariant(nonlinearity), "RnnGen.Nonlinearity");
+            }
+            if (stepWeights is < 0 or > 1)
+            {
+                Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("StepWeights"), "StepWeights", Invariant(stepWeights), "RnnGen.WeightPrecision");
+            }
+            else if (stepWeights == 1 && bidirectional)
+            {
+                Report(DiagnosticDescriptors.StepWeightsBidirectional, ArgumentLocation("StepWeights"), "BFloat16");
             }
             if (nonlinearitySet && cell is 1 or 2)
             {
@@ -194,7 +203,8 @@ public sealed partial class RecurrentModelGenerator
                 cell == 0 && nonlinearity == 1,
                 vocabulary,
                 output,
-                batchFirst);
+                batchFirst,
+                stepWeights == 1);
 
             if (model.ParameterCountLong > MaxParameters)
             {

@@ -26,6 +26,44 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// Rounds a row-major [rows, cols] float matrix to bfloat16 (nearest even; NaN stays NaN) in the interleaved layout
+    /// the generated half-precision Step kernels read: each row's columns go in chunks of 32, and in a chunk the 32-bit
+    /// lane j holds column j in its low half and column 16 + j in its high half, so one 512-bit load gives two vectors
+    /// of 16 columns with one shift and one mask. Columns beyond the last full chunk are not stored (those kernels read
+    /// them from the float copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
+    /// </summary>
+    public static void ToBFloat16Interleaved(ReadOnlySpan<float> source, int rows, int cols, Span<ushort> destination)
+    {
+        int chunked = cols / 32 * 32;
+        if (source.Length < rows * cols) throw new ArgumentException($"source has {source.Length} floats; expected {rows * cols} ([{rows}, {cols}]).", nameof(source));
+        if (destination.Length < rows * chunked) throw new ArgumentException($"destination has {destination.Length} values; expected {rows * chunked} ([{rows}, {chunked}]).", nameof(destination));
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = source.Slice(r * cols, cols);
+            Span<ushort> outRow = destination.Slice(r * chunked, chunked);
+            for (int c = 0; c < chunked; c += 32)
+            {
+                for (int j = 0; j < 16; j++)
+                {
+                    outRow[c + 2 * j] = ToBFloat16(row[c + j]);
+                    outRow[c + 2 * j + 1] = ToBFloat16(row[c + 16 + j]);
+                }
+            }
+        }
+    }
+
+    /// <summary>x rounded to bfloat16 (round to nearest, ties to even), as its 16 bits; NaN stays a quiet NaN.</summary>
+    public static ushort ToBFloat16(float x)
+    {
+        uint bits = (uint)BitConverter.SingleToInt32Bits(x);
+        if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((bits >> 16) | 0x40u);
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    }
+
+    /// <summary>The float a bfloat16 value stands for (exact).</summary>
+    public static float FromBFloat16(ushort x) => BitConverter.Int32BitsToSingle(x << 16);
+
     /// <summary>y += x, element-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddTo(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Add(x, y, y);

@@ -22,6 +22,18 @@ public enum Nonlinearity
     Relu = 1,
 }
 
+/// <summary>The storage of the weight copy a model's single-stream <c>Step</c> reads (see <see cref="RecurrentModelAttribute.StepWeights"/>).</summary>
+public enum WeightPrecision
+{
+    /// <summary>32-bit floats, the parameters exactly (the default).</summary>
+    Single = 0,
+    /// <summary>
+    /// bfloat16 (the top 16 bits of a float, rounded to nearest even): half the bytes per step, 8 significant bits.
+    /// Products and sums stay in 32-bit floats; only the stored recurrent-layer weights are rounded.
+    /// </summary>
+    BFloat16 = 1,
+}
+
 /// <summary>
 /// Marks a <c>partial</c> class to be expanded at compile time into a fixed-shape recurrent network:
 /// an optional embedding, a stack of RNN/LSTM/GRU layers (optionally bidirectional), and an optional
@@ -65,6 +77,16 @@ public sealed class RecurrentModelAttribute : Attribute
     /// true is [batch, steps, width] as PyTorch's <c>batch_first=True</c>. States are [layers*directions, batch, hidden] either way.
     /// </summary>
     public bool BatchFirst { get; set; }
+
+    /// <summary>
+    /// The storage of the weight copy single-stream <c>Step</c> reads for the recurrent layers. Default
+    /// <see cref="WeightPrecision.Single"/>. <see cref="WeightPrecision.BFloat16"/> halves the bytes a step streams: a
+    /// step that is limited by memory bandwidth (weights larger than the core's cache, e.g. LSTM 256→256 with 2 MB of
+    /// weights) gets faster, at the cost of rounding each weight to 8 significant bits (relative error up to 2⁻⁹; see
+    /// docs/performance.md for measured output differences). Parameters, training, Forward, multi-agent Step and the
+    /// head keep 32-bit floats. Only valid on unidirectional models (bidirectional ones have no Step).
+    /// </summary>
+    public WeightPrecision StepWeights { get; set; }
 
     /// <summary>When &gt; 0, a linear head [Output, Directions*Hidden] is applied at every step and the output is logits. Default 0, 0 to 1048576.</summary>
     public int Output { get; set; }

@@ -131,8 +131,22 @@ public class DiagnosticTests
     [InlineData("[|Cell = (CellKind)7|], Input = 4, Hidden = 8", "RecurrentModel.Cell has value 7, which is not a member of RnnGen.CellKind")]
     [InlineData("[|Cell = (CellKind)(-1)|], Input = 4, Hidden = 8", "RecurrentModel.Cell has value -1, which is not a member of RnnGen.CellKind")]
     [InlineData("Input = 4, Hidden = 8, [|Nonlinearity = (Nonlinearity)5|]", "RecurrentModel.Nonlinearity has value 5, which is not a member of RnnGen.Nonlinearity")]
+    [InlineData("Input = 4, Hidden = 8, [|StepWeights = (WeightPrecision)2|]", "RecurrentModel.StepWeights has value 2, which is not a member of RnnGen.WeightPrecision")]
     public void RNNG0008_UnknownEnumValue(string arguments, string message)
         => AssertSingleError("RNNG0008", ModelWith(arguments), message);
+
+    [Fact]
+    public void RNNG0011_StepWeightsOnBidirectionalModel()
+        => AssertSingleError("RNNG0011", ModelWith("Cell = CellKind.Lstm, Input = 4, Hidden = 8, Bidirectional = true, [|StepWeights = WeightPrecision.BFloat16|]"),
+            "RecurrentModel.StepWeights is BFloat16, but the model is bidirectional", "bidirectional models have no Step (remove it)");
+
+    [Fact]
+    public void StepWeights_Single_on_a_bidirectional_model_is_the_default_and_fine()
+    {
+        GeneratorRun run = GeneratorHarness.Run(ModelWith("Input = 4, Hidden = 8, Bidirectional = true, StepWeights = WeightPrecision.Single"));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Single(run.Sources);
+    }
 
     [Fact]
     public void RNNG0009_TooManyParameters_HugeEmbedding()
@@ -213,6 +227,7 @@ public class DiagnosticTests
     [InlineData("RNNG0008")]
     [InlineData("RNNG0009")]
     [InlineData("RNNG0010")]
+    [InlineData("RNNG0011")]
     public void DescriptorsAreHardErrorsWithHelpLinks(string id)
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptors.ById(id);

@@ -37,6 +37,9 @@ public class NetStandardTargetTests
 
             [RecurrentModel(Cell = CellKind.Gru, Input = 4, Hidden = 17, Output = 3)]
             public partial class Agent { }
+
+            [RecurrentModel(Cell = CellKind.Lstm, Input = 6, Hidden = 28, Layers = 2, Output = 4, StepWeights = WeightPrecision.BFloat16)]
+            public partial class HalfStreamer { }
         }
         """;
 
@@ -126,6 +129,13 @@ public class NetStandardTargetTests
                 controller.ResetState();
                 for (int t = 0; t < 3; t++) controller.Step(cx.AsSpan(t * Controller.InputSize, Controller.InputSize), co);
                 results.Add(co);
+
+                // Step on bfloat16 weights: 3 full chunks of 32 gate columns and 16 read from the float copy.
+                var half = new HalfStreamer(seed: 13);
+                var hstate = new float[HalfStreamer.StateSize];
+                var ho = new float[HalfStreamer.OutputSize];
+                for (int t = 0; t < 4; t++) half.Step(Inputs(HalfStreamer.InputSize, 30 + t), hstate, ho);
+                results.Add(ho); results.Add(hstate);
 
                 // Many agents stepped together, and a save/load round trip through safetensors.
                 var agent = new Agent(seed: 6);
@@ -250,7 +260,7 @@ public class NetStandardTargetTests
     {
         Build build = s_scalar.Value;
         build.AssertClean();
-        Assert.Equal(4, build.Generated.Length);
+        Assert.Equal(5, build.Generated.Length);
         foreach (string text in build.Generated)
         {
             Assert.DoesNotContain("System.Runtime.Intrinsics", text);

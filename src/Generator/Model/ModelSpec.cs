@@ -34,7 +34,8 @@ internal sealed record ModelSpec(
     bool Relu,
     int Vocabulary,
     int Output,
-    bool BatchFirst)
+    bool BatchFirst,
+    bool StepBFloat16)
 {
     public int Directions => Bidirectional ? 2 : 1;
 

@@ -1,0 +1,152 @@
+using System;
+using Xunit;
+
+namespace RnnGen.Tests;
+
+// Each bfloat16 model has a float twin of the same shape. Gate widths: 160 (5 full chunks of 32 columns), 60 (one
+// chunk and 28 columns read from the float copy), 48 (one chunk and 16).
+[RecurrentModel(Cell = CellKind.Lstm, Input = 12, Hidden = 40, Layers = 2, Output = 5, StepWeights = WeightPrecision.BFloat16)]
+public partial class HalfLstm { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Input = 12, Hidden = 40, Layers = 2, Output = 5)]
+public partial class HalfLstmTwin { }
+
+[RecurrentModel(Cell = CellKind.Gru, Vocabulary = 9, Input = 6, Hidden = 20, StepWeights = WeightPrecision.BFloat16)]
+public partial class HalfGru { }
+
+[RecurrentModel(Cell = CellKind.Gru, Vocabulary = 9, Input = 6, Hidden = 20)]
+public partial class HalfGruTwin { }
+
+[RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48, StepWeights = WeightPrecision.BFloat16)]
+public partial class HalfRnn { }
+
+[RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48)]
+public partial class HalfRnnTwin { }
+
+/// <summary>
+/// <c>StepWeights = WeightPrecision.BFloat16</c>: Step equals the float model whose recurrent-layer weights were rounded
+/// to bfloat16 (the columns past the last full chunk of 32, and token layers' input weights, which Step reads from the
+/// float copy, are not rounded); it differs from the unrounded model by the rounding only; it allocates nothing;
+/// Forward and multi-agent Step stay float.
+/// </summary>
+public class HalfPrecisionStepTests
+{
+    [Fact]
+    public void Bfloat16_step_equals_float_step_on_rounded_weights()
+    {
+        Check(new HalfLstm(3), new HalfLstmTwin(3), new HalfLstmTwin(3), 4 * HalfLstm.HiddenSize, tokens: false);
+        Check(new HalfGru(4), new HalfGruTwin(4), new HalfGruTwin(4), 3 * HalfGru.HiddenSize, tokens: true);
+        Check(new HalfRnn(5), new HalfRnnTwin(5), new HalfRnnTwin(5), HalfRnn.HiddenSize, tokens: false);
+    }
+
+    private static void Check(IRecurrentModel half, IRecurrentModel rounded, IRecurrentModel exact, int gateSize, bool tokens)
+    {
+        half.Parameters.CopyTo(rounded.Parameters);
+        half.Parameters.CopyTo(exact.Parameters);
+        int chunked = gateSize / 32 * 32;
+        for (int layer = 0; layer < half.NumLayers; layer++)
+        {
+            if (!(tokens && layer == 0)) Round(rounded.Parameter($"rnn.weight_ih_l{layer}"), gateSize, chunked);
+            Round(rounded.Parameter($"rnn.weight_hh_l{layer}"), gateSize, chunked);
+        }
+
+        var rng = new Rng(21);
+        var state = new float[half.StateSize];
+        var roundedState = new float[half.StateSize];
+        var exactState = new float[half.StateSize];
+        var output = new float[half.OutputSize];
+        var roundedOutput = new float[half.OutputSize];
+        var exactOutput = new float[half.OutputSize];
+        var x = new float[half.InputSize];
+        float largest = 0f;
+        for (int t = 0; t < 8; t++)
+        {
+            if (tokens)
+            {
+                int token = rng.NextInt(half.VocabularySize);
+                ((ITokenStreamingModel)half).Step(token, state, output);
+                ((ITokenStreamingModel)rounded).Step(token, roundedState, roundedOutput);
+                ((ITokenStreamingModel)exact).Step(token, exactState, exactOutput);
+            }
+            else
+            {
+                rng.FillUniform(x, -1f, 1f);
+                ((IVectorStreamingModel)half).Step(x, state, output);
+                ((IVectorStreamingModel)rounded).Step(x, roundedState, roundedOutput);
+                ((IVectorStreamingModel)exact).Step(x, exactState, exactOutput);
+            }
+            Numeric.AssertClose(roundedOutput, output, 1e-5f, $"{half.GetType().Name} step {t} output");
+            Numeric.AssertClose(roundedState, state, 1e-5f, $"{half.GetType().Name} step {t} state");
+            for (int i = 0; i < output.Length; i++) largest = Math.Max(largest, Math.Abs(output[i] - exactOutput[i]));
+        }
+        // The rounding is real (the half path ran) and small: bfloat16 keeps 8 significant bits.
+        Assert.InRange(largest, 1e-6f, 2e-2f);
+    }
+
+    [Fact]
+    public void Bfloat16_rounding_is_to_nearest_even_and_keeps_specials()
+    {
+        Assert.Equal(0x3F80, Kernels.ToBFloat16(1f));
+        Assert.Equal(1f + 1f / 128, Kernels.FromBFloat16(Kernels.ToBFloat16(1f + 1f / 128)));                 // exact
+        Assert.Equal(1f, Kernels.FromBFloat16(Kernels.ToBFloat16(1f + 1f / 256)));                            // tie: to even (down)
+        Assert.Equal(1f + 2f / 128, Kernels.FromBFloat16(Kernels.ToBFloat16(1f + 3f / 256)));                 // tie: to even (up)
+        Assert.Equal(1f + 1f / 128, Kernels.FromBFloat16(Kernels.ToBFloat16(1f + 1f / 256 + 1f / 65536)));   // above the tie
+        Assert.Equal(-2.5f, Kernels.FromBFloat16(Kernels.ToBFloat16(-2.5f)));
+        Assert.True(float.IsPositiveInfinity(Kernels.FromBFloat16(Kernels.ToBFloat16(float.PositiveInfinity))));
+        Assert.True(float.IsNaN(Kernels.FromBFloat16(Kernels.ToBFloat16(float.NaN))));
+        Assert.True(float.IsNaN(Kernels.FromBFloat16(Kernels.ToBFloat16(BitConverter.Int32BitsToSingle(0x7F800001)))));  // a NaN whose payload is in the low bits
+    }
+
+    [Fact]
+    public void Interleaved_layout_puts_column_j_low_and_16_plus_j_high()
+    {
+        var source = new float[2 * 40];
+        for (int i = 0; i < source.Length; i++) source[i] = i;
+        var packed = new ushort[2 * 32];
+        Kernels.ToBFloat16Interleaved(source, 2, 40, packed);
+        for (int r = 0; r < 2; r++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(source[r * 40 + j], Kernels.FromBFloat16(packed[r * 32 + 2 * j]));
+                Assert.Equal(source[r * 40 + 16 + j], Kernels.FromBFloat16(packed[r * 32 + 2 * j + 1]));
+            }
+        }
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.ToBFloat16Interleaved(source, 2, 40, new ushort[63]));
+        Assert.Contains("expected 64", ex.Message);
+    }
+
+    [Fact]
+    public void Bfloat16_step_allocates_nothing_and_follows_parameter_changes()
+    {
+        var model = new HalfLstm(7);
+        var twin = new HalfLstmTwin(7);
+        var state = new float[HalfLstm.StateSize];
+        var output = new float[HalfLstm.OutputSize];
+        var x = new float[HalfLstm.InputSize];
+        new Rng(2).FillUniform(x, -1f, 1f);
+        model.Step(x, state, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 100; t++) model.Step(x, state, output);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        // New weights reach the bfloat16 copy: all-zero layer weights leave only the biases, exactly as the float model.
+        model.Parameters.Clear();
+        twin.Parameters.Clear();
+        new Rng(3).FillUniform(model.Parameter("head.bias"), -1f, 1f);
+        model.Parameter("head.bias").CopyTo(twin.Parameter("head.bias"));
+        var twinState = new float[HalfLstmTwin.StateSize];
+        var twinOutput = new float[HalfLstmTwin.OutputSize];
+        Array.Clear(state);
+        model.Step(x, state, output);
+        twin.Step(x, twinState, twinOutput);
+        Assert.Equal(twinOutput, output);
+    }
+
+    /// <summary>Rounds rows [0, chunkedRows) of a [gateRows, k] weight to bfloat16: row c of W is gate column c of the packed copy.</summary>
+    private static void Round(Span<float> weight, int gateRows, int chunkedRows)
+    {
+        int k = weight.Length / gateRows;
+        for (int i = 0; i < chunkedRows * k; i++) weight[i] = Kernels.FromBFloat16(Kernels.ToBFloat16(weight[i]));
+    }
+}
