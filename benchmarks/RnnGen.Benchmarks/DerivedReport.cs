@@ -38,14 +38,15 @@ internal static class DerivedReport
         {
             text.AppendLine("Streaming, batch 1, µs per step:");
             text.AppendLine();
-            text.AppendLine("| Model | Ours | Hand-written | ONNX Runtime | TorchSharp | hand-written / ours | ORT / ours |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine("| Model | Ours | Ours, bfloat16 step weights | Hand-written | ONNX Runtime | TorchSharp | hand-written / ours | ORT / ours | ORT / ours bfloat16 |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (StreamingModel model in Enum.GetValues<StreamingModel>())
             {
                 double? ours = Get(medians, "Streaming", "Ours", model), hand = Get(medians, "Streaming", "HandWritten", model);
                 double? ort = Get(medians, "Streaming", "Ort", model), torch = Get(medians, "Streaming", "TorchSharp", model);
-                if (ours is null && hand is null && ort is null) continue;
-                text.AppendLine($"| {model} | {Us(ours)} | {Us(hand)} | {Us(ort)} | {Us(torch)} | {Times(hand, ours)} | {Times(ort, ours)} |");
+                double? half = Get(medians, "Streaming", "OursBFloat16", model);
+                if (ours is null && hand is null && ort is null && half is null) continue;
+                text.AppendLine($"| {model} | {Us(ours)} | {Us(half)} | {Us(hand)} | {Us(ort)} | {Us(torch)} | {Times(hand, ours)} | {Times(ort, ours)} | {Times(ort, half)} |");
             }
             text.AppendLine();
         }

@@ -22,6 +22,22 @@ public partial class Lstm64x64 { }
 [RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256)]
 public partial class Lstm256x256 { }
 
+/// <summary>Streaming with bfloat16 step weights (StepWeights = WeightPrecision.BFloat16): the same four shapes.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 32, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+public partial class Lstm32x64Bf16 { }
+
+/// <summary>GRU 32→64, bfloat16 step weights.</summary>
+[RecurrentModel(Cell = CellKind.Gru, Input = 32, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+public partial class Gru32x64Bf16 { }
+
+/// <summary>LSTM 64→64, bfloat16 step weights.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 64, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+public partial class Lstm64x64Bf16 { }
+
+/// <summary>LSTM 256→256, bfloat16 step weights.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256, StepWeights = WeightPrecision.BFloat16)]
+public partial class Lstm256x256Bf16 { }
+
 /// <summary>Sequence and Training: 2-layer bidirectional LSTM, input 128, hidden 256 ("configuration 2").</summary>
 [RecurrentModel(Cell = CellKind.Lstm, Input = 128, Hidden = 256, Layers = 2, Bidirectional = true)]
 public partial class BiLstm128x256 { }
@@ -72,6 +88,16 @@ public sealed record ModelSpec(string Name, CellKind Cell, int InputSize, int Hi
         StreamingModel.Gru32x64 => new Gru32x64(Fixture.Seed),
         StreamingModel.Lstm64x64 => new Lstm64x64(Fixture.Seed),
         StreamingModel.Lstm256x256 => new Lstm256x256(Fixture.Seed),
+        _ => throw new ArgumentOutOfRangeException(nameof(model)),
+    };
+
+    /// <summary>The same model with bfloat16 step weights (same seed, so the same parameters).</summary>
+    public static IVectorStreamingModel CreateStreamingBFloat16(StreamingModel model) => model switch
+    {
+        StreamingModel.Lstm32x64 => new Lstm32x64Bf16(Fixture.Seed),
+        StreamingModel.Gru32x64 => new Gru32x64Bf16(Fixture.Seed),
+        StreamingModel.Lstm64x64 => new Lstm64x64Bf16(Fixture.Seed),
+        StreamingModel.Lstm256x256 => new Lstm256x256Bf16(Fixture.Seed),
         _ => throw new ArgumentOutOfRangeException(nameof(model)),
     };
 

@@ -7,6 +7,8 @@ namespace RnnGen.Benchmarks;
 /// Streaming at batch 1: one call advances one caller-owned state by one step (a real-time audio frame, a game tick).
 /// Ours is the generated <c>Step(x, state, output)</c>; the baseline is the hand-written cell; ONNX Runtime runs the
 /// one-step graph with its state bound back in; TorchSharp calls torch.nn.LSTM/GRU on a length-1 sequence.
+/// <see cref="OursBFloat16"/> is the generated Step of the same model with <c>StepWeights = WeightPrecision.BFloat16</c>
+/// (not equal to the others: its weights are rounded; the validation prints by how much).
 /// </summary>
 public class Streaming
 {
@@ -18,6 +20,10 @@ public class Streaming
     private Gru32x64 _gru32x64 = null!;
     private Lstm64x64 _lstm64x64 = null!;
     private Lstm256x256 _lstm256x256 = null!;
+    private Lstm32x64Bf16 _lstm32x64Bf16 = null!;
+    private Gru32x64Bf16 _gru32x64Bf16 = null!;
+    private Lstm64x64Bf16 _lstm64x64Bf16 = null!;
+    private Lstm256x256Bf16 _lstm256x256Bf16 = null!;
     private HandWrittenRnn _handWritten = null!;
     private OrtStepRunner? _ort;
     private TorchStepPeer? _torch;
@@ -39,6 +45,16 @@ public class Streaming
 
     [GlobalSetup(Targets = new[] { nameof(Ours) })]
     public void SetupOurs() => Common();
+
+    [GlobalSetup(Targets = new[] { nameof(OursBFloat16) })]
+    public void SetupOursBFloat16()
+    {
+        Common();
+        _lstm32x64Bf16 = new Lstm32x64Bf16(Fixture.Seed);
+        _gru32x64Bf16 = new Gru32x64Bf16(Fixture.Seed);
+        _lstm64x64Bf16 = new Lstm64x64Bf16(Fixture.Seed);
+        _lstm256x256Bf16 = new Lstm256x256Bf16(Fixture.Seed);
+    }
 
     [GlobalSetup(Targets = new[] { nameof(HandWritten) })]
     public void SetupHandWritten()
@@ -82,6 +98,19 @@ public class Streaming
             case StreamingModel.Gru32x64: _gru32x64.Step(_x, _state, _output); break;
             case StreamingModel.Lstm64x64: _lstm64x64.Step(_x, _state, _output); break;
             default: _lstm256x256.Step(_x, _state, _output); break;
+        }
+    }
+
+    /// <summary>The generated model's Step with bfloat16 step weights.</summary>
+    [Benchmark]
+    public void OursBFloat16()
+    {
+        switch (Model)
+        {
+            case StreamingModel.Lstm32x64: _lstm32x64Bf16.Step(_x, _state, _output); break;
+            case StreamingModel.Gru32x64: _gru32x64Bf16.Step(_x, _state, _output); break;
+            case StreamingModel.Lstm64x64: _lstm64x64Bf16.Step(_x, _state, _output); break;
+            default: _lstm256x256Bf16.Step(_x, _state, _output); break;
         }
     }
 

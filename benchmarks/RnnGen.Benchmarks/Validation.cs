@@ -24,6 +24,13 @@ internal static class Validation
         Check(checks, Peer.HandWritten, "Sequence/1", "T=128, batch 1", () => HandWrittenSequence(1));
         Check(checks, Peer.HandWritten, "Sequence/32", "T=128, batch 32", () => HandWrittenSequence(Fixture.SequenceBatch));
 
+        foreach (StreamingModel model in Enum.GetValues<StreamingModel>())
+        {
+            // Information, not a gate: bfloat16 weights are rounded, so these differ by design.
+            double difference = BFloat16Streaming(model);
+            Console.WriteLine($"//   info  {"OursBF16",-11} {"Streaming/" + model,-22} max |diff| {difference.ToString("0.00e0", CultureInfo.InvariantCulture),-9} (bfloat16 step weights vs float, {StreamingSteps} steps)");
+        }
+
         CheckAllocations(checks);
 
         if (Fixture.OrtUnavailable is { } ortReason) Skip(skipped, "ONNX Runtime", ortReason);
@@ -78,6 +85,9 @@ internal static class Validation
             IVectorStreamingModel streaming = ModelSpec.CreateStreaming(model);
             float[] x = new float[streaming.InputSize], state = new float[streaming.StateSize], output = new float[streaming.OutputSize];
             cases.Add(("Streaming/" + model, () => streaming.Step(x, state, output)));
+            IVectorStreamingModel half = ModelSpec.CreateStreamingBFloat16(model);
+            float[] hx = new float[half.InputSize], hstate = new float[half.StateSize], hout = new float[half.OutputSize];
+            cases.Add(("StreamingBF16/" + model, () => half.Step(hx, hstate, hout)));
         }
         var agents = new Lstm32x64(Fixture.Seed);
         agents.Reserve(1, Fixture.Agents);
@@ -168,6 +178,25 @@ internal static class Validation
             max = Math.Max(max, MaxDifference(ourOut, baseOut));
         }
         return Math.Max(max, MaxDifference(ourState, baseState));
+    }
+
+    private static double BFloat16Streaming(StreamingModel model)
+    {
+        IVectorStreamingModel ours = ModelSpec.CreateStreaming(model);
+        IVectorStreamingModel half = ModelSpec.CreateStreamingBFloat16(model);
+        var random = new Random(Fixture.Seed + 2);
+        float[] ourState = RandomVector(random, ours.StateSize, 0.5f), halfState = (float[])ourState.Clone();
+        var ourOut = new float[ours.OutputSize];
+        var halfOut = new float[half.OutputSize];
+        double max = 0;
+        for (int s = 0; s < StreamingSteps; s++)
+        {
+            float[] x = RandomVector(random, ours.InputSize, 1f);
+            ours.Step(x, ourState, ourOut);
+            half.Step(x, halfState, halfOut);
+            max = Math.Max(max, MaxDifference(ourOut, halfOut));
+        }
+        return max;
     }
 
     private static double HandWrittenAgents()
