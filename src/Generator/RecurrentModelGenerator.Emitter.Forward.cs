@@ -155,6 +155,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// each layer and direction over them, apply the head, scatter back with zeros at padded positions. The workspace");
             w.Line("/// decides whether activations are kept for Backward.");
             w.Line("/// </summary>");
+            w.Line(HotPath);
             w.Open($"private void ForwardCore({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
             w.Line($"{Rt}PackedSequences layout = ws.Layout;");
             w.Line("int rows = layout.Rows;");
@@ -216,6 +217,7 @@ public sealed partial class RecurrentModelGenerator
                     int row = layer * m.Directions + d;
                     string hOffset = d == 1 ? " + HiddenSize" : "";
                     w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: packed x [rows, {Num(cols)}] → packed y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [rows, LayerWidth]; state row {Num(row)}.</summary>");
+                    w.Line(HotPath);
                     w.Open($"private void RunLayer{id}({RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
                     w.Line($"{Rt}PackedSequences layout = ws.Layout;");
                     w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
@@ -366,6 +368,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
 
             w.Line("/// <summary>One step of every layer for <paramref name=\"agents\"/> states laid out [agents, StateSize].</summary>");
+            w.Line(HotPath);
             w.Open($"private void StepCore({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} p = _parameters;");
@@ -481,6 +484,7 @@ public sealed partial class RecurrentModelGenerator
             }
             w.Line();
             w.Line("/// <summary>Builds the transposed weight copy inference reads from the current parameters.</summary>");
+            w.Line(HotPath);
             w.Open("private void Pack()");
             w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
             w.Line($"{Span} q = _packed;");
@@ -557,6 +561,7 @@ public sealed partial class RecurrentModelGenerator
             bool tokens = m.Vocabulary > 0;
             string xParam = tokens ? "int token" : $"{RoSpan} x";
             w.Line("/// <summary>One step of every layer for one stream, on the transposed weights.</summary>");
+            w.Line(HotPath);
             w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} q = _packed;");

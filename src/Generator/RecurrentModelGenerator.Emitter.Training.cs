@@ -207,6 +207,7 @@ public sealed partial class RecurrentModelGenerator
             string hOffset = d == 1 ? " + HiddenSize" : "";
             bool lstm = m.Cell == Cell.Lstm;
             w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its input weights for every valid step at once.</summary>");
+            w.Line(HotPath);
             w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
             w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");

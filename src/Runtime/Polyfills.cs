@@ -7,3 +7,16 @@ namespace System.Runtime.CompilerServices
     }
 }
 #endif
+
+namespace RnnGen
+{
+    /// <summary>Method attributes shared by both targets.</summary>
+    internal static class Jit
+    {
+        /// <summary>
+        /// <c>MethodImplOptions.AggressiveOptimization</c> (512): compile fully optimized on first call, skipping tiered
+        /// compilation's unoptimized first tier. netstandard2.1 lacks the name; runtimes that do not know the flag ignore it.
+        /// </summary>
+        public const System.Runtime.CompilerServices.MethodImplOptions Optimized = (System.Runtime.CompilerServices.MethodImplOptions)512;
+    }
+}

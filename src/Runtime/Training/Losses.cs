@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace RnnGen;
 
@@ -41,6 +42,7 @@ public static class Losses
     /// </returns>
     /// <exception cref="ArgumentException">The lengths disagree, or C would be zero.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A target is outside [0, C) and is not <paramref name="ignoreIndex"/>.</exception>
+    [MethodImpl(Jit.Optimized)] // once per training step over a whole batch: see Optimizers.Apply
     public static float SoftmaxCrossEntropy(
         ReadOnlySpan<float> logits,
         ReadOnlySpan<int> targets,
@@ -119,6 +121,7 @@ public static class Losses
     /// <param name="reduction">Mean (divide by the element count) or Sum.</param>
     /// <returns>The loss; 0 for empty inputs (PyTorch returns NaN for an empty mean).</returns>
     /// <exception cref="ArgumentException">The lengths disagree.</exception>
+    [MethodImpl(Jit.Optimized)] // once per training step over a whole batch: see Optimizers.Apply
     public static float MeanSquaredError(
         ReadOnlySpan<float> prediction,
         ReadOnlySpan<float> target,
@@ -148,6 +151,7 @@ public static class Losses
     /// <param name="reduction">Mean (divide by the element count) or Sum.</param>
     /// <returns>The loss; 0 for empty inputs (PyTorch returns NaN for an empty mean).</returns>
     /// <exception cref="ArgumentException">The lengths disagree.</exception>
+    [MethodImpl(Jit.Optimized)] // once per training step over a whole batch: see Optimizers.Apply
     public static float BinaryCrossEntropyWithLogits(
         ReadOnlySpan<float> logits,
         ReadOnlySpan<float> targets,

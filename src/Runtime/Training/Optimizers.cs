@@ -549,6 +549,9 @@ internal static class OptimizerKernel
         => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state.AsSpan()), index));
 #endif
 
+    // Fully optimized on first call: it runs once per training step over every parameter, too rarely for tiered
+    // compilation to promote it during the first tens of steps.
+    [MethodImpl(Jit.Optimized)]
     public static void Apply<TUpdate>(Span<float> parameters, ReadOnlySpan<float> gradients, ref TUpdate update)
         where TUpdate : struct, IParameterUpdate
     {
