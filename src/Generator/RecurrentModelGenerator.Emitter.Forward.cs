@@ -61,7 +61,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
             w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
-            if (m.StepBFloat16) w.Line("if (_packedHalf.Length == 0) _packedHalf = new ushort[HalfSize];");
+            if (m.StepBFloat16) w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Close();
             w.Line();
@@ -513,7 +513,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.StepBFloat16)
             {
                 w.Comment("Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ].");
-                w.Line("if (_packedHalf.Length == 0) _packedHalf = new ushort[HalfSize];");
+                w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
                     string id = LayerId(layer, 0);

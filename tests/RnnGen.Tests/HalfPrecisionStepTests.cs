@@ -23,6 +23,13 @@ public partial class HalfRnn { }
 [RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48)]
 public partial class HalfRnnTwin { }
 
+// Gate width 24: no full chunk of 32, so every weight is read from the float copy.
+[RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 8, Output = 3, StepWeights = WeightPrecision.BFloat16)]
+public partial class HalfTiny { }
+
+[RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 8, Output = 3)]
+public partial class HalfTinyTwin { }
+
 /// <summary>
 /// <c>StepWeights = WeightPrecision.BFloat16</c>: Step equals the float model whose recurrent-layer weights were rounded
 /// to bfloat16 (the columns past the last full chunk of 32, and token layers' input weights, which Step reads from the
@@ -84,6 +91,35 @@ public class HalfPrecisionStepTests
     }
 
     [Fact]
+    public void A_gate_width_below_one_chunk_reads_every_weight_from_the_float_copy()
+    {
+        var model = new HalfTiny(9);
+        var twin = new HalfTinyTwin(9);
+        var state = new float[HalfTiny.StateSize];
+        var twinState = new float[HalfTinyTwin.StateSize];
+        var output = new float[HalfTiny.OutputSize];
+        var twinOutput = new float[HalfTinyTwin.OutputSize];
+        var x = new float[HalfTiny.InputSize];
+        var rng = new Rng(4);
+        for (int t = 0; t < 5; t++)
+        {
+            rng.FillUniform(x, -1f, 1f);
+            model.Step(x, state, output);
+            twin.Step(x, twinState, twinOutput);
+            // The float copy's columns go through scalar code here (no FMA): equal up to rounding.
+            Numeric.AssertClose(twinOutput, output, 1e-5f, $"step {t} output");
+            Numeric.AssertClose(twinState, state, 1e-5f, $"step {t} state");
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        model.Parameters[0] += 0.5f; // stale: the next Step repacks, and must not allocate doing it
+        twin.Parameters[0] += 0.5f;
+        model.Step(x, state, output);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        twin.Step(x, twinState, twinOutput);
+        Numeric.AssertClose(twinOutput, output, 1e-5f, "after the parameter change");
+    }
+
+    [Fact]
     public void Bfloat16_rounding_is_to_nearest_even_and_keeps_specials()
     {
         Assert.Equal(0x3F80, Kernels.ToBFloat16(1f));
@@ -140,7 +176,7 @@ public class HalfPrecisionStepTests
         Array.Clear(state);
         model.Step(x, state, output);
         twin.Step(x, twinState, twinOutput);
-        Assert.Equal(twinOutput, output);
+        Numeric.AssertClose(twinOutput, output, 1e-5f, "after the parameter change");
     }
 
     /// <summary>Rounds rows [0, chunkedRows) of a [gateRows, k] weight to bfloat16: row c of W is gate column c of the packed copy.</summary>
