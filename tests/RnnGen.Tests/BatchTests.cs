@@ -306,8 +306,6 @@ public class BatchTests
         }
 
         Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++) Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone(Run, 200, "batched Forward, Backward and agent Step");
     }
 }

@@ -176,10 +176,7 @@ public class StepAndAllocationTests
         }
 
         Run(); // first call sizes the per-sequence buffers
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Allocations.AssertNone(Run, 1000, "Forward and Step");
     }
 
     [Fact]

@@ -219,9 +219,7 @@ public class TrainingTests
         }
 
         Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++) Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone(Run, 200, "trainer Forward, Backward and optimizer steps");
     }
 
     [Fact]
