@@ -190,7 +190,7 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Comment("Linear head on every valid step: y = W_head h + b_head.");
                 w.Line("for (int i = 0; i < rows; i++) p.Slice(HeadBias, OutputSize).CopyTo(new global::System.Span<float>(ws.Top, i * OutputSize, OutputSize));");
-                w.Line($"{GemmName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
+                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
                 w.Line($"layout.Scatter(ws.Top, OutputSize, {Bool(m.BatchFirst)}, output);");
             }
             else
@@ -233,7 +233,7 @@ public sealed partial class RecurrentModelGenerator
                     {
                         w.Comment($"Input projection of every valid step at once: x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
                         w.Line($"for (int i = 0; i < rows; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
-                        w.Line($"{GemmName(cols, m.GateWidth)}(q.Slice(Packed{id}, {Num(cols)} * GateSize), x, {Num(cols)}, rows, projection, GateSize);");
+                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, x, {Num(cols)}, rows, projection, GateSize);");
                     }
                     w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
                     w.Line($"{Span} h = ws.H;");
@@ -243,13 +243,13 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{Span} c = ws.C;");
                         w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, c);");
                     }
-                    w.Line($"{RoSpan} weightHhT = q.Slice(Packed{id} + {Num(cols)} * GateSize, HiddenSize * GateSize);");
+                    w.Line($"{RoSpan} weightHhT = {LayerPanels(m, id, layer, cols)};");
                     w.Open("for (int s = 0; s < steps; s++)");
                     w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
                     w.Line("int n = layout.BatchSize(t), offset = layout.Offset(t);");
                     if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : 0; // training keeps every step's activations, inference one step's");
                     w.Line($"{Span} gates = projection.Slice(offset * GateSize, n * GateSize);");
-                    string gemmH = GemmName(m.Hidden, m.GateWidth);
+                    string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                     switch (m.Cell)
                     {
                         case Cell.Lstm:
@@ -388,11 +388,11 @@ public sealed partial class RecurrentModelGenerator
                 {
                     w.Line($"for (int i = 0; i < agents; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(gates.Slice(i * GateSize, GateSize));");
                     string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
-                    w.Line($"{GemmName(k, m.GateWidth)}(q.Slice(Packed{id}, {Num(k)} * GateSize), {source}, agents, gates, GateSize);");
+                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, {source}, agents, gates, GateSize);");
                 }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
-                string gemmH = GemmName(m.Hidden, m.GateWidth);
-                string whh = $"q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize)";
+                string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
+                string whh = LayerPanels(m, id, layer, k);
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
@@ -421,7 +421,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Line("for (int j = 0; j < agents; j++) p.Slice(HeadBias, OutputSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
-                w.Line($"{GemmName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
+                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, state.Slice({top}), StateSize, agents, output, OutputSize);");
             }
             else
             {
@@ -438,6 +438,15 @@ public sealed partial class RecurrentModelGenerator
             return max;
         }
 
+        /// <summary>Rows of layer <paramref name="layer"/>'s packed panels: W_ihᵀ's rows, then W_hhᵀ's.</summary>
+        private static int PanelRows(ModelSpec m, int layer) => m.LayerInputWidth(layer) + m.Hidden;
+
+        /// <summary>The packed [W_ihᵀ; W_hhᵀ] of a layer from panel row <paramref name="row"/> on (W_hhᵀ starts at the layer's input width).</summary>
+        private static string LayerPanels(ModelSpec m, string id, int layer, int row) =>
+            $"q.Slice(Packed{id}{(row > 0 ? " + " + Num(row * PanelWidth) : "")}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)) - row * PanelWidth)})";
+
+        private static string HeadPanels(ModelSpec m) => $"q.Slice(PackedHead, {Num(PanelSize(m.Output, m.LayerOutputWidth))})";
+
         /// <summary>The blocks of the transposed weight copy inference reads, in order: (constant name, floats).</summary>
         private static List<(string Name, int Size)> PackedBlocks(ModelSpec m)
         {
@@ -447,18 +456,20 @@ public sealed partial class RecurrentModelGenerator
                 for (int d = 0; d < m.Directions; d++)
                 {
                     string id = LayerId(layer, d);
-                    blocks.Add(($"Packed{id}", (m.LayerInputWidth(layer) + m.Hidden) * m.GateWidth));
+                    blocks.Add(($"Packed{id}", PanelSize(m.GateWidth, PanelRows(m, layer))));
                     blocks.Add(($"PackedBias{id}", m.GateWidth));
                     if (layer == 0 && m.Vocabulary > 0) blocks.Add(($"PackedTokens{id}", m.Vocabulary * m.GateWidth));
                 }
             }
-            if (m.Output > 0) blocks.Add(("PackedHead", m.LayerOutputWidth * m.Output));
+            if (m.Output > 0) blocks.Add(("PackedHead", PanelSize(m.Output, m.LayerOutputWidth)));
             return blocks;
         }
 
         /// <summary>
         /// The transposed copy of the weights that inference reads: per layer and direction [W_ihᵀ; W_hhᵀ]
-        /// [(input + hidden), gates] (so one pass over [x; h] gives every gate of a step), the folded bias, for token
+        /// [(input + hidden), gates] (so one pass over [x; h] gives every gate of a step) in panels of 64 gate columns
+        /// (<c>Kernels.PackPanels</c>: a matrix kernel walks down a panel in memory order; row-major rows of 1024 floats
+        /// put each row of a panel on its own 4 KB page and in the same L1 sets, and measured 20-30 % slower), the folded bias, for token
         /// models a table of embedding × W_ih + bias per token, and the head's Wᵀ. Rebuilt lazily after any access to
         /// the parameters (the stale flag), never on a hot path that did not touch them.
         /// </summary>
@@ -495,8 +506,8 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string id = LayerId(layer, d);
                     int k = m.LayerInputWidth(layer);
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(Packed{id}, {Num(k)} * GateSize));");
-                    w.Line($"{Rt}Kernels.Transpose(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(Packed{id} + {Num(k)} * GateSize, HiddenSize * GateSize));");
+                    w.Line($"{Rt}Kernels.PackPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), 0, {Num(PanelRows(m, layer))});");
+                    w.Line($"{Rt}Kernels.PackPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), {Num(k)}, {Num(PanelRows(m, layer))});");
                     if (!m.Bias) w.Line($"q.Slice(PackedBias{id}, GateSize).Clear();");
                     else if (m.Cell == Cell.Gru) w.Line($"p.Slice(BiasIh{id}, GateSize).CopyTo(q.Slice(PackedBias{id}, GateSize));");
                     else w.Line($"{Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBias{id}, GateSize));");
@@ -505,11 +516,11 @@ public sealed partial class RecurrentModelGenerator
                         w.Comment("Token table: row v = embedding[v] W_ihᵀ + bias.");
                         w.Line($"{Span} table{id} = q.Slice(PackedTokens{id}, VocabularySize * GateSize);");
                         w.Line($"for (int v = 0; v < VocabularySize; v++) q.Slice(PackedBias{id}, GateSize).CopyTo(table{id}.Slice(v * GateSize, GateSize));");
-                        w.Line($"{GemmName(m.Input, m.GateWidth)}(q.Slice(Packed{id}, InputSize * GateSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
+                        w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
                     }
                 }
             }
-            if (m.Output > 0) w.Line($"{Rt}Kernels.Transpose(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, q.Slice(PackedHead, LayerWidth * OutputSize));");
+            if (m.Output > 0) w.Line($"{Rt}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth);");
             if (m.StepBFloat16)
             {
                 w.Comment("Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ].");
@@ -517,8 +528,9 @@ public sealed partial class RecurrentModelGenerator
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
                     string id = LayerId(layer, 0);
-                    int rows = m.LayerInputWidth(layer) + m.Hidden;
-                    w.Line($"{Rt}Kernels.ToBFloat16Interleaved(q.Slice(Packed{id}, {Num(rows)} * GateSize), {Num(rows)}, GateSize, new global::System.Span<ushort>(_packedHalf, Half{id}, {Num(rows * HalfColumns(m))}));");
+                    int k = m.LayerInputWidth(layer);
+                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, Half{id}, {Num(k * HalfColumns(m))}));");
+                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
                 }
             }
             w.Line("_packedStale = false;");
@@ -529,25 +541,26 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>Columns of the bfloat16 copy: the gate width in full chunks of 32 (the rest is read from the float copy).</summary>
         private static int HalfColumns(ModelSpec m) => m.GateWidth / 32 * 32;
 
-        private static IEnumerable<(int Rows, int Cols)> StepShapes(ModelSpec m, bool head = true)
+        /// <summary>Shapes (rows, cols, panel rows) of the single-stream matrix-vector kernels.</summary>
+        private static IEnumerable<(int Rows, int Cols, int PanelRows)> StepShapes(ModelSpec m, bool head = true)
         {
-            var shapes = new List<(int, int)>();
-            void Add((int, int) shape) { if (!shapes.Contains(shape)) shapes.Add(shape); }
+            var shapes = new List<(int, int, int)>();
+            void Add((int, int, int) shape) { if (!shapes.Contains(shape)) shapes.Add(shape); }
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 int k = m.LayerInputWidth(layer);
                 bool tokenLayer = layer == 0 && m.Vocabulary > 0;
                 if (m.Cell == Cell.Gru)
                 {
-                    if (!tokenLayer) Add((k, m.GateWidth));
-                    Add((m.Hidden, m.GateWidth));
+                    if (!tokenLayer) Add((k, m.GateWidth, PanelRows(m, layer)));
+                    Add((m.Hidden, m.GateWidth, PanelRows(m, layer)));
                 }
                 else
                 {
-                    Add(((tokenLayer ? 0 : k) + m.Hidden, m.GateWidth));
+                    Add(((tokenLayer ? 0 : k) + m.Hidden, m.GateWidth, PanelRows(m, layer)));
                 }
             }
-            if (head && m.Output > 0) Add((m.LayerOutputWidth, m.Output));
+            if (head && m.Output > 0) Add((m.LayerOutputWidth, m.Output, m.LayerOutputWidth));
             return shapes;
         }
 
@@ -570,9 +583,9 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
             int hc = HalfColumns(m);
             // The layer product: from the bfloat16 copy (and the float copy past its last full chunk) or the float copy.
-            string Product(string id, int rowOffset, int rows, string x, string y) => m.StepBFloat16
-                ? $"{MatVecTHalfName(rows, m.GateWidth)}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), q.Slice(Packed{id}{(rowOffset > 0 ? " + " + Num(rowOffset) + " * GateSize" : "")}, {Num(rows)} * GateSize), {x}, {y});"
-                : $"{MatVecTName(rows, m.GateWidth)}(q.Slice(Packed{id}{(rowOffset > 0 ? " + " + Num(rowOffset) + " * GateSize" : "")}, {Num(rows)} * GateSize), {x}, {y});";
+            string Product(string id, int layer, int rowOffset, int rows, string x, string y) => m.StepBFloat16
+                ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, id, layer, rowOffset)}, {x}, {y});"
+                : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, rowOffset)}, {x}, {y});";
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);
@@ -588,18 +601,18 @@ public sealed partial class RecurrentModelGenerator
                     if (!tokenLayer)
                     {
                         w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
-                        w.Line(Product(id, 0, k, input, "gates"));
+                        w.Line(Product(id, layer, 0, k, input, "gates"));
                     }
                     w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, GateSize);");
                     w.Line(m.Bias ? $"p.Slice(BiasHh{id}, GateSize).CopyTo(hidden);" : "hidden.Clear();");
-                    w.Line(Product(id, k, m.Hidden, h, "hidden"));
+                    w.Line(Product(id, layer, k, m.Hidden, h, "hidden"));
                     w.Line($"{Rt}Kernels.GruCell(gates, hidden, {h});");
                 }
                 else
                 {
                     if (tokenLayer)
                     {
-                        w.Line(Product(id, k, m.Hidden, h, "gates"));
+                        w.Line(Product(id, layer, k, m.Hidden, h, "gates"));
                     }
                     else
                     {
@@ -607,7 +620,7 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{Span} xh = new {Span}(_stepXh, 0, {Num(k + m.Hidden)});");
                         w.Line($"{input}.CopyTo(xh);");
                         w.Line($"{h}.CopyTo(xh.Slice({Num(k)}));");
-                        w.Line(Product(id, 0, k + m.Hidden, "xh", "gates"));
+                        w.Line(Product(id, layer, 0, k + m.Hidden, "xh", "gates"));
                     }
                     if (m.Cell == Cell.Lstm)
                     {
@@ -625,7 +638,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
-                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output)}(q.Slice(PackedHead, LayerWidth * OutputSize), {top}, output);");
+                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {top}, output);");
             }
             else
             {

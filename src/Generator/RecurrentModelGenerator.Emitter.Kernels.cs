@@ -17,6 +17,41 @@ public sealed partial class RecurrentModelGenerator
 
         private static string GemmName(int inner, int outer) => "Gemm" + Num(inner) + "x" + Num(outer);
 
+        /// <summary>The forward product on the packed transposed weights: M in panels of <paramref name="panelRows"/> rows.</summary>
+        private static string GemmPanelsName(int inner, int outer, int panelRows) => "GemmP" + Num(inner) + "x" + Num(outer) + "r" + Num(panelRows);
+
+        /// <summary>Columns per panel of the packed weights (<c>Kernels.PanelWidth</c>): four 512-bit vectors.</summary>
+        internal const int PanelWidth = 64;
+
+        /// <summary>Floats of a packed weight block of <paramref name="cols"/> columns in panels of <paramref name="panelRows"/> rows (<c>Kernels.PanelSize</c>).</summary>
+        internal static int PanelSize(int cols, int panelRows) => (cols + PanelWidth - 1) / PanelWidth * PanelWidth * panelRows;
+
+        /// <summary>
+        /// How a kernel addresses its matrix M [inner, outer]: row-major (row stride outer; the weights as PyTorch stores
+        /// them, for backward) or the packed panel layout of <c>Kernels.PackPanels</c> (forward), where element (k, c)
+        /// lives at (c / 64) · PanelRows · 64 + k · 64 + c % 64: a register tile walks down one panel in memory order.
+        /// </summary>
+        private readonly struct MLayout
+        {
+            public MLayout(int outer, int panelRows) { Outer = outer; PanelRows = panelRows; }
+
+            public int Outer { get; }
+
+            /// <summary>Rows per panel (0: row-major).</summary>
+            public int PanelRows { get; }
+
+            public bool Panels => PanelRows > 0;
+
+            /// <summary>Floats from a row to the next within a panel (or of the matrix).</summary>
+            public string RowStride => Num(Panels ? PanelWidth : Outer);
+
+            /// <summary>Offset of column <paramref name="col"/> in row 0.</summary>
+            public string Column(string col) => Panels ? $"({col} >> 6) * {Num(PanelRows * PanelWidth)} + ({col} & 63)" : col;
+
+            /// <summary>Offset of element (k, c).</summary>
+            public string Index(string k, string c) => Panels ? $"({c} >> 6) * {Num(PanelRows * PanelWidth)} + {k} * {Num(PanelWidth)} + ({c} & 63)" : $"{k} * {Num(Outer)} + {c}";
+        }
+
         private static string GemmTNName(int rows, int cols) => "GemmTN" + Num(rows) + "x" + Num(cols);
 
         private static string VectorType(int width) => width switch { 16 => "Vector512", 8 => "Vector256", _ => "Vector128" };
@@ -59,11 +94,13 @@ public sealed partial class RecurrentModelGenerator
         /// chains. Columns that do not fill a vector are done in scalar code. Forward
         /// uses M = Wᵀ (the packed transposed weights), backward uses M = W (dL/dX = dL/dY · W).
         /// </summary>
-        private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target)
+        private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target, int panelRows = 0)
         {
-            w.Line($"/// <summary>Y[i, :] += X[i, :] · M for M [{Num(inner)}, {Num(outer)}] row-major and i &lt; n, rows of X and Y at the given strides.</summary>");
+            var layout = new MLayout(outer, panelRows);
+            string form = layout.Panels ? $"in panels of {Num(panelRows)} rows (Kernels.PackPanels)" : "row-major";
+            w.Line($"/// <summary>Y[i, :] += X[i, :] · M for M [{Num(inner)}, {Num(outer)}] {form} and i &lt; n, rows of X and Y at the given strides.</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {GemmName(inner, outer)}({RoSpan} m, {RoSpan} x, int xStride, int n, {Span} y, int yStride)");
+            w.Open($"private static void {(layout.Panels ? GemmPanelsName(inner, outer, panelRows) : GemmName(inner, outer))}({RoSpan} m, {RoSpan} x, int xStride, int n, {Span} y, int yStride)");
             w.Line($"ref float mRef = ref {Marshal}.GetReference(m);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
             w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
@@ -93,7 +130,7 @@ public sealed partial class RecurrentModelGenerator
                 GemmPanels(w, outer, width, fullPanels, remaining, panel, col =>
                 {
                     w.Open($"for (nuint i = r0; i < rEnd; i += {Num(tileRows)})");
-                    GemmTile(w, outer, width, col.Vectors, tileRows, col.Start, k0, kEnd);
+                    GemmTile(w, layout, width, col.Vectors, tileRows, col.Start, k0, kEnd);
                     w.Close();
                 });
                 w.Close();
@@ -104,7 +141,7 @@ public sealed partial class RecurrentModelGenerator
                     for (int rows = 2; rows < tileRows; rows++)
                     {
                         w.Open($"{(rows == 2 ? "" : "else ")}if (rest == {Num(rows)})");
-                        GemmTile(w, outer, width, col.Vectors, rows, col.Start, k0, kEnd);
+                        GemmTile(w, layout, width, col.Vectors, rows, col.Start, k0, kEnd);
                         w.Close();
                     }
                 });
@@ -113,14 +150,14 @@ public sealed partial class RecurrentModelGenerator
                 w.Open("if (rest == 1)");
                 w.Line($"ref float xRow = ref {Unsafe}.Add(ref xRef, tiled * xs);");
                 w.Line($"ref float yRow = ref {Unsafe}.Add(ref yRef, tiled * ys);");
-                RowBlocks(w, inner, outer, width, outer / width, "xRow", "yRow", "mRef", Num(outer));
+                RowBlocks(w, inner, width, outer / width, "xRow", "yRow", "mRef", layout);
                 w.Close();
-                if (vectorCols < outer) GemmScalarColumns(w, inner, outer, vectorCols);
+                if (vectorCols < outer) GemmScalarColumns(w, inner, layout, vectorCols);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            GemmScalarColumns(w, inner, outer, 0);
+            GemmScalarColumns(w, inner, layout, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
@@ -149,36 +186,89 @@ public sealed partial class RecurrentModelGenerator
         /// of up to <see cref="RowBlockVectors"/> accumulators (a loop over blocks when there are many, so wide outputs keep
         /// the code small), then one block for the rest.
         /// </summary>
-        private static void RowBlocks(SourceWriter w, int inner, int outer, int width, int vectors, string x, string y, string m, string stride)
+        private static void RowBlocks(SourceWriter w, int inner, int width, int vectors, string x, string y, string m, MLayout layout)
         {
             int perBlock = RowBlockVectors(width);
             int fullBlocks = vectors / perBlock;
-            if (fullBlocks == 1) RowBlock(w, inner, width, perBlock, "0", x, y, m, stride);
+            if (fullBlocks == 1) RowBlock(w, inner, width, perBlock, 0, null, x, y, m, layout);
             else if (fullBlocks > 1)
             {
                 w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * width)}; start += {Num(perBlock * width)})");
-                RowBlock(w, inner, width, perBlock, "start", x, y, m, stride);
+                RowBlock(w, inner, width, perBlock, perBlock * width, "start", x, y, m, layout);
                 w.Close();
             }
-            if (vectors % perBlock > 0) RowBlock(w, inner, width, vectors % perBlock, Num(fullBlocks * perBlock * width), x, y, m, stride);
+            if (vectors % perBlock > 0) RowBlock(w, inner, width, vectors % perBlock, fullBlocks * perBlock * width, null, x, y, m, layout);
         }
 
-        private static void RowBlock(SourceWriter w, int inner, int width, int vectors, string start, string x, string y, string m, string stride)
+        /// <summary>
+        /// One block of <paramref name="vectors"/> accumulators from column <paramref name="start"/> (a constant), or from the
+        /// loop variable <paramref name="loopVar"/> when given (then <paramref name="start"/> is the loop's step, and the
+        /// variable a multiple of it). In the panel
+        /// layout the block's vectors are grouped by panel, one base reference per panel, so the k loop walks each panel in
+        /// memory order.
+        /// </summary>
+        private static void RowBlock(SourceWriter w, int inner, int width, int vectors, int start, string? loopVar, string x, string y, string m, MLayout layout)
         {
             string v = Intrinsics + VectorType(width);
+            string first = loopVar ?? Num(start);
             w.Open("");
-            w.Line($"ref float y0 = ref {Unsafe}.Add(ref {y}, {start});");
+            w.Line($"ref float y0 = ref {Unsafe}.Add(ref {y}, {first});");
             for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref y0, {Num(i * width)});");
+            // (base of the group's first column, offset of each vector from it) per group of vectors read from one row.
+            var groups = new List<(string Base, List<(int Vector, int Offset)> Members)>();
+            if (!layout.Panels)
+            {
+                var all = new List<(int, int)>();
+                for (int i = 0; i < vectors; i++) all.Add((i, i * width));
+                groups.Add((first, all));
+            }
+            else if (loopVar is null)
+            {
+                int panel = -1, groupStart = 0;
+                for (int i = 0; i < vectors; i++)
+                {
+                    int col = start + i * width;
+                    if (col / PanelWidth != panel)
+                    {
+                        panel = col / PanelWidth;
+                        groupStart = col;
+                        groups.Add((Num(panel * layout.PanelRows * PanelWidth + col % PanelWidth), new List<(int, int)>()));
+                    }
+                    groups[groups.Count - 1].Members.Add((i, col - groupStart));
+                }
+            }
+            else if (start % PanelWidth == 0)
+            {
+                // The loop steps by whole panels: vector i is in panel start / 64 + i * width / 64.
+                for (int i = 0; i < vectors; i++)
+                {
+                    int panel = i * width / PanelWidth;
+                    if (groups.Count <= panel) groups.Add(($"({loopVar} >> 6) * {Num(layout.PanelRows * PanelWidth)}{(panel > 0 ? " + " + Num(panel * layout.PanelRows * PanelWidth) : "")}", new List<(int, int)>()));
+                    groups[panel].Members.Add((i, i * width % PanelWidth));
+                }
+            }
+            else
+            {
+                // The block is narrower than a panel and divides it, so it lies inside one panel.
+                var all = new List<(int, int)>();
+                for (int i = 0; i < vectors; i++) all.Add((i, i * width));
+                groups.Add((layout.Column(loopVar), all));
+            }
+            for (int g = 0; g < groups.Count; g++) w.Line($"ref float m{Num(g)} = ref {Unsafe}.Add(ref {m}, {groups[g].Base});");
             w.Open($"for (nuint k = 0; k < {Num(inner)}; k++)");
             w.Line($"var xk = {v}.Create({Unsafe}.Add(ref {x}, k));");
-            w.Line($"ref float row = ref {Unsafe}.Add(ref {m}, k * {stride} + {start});");
-            for (int i = 0; i < vectors; i++) w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row, {Num(i * width)}), xk, a{Num(i)});");
+            for (int g = 0; g < groups.Count; g++)
+            {
+                w.Line($"ref float row{Num(g)} = ref {Unsafe}.Add(ref m{Num(g)}, k * {layout.RowStride});");
+                foreach ((int i, int offset) in groups[g].Members)
+                    w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row{Num(g)}, {Num(offset)}), xk, a{Num(i)});");
+            }
             w.Close();
             for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
             w.Close();
         }
 
-        private static void GemmTile(SourceWriter w, int outer, int width, int vectors, int rows, string col, string k0, string kEnd)
+        private static void GemmTile(SourceWriter w, MLayout layout, int width, int vectors, int rows, string col, string k0, string kEnd)
         {
             string v = Intrinsics + VectorType(width);
             for (int r = 0; r < rows; r++)
@@ -187,9 +277,9 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"ref float x{Num(r)} = ref {Unsafe}.Add(ref xRef, (i + {Num(r)}) * xs);");
                 for (int c = 0; c < vectors; c++) w.Line($"var a{Num(r)}{Num(c)} = {v}.LoadUnsafe(ref y{Num(r)}, {Num(c * width)});");
             }
-            w.Line($"ref float panel = ref {Unsafe}.Add(ref mRef, {col});");
+            w.Line($"ref float panel = ref {Unsafe}.Add(ref mRef, {layout.Column(col)});");
             w.Open($"for (nuint k = {k0}; k < {kEnd}; k++)");
-            w.Line($"ref float row = ref {Unsafe}.Add(ref panel, k * {Num(outer)});");
+            w.Line($"ref float row = ref {Unsafe}.Add(ref panel, k * {layout.RowStride});");
             for (int c = 0; c < vectors; c++) w.Line($"var m{Num(c)} = {v}.LoadUnsafe(ref row, {Num(c * width)});");
             for (int r = 0; r < rows; r++)
             {
@@ -203,12 +293,12 @@ public sealed partial class RecurrentModelGenerator
             }
         }
 
-        private static void GemmScalarColumns(SourceWriter w, int inner, int outer, int start)
+        private static void GemmScalarColumns(SourceWriter w, int inner, MLayout layout, int start)
         {
             w.Open("for (nuint i = 0; i < count; i++)");
-            w.Open($"for (nuint c = {Num(start)}; c < {Num(outer)}; c++)");
+            w.Open($"for (nuint c = {Num(start)}; c < {Num(layout.Outer)}; c++)");
             w.Line($"float sum = {Unsafe}.Add(ref yRef, i * ys + c);");
-            w.Line($"for (nuint k = 0; k < {Num(inner)}; k++) sum += {Unsafe}.Add(ref xRef, i * xs + k) * {Unsafe}.Add(ref mRef, k * {Num(outer)} + c);");
+            w.Line($"for (nuint k = 0; k < {Num(inner)}; k++) sum += {Unsafe}.Add(ref xRef, i * xs + k) * {Unsafe}.Add(ref mRef, {layout.Index("k", "c")});");
             w.Line($"{Unsafe}.Add(ref yRef, i * ys + c) = sum;");
             w.Close();
             w.Close();
@@ -326,18 +416,19 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
         }
 
-        private static string MatVecTName(int rows, int cols) => "MatVecT" + Num(rows) + "x" + Num(cols);
+        private static string MatVecTName(int rows, int cols, int panelRows) => "MatVecT" + Num(rows) + "x" + Num(cols) + "r" + Num(panelRows);
 
         /// <summary>
         /// y[c] += Σ_k x[k] Wᵀ[k, c] for a transposed weight Wᵀ [rows, cols] (row k holds column k of W): the output is
         /// split at generation time into blocks of up to 16 (Vector512) or 8 vectors kept in registers while k runs, then
         /// narrower vectors and scalar columns; no horizontal sums.
         /// </summary>
-        private static void MatVecTransposed(SourceWriter w, int rows, int cols, TargetInfo target)
+        private static void MatVecTransposed(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
-            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}] row-major (the transposed weight).</summary>");
+            var layout = new MLayout(cols, panelRows);
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for the transposed weight Wᵀ [{Num(rows)}, {Num(cols)}] in panels of {Num(panelRows)} rows (Kernels.PackPanels).</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {MatVecTName(rows, cols)}({RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Open($"private static void {MatVecTName(rows, cols, panelRows)}({RoSpan} wt, {RoSpan} x, {Span} y)");
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
             w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
@@ -346,28 +437,28 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                 int full = cols / width;
-                RowBlocks(w, rows, cols, width, full, "xRef", "yRef", "wRef", Num(cols));
+                RowBlocks(w, rows, width, full, "xRef", "yRef", "wRef", layout);
                 int offset = full * width;
                 foreach (int narrow in new[] { 8, 4 })
                 {
                     if (narrow < width && cols - offset >= narrow)
                     {
-                        RowBlock(w, rows, narrow, 1, Num(offset), "xRef", "yRef", "wRef", Num(cols));
+                        RowBlock(w, rows, narrow, 1, offset, null, "xRef", "yRef", "wRef", layout);
                         offset += narrow;
                     }
                 }
-                if (offset < cols) MatVecTScalar(w, rows, cols, offset);
+                if (offset < cols) MatVecTScalar(w, rows, layout, offset);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            MatVecTScalar(w, rows, cols, 0);
+            MatVecTScalar(w, rows, layout, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
         }
 
-        private static string MatVecTHalfName(int rows, int cols) => "MatVecTHalf" + Num(rows) + "x" + Num(cols);
+        private static string MatVecTHalfName(int rows, int cols, int panelRows) => "MatVecTHalf" + Num(rows) + "x" + Num(cols) + "r" + Num(panelRows);
 
         /// <summary>
         /// y[c] += Σ_k x[k] Wᵀ[k, c] as <see cref="MatVecTransposed"/>, reading Wᵀ's columns in full chunks of 32 from its
@@ -375,12 +466,12 @@ public sealed partial class RecurrentModelGenerator
         /// its low half and column 16 + j in its high half, so a load of 16 lanes gives two vectors of 16 columns with one
         /// shift and one mask) and the columns past the last chunk from the float copy. Products and sums are float.
         /// </summary>
-        private static void MatVecTHalf(SourceWriter w, int rows, int cols, TargetInfo target)
+        private static void MatVecTHalf(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             int chunks = cols / 32, chunked = chunks * 32;
-            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy.</summary>");
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows).</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {MatVecTHalfName(rows, cols)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
             w.Line($"ref ushort hRef = ref {Marshal}.GetReference(wh);");
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
@@ -420,7 +511,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Close();
                 if (!first) w.Close();
             }
-            if (chunked < cols) MatVecTScalar(w, rows, cols, chunked);
+            if (chunked < cols) MatVecTScalar(w, rows, new MLayout(cols, panelRows), chunked);
             w.Close();
             w.Line();
         }
@@ -462,11 +553,11 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
         }
 
-        private static void MatVecTScalar(SourceWriter w, int rows, int cols, int start)
+        private static void MatVecTScalar(SourceWriter w, int rows, MLayout layout, int start)
         {
-            w.Open($"for (nuint c = {Num(start)}; c < {Num(cols)}; c++)");
+            w.Open($"for (nuint c = {Num(start)}; c < {Num(layout.Outer)}; c++)");
             w.Line($"float sum = {Unsafe}.Add(ref yRef, c);");
-            w.Line($"for (nuint k = 0; k < {Num(rows)}; k++) sum += {Unsafe}.Add(ref xRef, k) * {Unsafe}.Add(ref wRef, k * {Num(cols)} + c);");
+            w.Line($"for (nuint k = 0; k < {Num(rows)}; k++) sum += {Unsafe}.Add(ref xRef, k) * {Unsafe}.Add(ref wRef, {layout.Index("k", "c")});");
             w.Line($"{Unsafe}.Add(ref yRef, c) = sum;");
             w.Close();
         }

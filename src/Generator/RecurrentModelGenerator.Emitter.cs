@@ -54,19 +54,20 @@ public sealed partial class RecurrentModelGenerator
             Packing(w, m);
             Workspace(w, m);
             Trainer(w, m);
+            foreach ((int inner, int outer, int panelRows) in GemmPanelShapes(m)) Gemm(w, inner, outer, target, panelRows);
             foreach ((int inner, int outer) in GemmShapes(m)) Gemm(w, inner, outer, target);
             foreach ((int rows, int cols) in GemmTNShapes(m)) GemmTN(w, rows, cols, target);
             if (!m.Bidirectional)
             {
                 if (!m.StepBFloat16)
                 {
-                    foreach ((int rows, int cols) in StepShapes(m)) MatVecTransposed(w, rows, cols, target);
+                    foreach ((int rows, int cols, int panelRows) in StepShapes(m)) MatVecTransposed(w, rows, cols, panelRows, target);
                 }
                 else
                 {
                     // The layers read the bfloat16 copy; the head stays float.
-                    foreach ((int rows, int cols) in StepShapes(m, head: false)) MatVecTHalf(w, rows, cols, target);
-                    if (m.Output > 0) MatVecTransposed(w, m.LayerOutputWidth, m.Output, target);
+                    foreach ((int rows, int cols, int panelRows) in StepShapes(m, head: false)) MatVecTHalf(w, rows, cols, panelRows, target);
+                    if (m.Output > 0) MatVecTransposed(w, m.LayerOutputWidth, m.Output, m.LayerOutputWidth, target);
                 }
             }
             w.Close();
@@ -114,23 +115,32 @@ public sealed partial class RecurrentModelGenerator
 
         private static string LayerId(int layer, int direction) => "L" + Num(layer) + (direction == 1 ? "Reverse" : "");
 
-        /// <summary>Shapes (inner, outer) of the Y += X · M kernels: forward on transposed weights, backward on the weights.</summary>
+        /// <summary>
+        /// Shapes (inner, outer, panel rows) of the forward Y += X · M kernels on the packed transposed weights: per layer
+        /// the input projection and the recurrent product (their panels hold both), the head, and for token models the
+        /// table of embedding × W_ihᵀ built at packing.
+        /// </summary>
+        private static IEnumerable<(int Inner, int Outer, int PanelRows)> GemmPanelShapes(ModelSpec m)
+        {
+            var shapes = new List<(int, int, int)>();
+            void Add((int, int, int) s) { if (!shapes.Contains(s)) shapes.Add(s); }
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                Add((m.LayerInputWidth(layer), m.GateWidth, PanelRows(m, layer)));
+                Add((m.Hidden, m.GateWidth, PanelRows(m, layer)));
+            }
+            if (m.Output > 0) Add((m.LayerOutputWidth, m.Output, m.LayerOutputWidth));
+            return shapes;
+        }
+
+        /// <summary>Shapes (inner, outer) of the backward Y += X · M kernels on the weights as stored (row-major): dL/dX = dL/dY · W.</summary>
         private static IEnumerable<(int Inner, int Outer)> GemmShapes(ModelSpec m)
         {
             var shapes = new List<(int, int)>();
             void Add((int, int) s) { if (!shapes.Contains(s)) shapes.Add(s); }
-            for (int layer = 0; layer < m.Layers; layer++)
-            {
-                Add((m.LayerInputWidth(layer), m.GateWidth));
-                Add((m.GateWidth, m.LayerInputWidth(layer)));
-            }
-            Add((m.Hidden, m.GateWidth));
+            for (int layer = 0; layer < m.Layers; layer++) Add((m.GateWidth, m.LayerInputWidth(layer)));
             Add((m.GateWidth, m.Hidden));
-            if (m.Output > 0)
-            {
-                Add((m.LayerOutputWidth, m.Output));
-                Add((m.Output, m.LayerOutputWidth));
-            }
+            if (m.Output > 0) Add((m.Output, m.LayerOutputWidth));
             return shapes;
         }
 

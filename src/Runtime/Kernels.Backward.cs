@@ -26,6 +26,68 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>Width in floats of the column panels of <see cref="PackPanels"/>: four 512-bit vectors.</summary>
+    public const int PanelWidth = 64;
+
+    /// <summary>Floats <see cref="PackPanels"/> needs for <paramref name="outputs"/> columns of <paramref name="panelRows"/> rows: whole panels.</summary>
+    public static int PanelSize(int outputs, int panelRows) => (outputs + PanelWidth - 1) / PanelWidth * PanelWidth * panelRows;
+
+    /// <summary>
+    /// Writes Wᵀ, for a row-major weight W [outputs, inputs] (PyTorch's layout), in the panel layout the generated matrix
+    /// kernels read: Wᵀ's columns (the outputs) go in panels of <see cref="PanelWidth"/>, each panel
+    /// [<paramref name="panelRows"/>, PanelWidth] row-major and the panels one after another, so a kernel walking down a
+    /// panel reads memory in order (row-major Wᵀ rows of a few thousand floats put every row of a panel on its own page
+    /// and in the same cache sets). Row k of Wᵀ goes to panel row <paramref name="firstRow"/> + k, so the weights that
+    /// multiply the two parts of one input [x; h] can share panels. Columns of the last panel past
+    /// <paramref name="outputs"/> are set to zero.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length or row range does not fit.</exception>
+    public static void PackPanels(ReadOnlySpan<float> weight, int outputs, int inputs, Span<float> destination, int firstRow, int panelRows)
+    {
+        if (outputs < 0 || inputs < 0) throw new ArgumentException($"outputs ({outputs}) and inputs ({inputs}) must not be negative.", nameof(outputs));
+        if (firstRow < 0 || firstRow + inputs > panelRows) throw new ArgumentException($"rows {firstRow}..{firstRow + inputs} do not fit in panels of {panelRows} rows.", nameof(firstRow));
+        if (weight.Length < outputs * inputs) throw new ArgumentException($"weight has {weight.Length} floats; expected {outputs * inputs} ([{outputs}, {inputs}]).", nameof(weight));
+        int size = PanelSize(outputs, panelRows);
+        if (destination.Length < size) throw new ArgumentException($"destination has {destination.Length} floats; expected {size} ({(outputs + PanelWidth - 1) / PanelWidth} panels of [{panelRows}, {PanelWidth}]).", nameof(destination));
+        int padded = (outputs + PanelWidth - 1) / PanelWidth * PanelWidth;
+        for (int c = 0; c < padded; c++)
+        {
+            Span<float> column = destination.Slice(c / PanelWidth * panelRows * PanelWidth + c % PanelWidth);
+            if (c < outputs)
+            {
+                ReadOnlySpan<float> row = weight.Slice(c * inputs, inputs);
+                for (int k = 0; k < inputs; k++) column[(firstRow + k) * PanelWidth] = row[k];
+            }
+            else
+            {
+                for (int k = 0; k < inputs; k++) column[(firstRow + k) * PanelWidth] = 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ToBFloat16Interleaved"/> of Wᵀ for a row-major weight W [outputs, inputs]: <paramref name="destination"/>
+    /// is [inputs, outputs / 32 * 32] in the interleaved bfloat16 layout.
+    /// </summary>
+    public static void ToBFloat16InterleavedTransposed(ReadOnlySpan<float> weight, int outputs, int inputs, Span<ushort> destination)
+    {
+        int chunked = outputs / 32 * 32;
+        if (weight.Length < outputs * inputs) throw new ArgumentException($"weight has {weight.Length} floats; expected {outputs * inputs} ([{outputs}, {inputs}]).", nameof(weight));
+        if (destination.Length < inputs * chunked) throw new ArgumentException($"destination has {destination.Length} values; expected {inputs * chunked} ([{inputs}, {chunked}]).", nameof(destination));
+        for (int c = 0; c < chunked; c += 32)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                ReadOnlySpan<float> low = weight.Slice((c + j) * inputs, inputs), high = weight.Slice((c + 16 + j) * inputs, inputs);
+                for (int k = 0; k < inputs; k++)
+                {
+                    destination[k * chunked + c + 2 * j] = ToBFloat16(low[k]);
+                    destination[k * chunked + c + 2 * j + 1] = ToBFloat16(high[k]);
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Rounds a row-major [rows, cols] float matrix to bfloat16 (nearest even; NaN stays NaN) in the interleaved layout
     /// the generated half-precision Step kernels read: each row's columns go in chunks of 32, and in a chunk the 32-bit

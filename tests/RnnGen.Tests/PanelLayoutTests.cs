@@ -1,0 +1,63 @@
+using System;
+using Xunit;
+
+namespace RnnGen.Tests;
+
+// The packed layout the generated forward kernels read (Kernels.PackPanels) and the bfloat16 copy built from the
+// weights as stored (Kernels.ToBFloat16InterleavedTransposed). The models' parity tests check the kernels that read them.
+public class PanelLayoutTests
+{
+    [Fact]
+    public void Panels_hold_the_transpose_column_by_column_with_rows_from_the_given_offset()
+    {
+        const int outputs = 150, inputs = 7, firstRow = 3, panelRows = 12; // panels of 64, 64 and 22 (+ 42 padding) columns
+        var weight = new float[outputs * inputs];
+        for (int i = 0; i < weight.Length; i++) weight[i] = i + 1;
+        int size = Kernels.PanelSize(outputs, panelRows);
+        Assert.Equal(3 * 64 * panelRows, size);
+        var panels = new float[size];
+        panels.AsSpan().Fill(float.NaN);
+        Kernels.PackPanels(weight, outputs, inputs, panels, firstRow, panelRows);
+        for (int c = 0; c < 3 * 64; c++)
+        {
+            for (int r = 0; r < panelRows; r++)
+            {
+                float value = panels[c / 64 * panelRows * 64 + r * 64 + c % 64];
+                int k = r - firstRow;
+                if (k < 0 || k >= inputs) Assert.True(float.IsNaN(value), $"row {r} outside the weight was written"); // left for the other weight
+                else if (c < outputs) Assert.Equal(weight[c * inputs + k], value);
+                else Assert.Equal(0f, value); // padding columns of the last panel are zero
+            }
+        }
+    }
+
+    [Fact]
+    public void Packing_rejects_what_does_not_fit_and_says_why()
+    {
+        var weight = new float[10 * 4];
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.PackPanels(weight, 10, 4, new float[64 * 5], 2, 5));
+        Assert.Contains("rows 2..6 do not fit in panels of 5 rows", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Kernels.PackPanels(weight, 10, 4, new float[64 * 4 - 1], 0, 4));
+        Assert.Contains("expected 256", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Kernels.PackPanels(new float[39], 10, 4, new float[256], 0, 4));
+        Assert.Contains("weight has 39 floats; expected 40", ex.Message);
+    }
+
+    [Fact]
+    public void Transposed_bfloat16_copy_equals_the_interleaved_copy_of_the_transpose()
+    {
+        const int outputs = 72, inputs = 5; // two chunks of 32 and 8 columns left to the float copy
+        var weight = new float[outputs * inputs];
+        var rng = new Rng(3);
+        rng.FillUniform(weight, -2, 2);
+        var transposed = new float[inputs * outputs];
+        Kernels.Transpose(weight, outputs, inputs, transposed);
+        var expected = new ushort[inputs * 64];
+        Kernels.ToBFloat16Interleaved(transposed, inputs, outputs, expected);
+        var actual = new ushort[inputs * 64];
+        Kernels.ToBFloat16InterleavedTransposed(weight, outputs, inputs, actual);
+        Assert.Equal(expected, actual);
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.ToBFloat16InterleavedTransposed(weight, outputs, inputs, new ushort[inputs * 64 - 1]));
+        Assert.Contains("expected 320", ex.Message);
+    }
+}
