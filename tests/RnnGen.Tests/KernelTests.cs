@@ -18,6 +18,7 @@ public class KernelTests
         rng.FillUniform(gates, -12f, 12f);
         rng.FillUniform(c, -3f, 3f);
         gates[0] = 1e-4f; gates[2 * n] = -3e-5f; gates[5] = 90f; gates[n + 6] = -95f; // tiny values and overflow territory
+        gates[7] = float.NegativeInfinity; gates[n + 8] = float.PositiveInfinity; gates[2 * n + 9] = float.NegativeInfinity; // saturate, not NaN
         float[] g0 = (float[])gates.Clone(), c0 = (float[])c.Clone();
         var h = new float[n];
         var tanhC = new float[n];
