@@ -36,7 +36,11 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private Workspace _workspace = new Workspace(1, 1, training: false); // Forward's buffers, grown on demand (see Reserve)");
             w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack");
             w.Line("private bool _packedStale = true; // set by every access to the parameters");
-            if (m.StepBFloat16) w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by Pack");
+            if (m.StepBFloat16)
+            {
+                w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by PackHalf");
+                w.Line("private bool _halfStale = true; // set by Pack: only single-stream Step reads the bfloat16 copy, so training does not rebuild it");
+            }
             if (!m.Bidirectional)
             {
                 w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
@@ -521,9 +525,15 @@ public sealed partial class RecurrentModelGenerator
                 }
             }
             if (m.Output > 0) w.Line($"{Rt}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth);");
+            if (m.StepBFloat16) w.Line("_halfStale = true;");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
             if (m.StepBFloat16)
             {
-                w.Comment("Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ].");
+                w.Line("/// <summary>Builds Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ] from the current parameters (on the first Step after a change).</summary>");
+                w.Open("private void PackHalf()");
+                w.Line($"{RoSpan} p = _parameters;");
                 w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
@@ -532,10 +542,10 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, Half{id}, {Num(k * HalfColumns(m))}));");
                     w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
                 }
+                w.Line("_halfStale = false;");
+                w.Close();
+                w.Line();
             }
-            w.Line("_packedStale = false;");
-            w.Close();
-            w.Line();
         }
 
         /// <summary>Columns of the bfloat16 copy: the gate width in full chunks of 32 (the rest is read from the float copy).</summary>
@@ -577,6 +587,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line(HotPath);
             w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
+            if (m.StepBFloat16) w.Line("if (_halfStale) PackHalf();");
             w.Line($"{RoSpan} q = _packed;");
             w.Line($"{RoSpan} p = _parameters;");
             if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = _packedHalf;");

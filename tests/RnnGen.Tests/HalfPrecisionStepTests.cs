@@ -179,6 +179,36 @@ public class HalfPrecisionStepTests
         Numeric.AssertClose(twinOutput, output, 1e-5f, "after the parameter change");
     }
 
+    [Fact]
+    public void Training_does_not_rebuild_the_bfloat16_copy_and_the_next_step_sees_the_trained_weights()
+    {
+        var model = new HalfLstm(5);
+        var twin = new HalfLstmTwin(5);
+        var trainer = model.CreateTrainer(4, 2);
+        var xs = new float[4 * 2 * HalfLstm.InputSize];
+        new Rng(6).FillUniform(xs, -1f, 1f);
+        var ys = new float[4 * 2 * HalfLstm.OutputSize];
+        trainer.Forward(xs, 2, default, ys, default, default);
+        var halfStale = typeof(HalfLstm).GetField("_halfStale", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        Assert.True((bool)halfStale.GetValue(model)!, "the trainer's forward pass left the bfloat16 copy to the next Step");
+
+        // A step after training reads the current weights: build the copy, change the weights (as an optimizer would),
+        // run the trainer again, and compare the next step with the float twin.
+        model.Step(xs.AsSpan(0, HalfLstm.InputSize), new float[HalfLstm.StateSize], new float[HalfLstm.OutputSize]);
+        model.Parameters.Clear();
+        new Rng(3).FillUniform(model.Parameter("head.bias"), -1f, 1f);
+        trainer.Forward(xs, 2, default, ys, default, default);
+        twin.Parameters.Clear();
+        model.Parameter("head.bias").CopyTo(twin.Parameter("head.bias"));
+        var state = new float[HalfLstm.StateSize];
+        var output = new float[HalfLstm.OutputSize];
+        var twinOutput = new float[HalfLstmTwin.OutputSize];
+        model.Step(xs.AsSpan(0, HalfLstm.InputSize), state, output);
+        Assert.False((bool)halfStale.GetValue(model)!);
+        twin.Step(xs.AsSpan(0, HalfLstm.InputSize), new float[HalfLstmTwin.StateSize], twinOutput);
+        Numeric.AssertClose(twinOutput, output, 1e-5f, "after training changed the weights");
+    }
+
     /// <summary>Rounds rows [0, chunkedRows) of a [gateRows, k] weight to bfloat16: row c of W is gate column c of the packed copy.</summary>
     private static void Round(Span<float> weight, int gateRows, int chunkedRows)
     {
