@@ -487,6 +487,9 @@ public sealed partial class RecurrentModelGenerator
                 offset += size;
             }
             w.Line($"private const int PackedSize = {Num(offset)};");
+            int scratch = 0;
+            foreach ((int rows, int cols) in GemmTNShapes(m)) scratch = System.Math.Max(scratch, GemmTNScratch(rows, cols));
+            w.Line($"private const int GemmScratchSize = {Num(scratch)}; // the weight-gradient kernels' packed block (training)");
             if (m.StepBFloat16)
             {
                 int half = 0;

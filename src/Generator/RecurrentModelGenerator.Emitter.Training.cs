@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using RnnGen.Generator.Model;
 
 namespace RnnGen.Generator;
@@ -38,6 +39,9 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private readonly float[] _gradLayerOdd; // [rows, LayerWidth]: dL/d(outputs of layers 1, 3, ...)");
             w.Line("private readonly float[] _gradInput; // [rows, InputSize]: packed dL/d(layer-0 input)");
             w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
+            w.Line("private readonly float[] _gemmScratch = new float[GemmScratchSize]; // one block of the weight-gradient products' operands, packed");
+            w.Line("private readonly float[] _weightPanels = new float[WeightPanelsSize]; // the weights in panels for dL/dX = dL/dY · W, built by Backward");
+            w.Line("private bool _weightPanelsStale = true; // set by every Forward: the weights may have changed since the last Backward");
             if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gradHiddenGates; // [maxBatch, GateSize]: dL/d(W_hh h + b_hh) of one step");
             w.Line("private readonly float[] _dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
             w.Line("private readonly float[] _dhNext; // [maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
@@ -102,6 +106,7 @@ public sealed partial class RecurrentModelGenerator
                 + $"if (BATCH > MaxBatch) throw new {ArgumentException}(\"batch is \" + BATCH + \"; this trainer was created for at most \" + MaxBatch + \" (CreateTrainer(maxSteps, maxBatch)).\", \"batch\");\n"
                 + "_ready = false;\n"
                 + "_model._packedStale = true; // training changes weights between calls: always read them fresh\n"
+                + "_weightPanelsStale = true;\n"
                 + "_workspace.Layout.Set(steps, BATCH, LENGTHS);\n"
                 + "_hasInitialState = !initialState.IsEmpty;\n"
                 + "if (_hasInitialState) initialState.CopyTo(_initialState);\n"
@@ -109,10 +114,58 @@ public sealed partial class RecurrentModelGenerator
                 + "_ready = true;");
 
             Backward(w, m);
+            PackWeightPanels(w, m);
             for (int layer = m.Layers - 1; layer >= 0; layer--)
             {
                 for (int d = 0; d < m.Directions; d++) BackwardLayer(w, m, layer, d);
             }
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>The trainer's copy of the weights as backward multiplies by them (not transposed), in panels: (constant name, floats).</summary>
+        private static List<(string Name, int Size)> WeightPanelBlocks(ModelSpec m)
+        {
+            var blocks = new List<(string, int)>();
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    string id = LayerId(layer, d);
+                    blocks.Add(($"PanelsIh{id}", PanelSize(m.LayerInputWidth(layer), m.GateWidth)));
+                    blocks.Add(($"PanelsHh{id}", PanelSize(m.Hidden, m.GateWidth)));
+                }
+            }
+            if (m.Output > 0) blocks.Add(("PanelsHead", PanelSize(m.LayerOutputWidth, m.Output)));
+            return blocks;
+        }
+
+        private static void PackWeightPanels(SourceWriter w, ModelSpec m)
+        {
+            int offset = 0;
+            foreach ((string name, int size) in WeightPanelBlocks(m))
+            {
+                w.Line($"private const int {name} = {Num(offset)};");
+                offset += size;
+            }
+            w.Line($"private const int WeightPanelsSize = {Num(offset)};");
+            w.Line();
+            w.Line("/// <summary>Copies the current weights into the panel layout the backward products read (Kernels.PackRowPanels).</summary>");
+            w.Open("private void PackWeightPanels()");
+            w.Line($"{RoSpan} p = _model._parameters;");
+            w.Line($"{Span} panels = _weightPanels;");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    string id = LayerId(layer, d);
+                    int k = m.LayerInputWidth(layer);
+                    w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, panels.Slice(PanelsIh{id}, {Num(PanelSize(k, m.GateWidth))}));");
+                    w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, panels.Slice(PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))}));");
+                }
+            }
+            if (m.Output > 0) w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}));");
+            w.Line("_weightPanelsStale = false;");
             w.Close();
             w.Line();
         }
@@ -148,14 +201,16 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"if (!initialStateGrad.IsEmpty && initialStateGrad.Length != batch * StateSize) throw new {ArgumentException}(\"initialStateGrad has \" + initialStateGrad.Length + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", nameof(initialStateGrad));");
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
+            w.Line("if (_weightPanelsStale) PackWeightPanels();");
+            w.Line($"{RoSpan} panels = _weightPanels;");
             w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, 0, rows * LayerWidth);");
             if (m.Output > 0)
             {
                 w.Comment("Head: dL/dh = dy W_head; dW_head += dyᵀ h; db_head += Σ dy, over the valid steps only.");
                 w.Line($"layout.Gather(outputGrad, OutputSize, {Bool(m.BatchFirst)}, _gradOutput);");
                 w.Line("gradTop.Clear();");
-                w.Line($"{GemmName(m.Output, m.LayerOutputWidth)}(p.Slice(HeadWeight, OutputSize * LayerWidth), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
-                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth));");
+                w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
+                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), _gemmScratch);");
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
@@ -230,7 +285,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, dcNext);");
                 w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, _c0);");
             }
-            w.Line($"{RoSpan} weightHh = p.Slice(WeightHh{id}, GateSize * HiddenSize);");
+            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
             w.Line($"{Span} gradWeightHh = g.Slice(WeightHh{id}, GateSize * HiddenSize);");
             w.Open("for (int k = 0; k < steps; k++)");
             w.Line(d == 0 ? "int t = steps - 1 - k;" : "int t = k;");
@@ -266,19 +321,19 @@ public sealed partial class RecurrentModelGenerator
             string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
             w.Comment("Recurrent weights: dW_hh += dgatesᵀ h_{t-1}; dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh.");
             w.Line($"{RoSpan} dHidden = {dHidden};");
-            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh);");
+            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh, _gemmScratch);");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHidden, GateSize, n, g.Slice(BiasHh{id}, GateSize));");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
-            w.Line($"{GemmName(m.GateWidth, m.Hidden)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
+            w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
             w.Line($"layout.ScatterState(dhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(dcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
             w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; db_ih += Σ dgates; dx += dgates W_ih.");
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
             w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
-            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}));");
+            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), _gemmScratch);");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty) {GemmName(m.GateWidth, cols)}(p.Slice(WeightIh{id}, GateSize * {Num(cols)}), dAll, GateSize, rows, gradInput, {Num(cols)});");
+            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
         }

@@ -55,7 +55,6 @@ public sealed partial class RecurrentModelGenerator
             Workspace(w, m);
             Trainer(w, m);
             foreach ((int inner, int outer, int panelRows) in GemmPanelShapes(m)) Gemm(w, inner, outer, target, panelRows);
-            foreach ((int inner, int outer) in GemmShapes(m)) Gemm(w, inner, outer, target);
             foreach ((int rows, int cols) in GemmTNShapes(m)) GemmTN(w, rows, cols, target);
             if (!m.Bidirectional)
             {
@@ -116,9 +115,9 @@ public sealed partial class RecurrentModelGenerator
         private static string LayerId(int layer, int direction) => "L" + Num(layer) + (direction == 1 ? "Reverse" : "");
 
         /// <summary>
-        /// Shapes (inner, outer, panel rows) of the forward Y += X · M kernels on the packed transposed weights: per layer
-        /// the input projection and the recurrent product (their panels hold both), the head, and for token models the
-        /// table of embedding × W_ihᵀ built at packing.
+        /// Shapes (inner, outer, panel rows) of the Y += X · M kernels. Forward, on the packed transposed weights: per
+        /// layer the input projection and the recurrent product (their panels hold both), the head, and for token models
+        /// the table of embedding × W_ihᵀ built at packing. Backward, on the trainer's panel copy of the weights.
         /// </summary>
         private static IEnumerable<(int Inner, int Outer, int PanelRows)> GemmPanelShapes(ModelSpec m)
         {
@@ -130,17 +129,10 @@ public sealed partial class RecurrentModelGenerator
                 Add((m.Hidden, m.GateWidth, PanelRows(m, layer)));
             }
             if (m.Output > 0) Add((m.LayerOutputWidth, m.Output, m.LayerOutputWidth));
-            return shapes;
-        }
-
-        /// <summary>Shapes (inner, outer) of the backward Y += X · M kernels on the weights as stored (row-major): dL/dX = dL/dY · W.</summary>
-        private static IEnumerable<(int Inner, int Outer)> GemmShapes(ModelSpec m)
-        {
-            var shapes = new List<(int, int)>();
-            void Add((int, int) s) { if (!shapes.Contains(s)) shapes.Add(s); }
-            for (int layer = 0; layer < m.Layers; layer++) Add((m.GateWidth, m.LayerInputWidth(layer)));
-            Add((m.GateWidth, m.Hidden));
-            if (m.Output > 0) Add((m.Output, m.LayerOutputWidth));
+            // Backward: dL/dX = dL/dY · W on the trainer's panel copy of the weights (panels of all gate rows).
+            for (int layer = 0; layer < m.Layers; layer++) Add((m.GateWidth, m.LayerInputWidth(layer), m.GateWidth));
+            Add((m.GateWidth, m.Hidden, m.GateWidth));
+            if (m.Output > 0) Add((m.Output, m.LayerOutputWidth, m.Output));
             return shapes;
         }
 

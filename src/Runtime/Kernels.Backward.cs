@@ -66,6 +66,30 @@ public static partial class Kernels
     }
 
     /// <summary>
+    /// Writes a row-major matrix M [rows, cols] (not transposed) in the same panel layout as <see cref="PackPanels"/>,
+    /// with panels of <paramref name="rows"/> rows: the layout the generated backward kernels read the weights in
+    /// (dL/dX = dL/dY · W). Columns of the last panel past <paramref name="cols"/> are set to zero.
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit.</exception>
+    public static void PackRowPanels(ReadOnlySpan<float> matrix, int rows, int cols, Span<float> destination)
+    {
+        if (rows < 0 || cols < 0) throw new ArgumentException($"rows ({rows}) and cols ({cols}) must not be negative.", nameof(rows));
+        if (matrix.Length < rows * cols) throw new ArgumentException($"matrix has {matrix.Length} floats; expected {rows * cols} ([{rows}, {cols}]).", nameof(matrix));
+        int size = PanelSize(cols, rows);
+        if (destination.Length < size) throw new ArgumentException($"destination has {destination.Length} floats; expected {size} ({(cols + PanelWidth - 1) / PanelWidth} panels of [{rows}, {PanelWidth}]).", nameof(destination));
+        for (int p = 0; p * PanelWidth < cols; p++)
+        {
+            int width = Math.Min(PanelWidth, cols - p * PanelWidth);
+            Span<float> panel = destination.Slice(p * rows * PanelWidth, rows * PanelWidth);
+            for (int r = 0; r < rows; r++)
+            {
+                matrix.Slice(r * cols + p * PanelWidth, width).CopyTo(panel.Slice(r * PanelWidth, width));
+                if (width < PanelWidth) panel.Slice(r * PanelWidth + width, PanelWidth - width).Clear();
+            }
+        }
+    }
+
+    /// <summary>
     /// <see cref="ToBFloat16Interleaved"/> of Wᵀ for a row-major weight W [outputs, inputs]: <paramref name="destination"/>
     /// is [inputs, outputs / 32 * 32] in the interleaved bfloat16 layout.
     /// </summary>

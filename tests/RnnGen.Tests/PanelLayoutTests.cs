@@ -44,6 +44,27 @@ public class PanelLayoutTests
     }
 
     [Fact]
+    public void Row_panels_hold_the_matrix_itself_with_the_last_panel_padded()
+    {
+        const int rows = 9, cols = 70; // one full panel and 6 columns (+ 58 padding)
+        var matrix = new float[rows * cols];
+        for (int i = 0; i < matrix.Length; i++) matrix[i] = i + 1;
+        var panels = new float[Kernels.PanelSize(cols, rows)];
+        panels.AsSpan().Fill(float.NaN);
+        Kernels.PackRowPanels(matrix, rows, cols, panels);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < 128; c++)
+            {
+                float value = panels[c / 64 * rows * 64 + r * 64 + c % 64];
+                Assert.Equal(c < cols ? matrix[r * cols + c] : 0f, value);
+            }
+        }
+        var ex = Assert.Throws<ArgumentException>(() => Kernels.PackRowPanels(matrix, rows, cols, new float[panels.Length - 1]));
+        Assert.Contains($"expected {panels.Length}", ex.Message);
+    }
+
+    [Fact]
     public void Transposed_bfloat16_copy_equals_the_interleaved_copy_of_the_transpose()
     {
         const int outputs = 72, inputs = 5; // two chunks of 32 and 8 columns left to the float copy
