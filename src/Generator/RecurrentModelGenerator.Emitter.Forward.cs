@@ -34,7 +34,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private readonly float[] _parameters = new float[ParameterCount];");
             w.Line("private float[]? _gradients; // allocated by the first use of Gradients or CreateTrainer");
             w.Line("private Workspace _workspace = new Workspace(1, 1, training: false); // Forward's buffers, grown on demand (see Reserve)");
-            w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack");
+            w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack, from _packedStart on");
+            w.Line("private int _packedStart; // where the 64-byte-aligned copy starts in _packed (Kernels.AlignedArray)");
             w.Line("private bool _packedStale = true; // set by every access to the parameters");
             if (m.StepBFloat16)
             {
@@ -64,7 +65,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
-            w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
+            w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
             if (m.StepBFloat16) w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Close();
@@ -164,7 +165,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{Rt}PackedSequences layout = ws.Layout;");
             w.Line("int rows = layout.Rows;");
             w.Line("if (_packedStale) Pack();");
-            w.Line($"{RoSpan} q = _packed;");
+            w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
             if (tokens)
             {
@@ -226,7 +227,7 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}PackedSequences layout = ws.Layout;");
                     w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
                     w.Line($"{RoSpan} p = _parameters;");
-                    w.Line($"{RoSpan} q = _packed;");
+                    w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
                     w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
                     if (layer == 0 && m.Vocabulary > 0)
                     {
@@ -376,7 +377,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void StepCore({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} p = _parameters;");
-            w.Line($"{RoSpan} q = _packed;");
+            w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, agents * GateSize);");
             for (int layer = 0; layer < m.Layers; layer++)
             {
@@ -442,6 +443,9 @@ public sealed partial class RecurrentModelGenerator
             return max;
         }
 
+        /// <summary><paramref name="size"/> rounded up to whole 64-byte lines, so every block starts on one (see <c>Kernels.AlignedArray</c>).</summary>
+        internal static int AlignedSize(int size) => (size + 15) / 16 * 16;
+
         /// <summary>Rows of layer <paramref name="layer"/>'s packed panels: W_ihᵀ's rows, then W_hhᵀ's.</summary>
         private static int PanelRows(ModelSpec m, int layer) => m.LayerInputWidth(layer) + m.Hidden;
 
@@ -484,7 +488,7 @@ public sealed partial class RecurrentModelGenerator
             foreach ((string name, int size) in blocks)
             {
                 w.Line($"private const int {name} = {Num(offset)};");
-                offset += size;
+                offset += AlignedSize(size);
             }
             w.Line($"private const int PackedSize = {Num(offset)};");
             int scratch = 0;
@@ -504,8 +508,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Builds the transposed weight copy inference reads from the current parameters.</summary>");
             w.Line(HotPath);
             w.Open("private void Pack()");
-            w.Line("if (_packed.Length == 0) _packed = new float[PackedSize];");
-            w.Line($"{Span} q = _packed;");
+            w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
+            w.Line($"{Span} q = new {Span}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
             for (int layer = 0; layer < m.Layers; layer++)
             {
@@ -591,7 +595,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
             if (m.StepBFloat16) w.Line("if (_halfStale) PackHalf();");
-            w.Line($"{RoSpan} q = _packed;");
+            w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
             if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = _packedHalf;");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");

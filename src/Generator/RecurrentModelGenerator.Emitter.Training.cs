@@ -39,8 +39,9 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private readonly float[] _gradLayerOdd; // [rows, LayerWidth]: dL/d(outputs of layers 1, 3, ...)");
             w.Line("private readonly float[] _gradInput; // [rows, InputSize]: packed dL/d(layer-0 input)");
             w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
-            w.Line("private readonly float[] _gemmScratch = new float[GemmScratchSize]; // one block of the weight-gradient products' operands, packed");
-            w.Line("private readonly float[] _weightPanels = new float[WeightPanelsSize]; // the weights in panels for dL/dX = dL/dY · W, built by Backward");
+            w.Line("private readonly float[] _gemmScratch; // one block of the weight-gradient products' operands, packed, from _gemmScratchStart on (64-byte aligned)");
+            w.Line($"private readonly float[] _weightPanels; // the weights in panels for dL/dX = dL/dY · W, built by Backward, from _weightPanelsStart on (64-byte aligned)");
+            w.Line("private readonly int _weightPanelsStart, _gemmScratchStart;");
             w.Line("private bool _weightPanelsStale = true; // set by every Forward: the weights may have changed since the last Backward");
             if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gradHiddenGates; // [maxBatch, GateSize]: dL/d(W_hh h + b_hh) of one step");
             w.Line("private readonly float[] _dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
@@ -73,6 +74,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line(m.Layers > 1 ? "_gradLayerOdd = new float[rows * LayerWidth];" : "_gradLayerOdd = global::System.Array.Empty<float>();");
             w.Line("_gradInput = new float[rows * InputSize];");
             w.Line("_gradGates = new float[rows * GateSize];");
+            w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
+            w.Line($"_gemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out _gemmScratchStart);");
             if (m.Cell == Cell.Gru) w.Line("_gradHiddenGates = new float[maxBatch * GateSize];");
             w.Line("_dh = new float[maxBatch * HiddenSize];");
             w.Line("_dhNext = new float[maxBatch * HiddenSize];");
@@ -153,7 +156,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Copies the current weights into the panel layout the backward products read (Kernels.PackRowPanels).</summary>");
             w.Open("private void PackWeightPanels()");
             w.Line($"{RoSpan} p = _model._parameters;");
-            w.Line($"{Span} panels = _weightPanels;");
+            w.Line($"{Span} panels = new {Span}(_weightPanels, _weightPanelsStart, WeightPanelsSize);");
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 for (int d = 0; d < m.Directions; d++)
@@ -202,7 +205,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
             w.Line("if (_weightPanelsStale) PackWeightPanels();");
-            w.Line($"{RoSpan} panels = _weightPanels;");
+            w.Line($"{RoSpan} panels = new {RoSpan}(_weightPanels, _weightPanelsStart, WeightPanelsSize);");
             w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, 0, rows * LayerWidth);");
             if (m.Output > 0)
             {
@@ -210,7 +213,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"layout.Gather(outputGrad, OutputSize, {Bool(m.BatchFirst)}, _gradOutput);");
                 w.Line("gradTop.Clear();");
                 w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
-                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), _gemmScratch);");
+                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
@@ -285,7 +288,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, dcNext);");
                 w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, _c0);");
             }
-            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
+            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
             w.Line($"{Span} gradWeightHh = g.Slice(WeightHh{id}, GateSize * HiddenSize);");
             w.Open("for (int k = 0; k < steps; k++)");
             w.Line(d == 0 ? "int t = steps - 1 - k;" : "int t = k;");
@@ -321,7 +324,7 @@ public sealed partial class RecurrentModelGenerator
             string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
             w.Comment("Recurrent weights: dW_hh += dgatesᵀ h_{t-1}; dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh.");
             w.Line($"{RoSpan} dHidden = {dHidden};");
-            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh, _gemmScratch);");
+            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh, new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHidden, GateSize, n, g.Slice(BiasHh{id}, GateSize));");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
             w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
@@ -331,9 +334,9 @@ public sealed partial class RecurrentModelGenerator
             w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; db_ih += Σ dgates; dx += dgates W_ih.");
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
             w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
-            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), _gemmScratch);");
+            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), dAll, GateSize, rows, gradInput, {Num(cols)});");
+            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
         }

@@ -32,6 +32,36 @@ public class PanelLayoutTests
     }
 
     [Fact]
+    public void Aligned_arrays_start_on_a_cache_line_and_stay_there()
+    {
+        for (int length = 1; length < 40; length += 7)
+        {
+            float[] array = Kernels.AlignedArray(length, out int start);
+            Assert.True(array.Length >= start + length, $"array of {array.Length} cannot hold {length} floats from {start}");
+            GC.Collect(); // pinned: a collection must not move it off the boundary
+            Assert.Equal(0, Address(array, start) & 63);
+        }
+    }
+
+    private static long Address(float[] array, int index)
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try { return (long)handle.AddrOfPinnedObject() + index * sizeof(float); }
+        finally { handle.Free(); }
+    }
+
+    [Fact]
+    public void A_models_packed_weights_start_on_a_cache_line()
+    {
+        var model = new StreamingLstm(1);
+        model.Step(new float[StreamingLstm.InputSize], new float[StreamingLstm.StateSize], new float[StreamingLstm.OutputSize]);
+        var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var packed = (float[])typeof(StreamingLstm).GetField("_packed", flags)!.GetValue(model)!;
+        int start = (int)typeof(StreamingLstm).GetField("_packedStart", flags)!.GetValue(model)!;
+        Assert.Equal(0, Address(packed, start) & 63);
+    }
+
+    [Fact]
     public void Packing_rejects_what_does_not_fit_and_says_why()
     {
         var weight = new float[10 * 4];
