@@ -39,7 +39,10 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private bool _packedStale = true; // set by every access to the parameters");
             if (m.StepBFloat16)
             {
-                w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by PackHalf");
+                w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by PackHalf, from _packedHalfStart on");
+                w.Line(HalfColumns(m) > 0
+                    ? "private int _packedHalfStart; // where the 64-byte-aligned bfloat16 copy starts (Kernels.AlignedHalfArray)"
+                    : "private readonly int _packedHalfStart = 0; // the gate width is below one chunk of 32: the bfloat16 copy stays empty");
                 w.Line("private bool _halfStale = true; // set by Pack: only single-stream Step reads the bfloat16 copy, so training does not rebuild it");
             }
             if (!m.Bidirectional)
@@ -66,7 +69,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
             w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
-            if (m.StepBFloat16) w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
+            if (m.StepBFloat16 && HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Rt}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Close();
             w.Line();
@@ -541,13 +544,13 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// <summary>Builds Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ] from the current parameters (on the first Step after a change).</summary>");
                 w.Open("private void PackHalf()");
                 w.Line($"{RoSpan} p = _parameters;");
-                w.Line("if (_packedHalf.Length != HalfSize) _packedHalf = new ushort[HalfSize];");
+                if (HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Rt}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);"); // none when the gate width is below one chunk
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
                     string id = LayerId(layer, 0);
                     int k = m.LayerInputWidth(layer);
-                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, Half{id}, {Num(k * HalfColumns(m))}));");
-                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
+                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id}, {Num(k * HalfColumns(m))}));");
+                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
                 }
                 w.Line("_halfStale = false;");
                 w.Close();
@@ -597,7 +600,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.StepBFloat16) w.Line("if (_halfStale) PackHalf();");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
-            if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = _packedHalf;");
+            if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = new global::System.ReadOnlySpan<ushort>(_packedHalf, _packedHalfStart, HalfSize);");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
             int hc = HalfColumns(m);
             // The layer product: from the bfloat16 copy (and the float copy past its last full chunk) or the float copy.

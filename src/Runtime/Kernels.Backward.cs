@@ -48,11 +48,28 @@ public static partial class Kernels
 #endif
     }
 
+    /// <summary>
+    /// <see cref="AlignedArray"/> for 16-bit values (the bfloat16 step weights): <paramref name="length"/> usable values
+    /// from <paramref name="start"/> on, element <paramref name="start"/> on a 64-byte boundary.
+    /// </summary>
+    public static ushort[] AlignedHalfArray(int length, out int start)
+    {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "length must not be negative.");
 #if NET5_0_OR_GREATER
-    private static unsafe int AlignmentOffset(float[] array)
+        ushort[] array = GC.AllocateArray<ushort>(length + 31, pinned: true);
+        start = AlignmentOffset(array);
+        return array;
+#else
+        start = 0;
+        return new ushort[length];
+#endif
+    }
+
+#if NET5_0_OR_GREATER
+    private static unsafe int AlignmentOffset<T>(T[] array) where T : unmanaged
     {
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        return (int)((64 - (address & 63)) & 63) / sizeof(float);
+        return (int)((64 - (address & 63)) & 63) / sizeof(T);
     }
 #endif
 

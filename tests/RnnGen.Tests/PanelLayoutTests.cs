@@ -43,11 +43,25 @@ public class PanelLayoutTests
         }
     }
 
-    private static long Address(float[] array, int index)
+    private static long Address(Array array, int index, int elementSize = sizeof(float))
     {
         var handle = System.Runtime.InteropServices.GCHandle.Alloc(array, System.Runtime.InteropServices.GCHandleType.Pinned);
-        try { return (long)handle.AddrOfPinnedObject() + index * sizeof(float); }
+        try { return (long)handle.AddrOfPinnedObject() + index * elementSize; }
         finally { handle.Free(); }
+    }
+
+    [Fact]
+    public void The_bfloat16_copy_starts_on_a_cache_line()
+    {
+        ushort[] array = Kernels.AlignedHalfArray(100, out int start);
+        Assert.True(array.Length >= start + 100);
+        Assert.Equal(0, Address(array, start, sizeof(ushort)) & 63);
+        var model = new HalfLstm(1);
+        model.Step(new float[HalfLstm.InputSize], new float[HalfLstm.StateSize], new float[HalfLstm.OutputSize]);
+        var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var half = (ushort[])typeof(HalfLstm).GetField("_packedHalf", flags)!.GetValue(model)!;
+        int halfStart = (int)typeof(HalfLstm).GetField("_packedHalfStart", flags)!.GetValue(model)!;
+        Assert.Equal(0, Address(half, halfStart, sizeof(ushort)) & 63);
     }
 
     [Fact]
