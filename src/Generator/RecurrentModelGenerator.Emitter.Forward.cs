@@ -446,6 +446,21 @@ public sealed partial class RecurrentModelGenerator
             return max;
         }
 
+        /// <summary>
+        /// Emits one offset constant per block and the total as <paramref name="total"/>, each block starting on a 64-byte
+        /// line (sizes rounded by <see cref="AlignedSize"/>), for copies allocated with <c>Kernels.AlignedArray</c>.
+        /// </summary>
+        private static void BlockOffsets(SourceWriter w, List<(string Name, int Size)> blocks, string total)
+        {
+            int offset = 0;
+            foreach ((string name, int size) in blocks)
+            {
+                w.Line($"private const int {name} = {Num(offset)};");
+                offset += AlignedSize(size);
+            }
+            w.Line($"private const int {total} = {Num(offset)};");
+        }
+
         /// <summary><paramref name="size"/> rounded up to whole 64-byte lines, so every block starts on one (see <c>Kernels.AlignedArray</c>).</summary>
         internal static int AlignedSize(int size) => (size + 15) / 16 * 16;
 
@@ -486,14 +501,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static void Packing(SourceWriter w, ModelSpec m)
         {
-            List<(string Name, int Size)> blocks = PackedBlocks(m);
-            int offset = 0;
-            foreach ((string name, int size) in blocks)
-            {
-                w.Line($"private const int {name} = {Num(offset)};");
-                offset += AlignedSize(size);
-            }
-            w.Line($"private const int PackedSize = {Num(offset)};");
+            BlockOffsets(w, PackedBlocks(m), "PackedSize");
             int scratch = 0;
             foreach ((int rows, int cols) in GemmTNShapes(m)) scratch = System.Math.Max(scratch, GemmTNScratch(rows, cols));
             w.Line($"private const int GemmScratchSize = {Num(scratch)}; // the weight-gradient kernels' packed block (training)");

@@ -145,13 +145,7 @@ public sealed partial class RecurrentModelGenerator
 
         private static void PackWeightPanels(SourceWriter w, ModelSpec m)
         {
-            int offset = 0;
-            foreach ((string name, int size) in WeightPanelBlocks(m))
-            {
-                w.Line($"private const int {name} = {Num(offset)};");
-                offset += size;
-            }
-            w.Line($"private const int WeightPanelsSize = {Num(offset)};");
+            BlockOffsets(w, WeightPanelBlocks(m), "WeightPanelsSize");
             w.Line();
             w.Line("/// <summary>Copies the current weights into the panel layout the backward products read (Kernels.PackRowPanels).</summary>");
             w.Open("private void PackWeightPanels()");

@@ -35,33 +35,25 @@ public static partial class Kernels
     /// collector never moves it off the boundary. Where there is no pinned heap (the netstandard2.1 build) it is an
     /// ordinary array and <paramref name="start"/> is 0.
     /// </summary>
-    public static float[] AlignedArray(int length, out int start)
-    {
-        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "length must not be negative.");
-#if NET5_0_OR_GREATER
-        float[] array = GC.AllocateArray<float>(length + 15, pinned: true);
-        start = AlignmentOffset(array);
-        return array;
-#else
-        start = 0;
-        return new float[length];
-#endif
-    }
+    public static float[] AlignedArray(int length, out int start) => Aligned<float>(length, out start);
 
     /// <summary>
     /// <see cref="AlignedArray"/> for 16-bit values (the bfloat16 step weights): <paramref name="length"/> usable values
     /// from <paramref name="start"/> on, element <paramref name="start"/> on a 64-byte boundary.
     /// </summary>
-    public static ushort[] AlignedHalfArray(int length, out int start)
+    public static ushort[] AlignedHalfArray(int length, out int start) => Aligned<ushort>(length, out start);
+
+    private static T[] Aligned<T>(int length, out int start) where T : unmanaged
     {
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "length must not be negative.");
 #if NET5_0_OR_GREATER
-        ushort[] array = GC.AllocateArray<ushort>(length + 31, pinned: true);
+        int perLine = 64 / Unsafe.SizeOf<T>();
+        T[] array = GC.AllocateArray<T>(length + perLine - 1, pinned: true);
         start = AlignmentOffset(array);
         return array;
 #else
         start = 0;
-        return new ushort[length];
+        return new T[length];
 #endif
     }
 
