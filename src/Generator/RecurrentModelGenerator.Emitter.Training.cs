@@ -38,15 +38,23 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private readonly float[] _gradLayerEven; // [rows, LayerWidth]: dL/d(outputs of layers 0, 2, ...)");
             w.Line("private readonly float[] _gradLayerOdd; // [rows, LayerWidth]: dL/d(outputs of layers 1, 3, ...)");
             w.Line("private readonly float[] _gradInput; // [rows, InputSize]: packed dL/d(layer-0 input)");
+            if (tokens)
+            {
+                w.Line("private readonly int[] _slotOfToken; // [VocabularySize]: each token's row in _tokenGates during one aggregation, -1 when absent");
+                w.Line("private readonly int[] _tokenOfSlot; // [slots]: the token of each row of _tokenGates");
+                w.Line("private readonly float[] _tokenGates; // [slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
+                w.Line("private readonly float[] _tokenInputs; // [slots, InputSize]: the embedding row of each distinct token");
+                w.Line("private readonly float[] _tokenInputGrads; // [slots, InputSize]: dL/d(embedding row) of each distinct token");
+            }
             w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
             w.Line("private readonly float[] _gemmScratch; // one block of the weight-gradient products' operands, packed, from _gemmScratchStart on (64-byte aligned)");
             w.Line($"private readonly float[] _weightPanels; // the weights in panels for dL/dX = dL/dY · W, built by Backward, from _weightPanelsStart on (64-byte aligned)");
             w.Line("private readonly int _weightPanelsStart, _gemmScratchStart;");
             w.Line("private bool _weightPanelsStale = true; // set by every Forward: the weights may have changed since the last Backward");
-            if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gradHiddenGates; // [maxBatch, GateSize]: dL/d(W_hh h + b_hh) of one step");
+            if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gradHiddenGates; // [rows, GateSize]: dL/d(W_hh h + b_hh) of one layer and direction");
             w.Line("private readonly float[] _dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
             w.Line("private readonly float[] _dhNext; // [maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
-            w.Line("private readonly float[] _hPrevious; // [maxBatch, HiddenSize]: h_{t-1} of one step");
+            w.Line("private readonly float[] _hPrevious; // [rows, HiddenSize]: h_{t-1} of every valid step of one layer and direction, in packed order");
             if (m.Cell == Cell.Lstm)
             {
                 w.Line("private readonly float[] _dcNext; // [maxBatch, HiddenSize]: dL/dc_{t-1}, carried backwards in time");
@@ -73,13 +81,23 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_gradLayerEven = new float[rows * LayerWidth];");
             w.Line(m.Layers > 1 ? "_gradLayerOdd = new float[rows * LayerWidth];" : "_gradLayerOdd = global::System.Array.Empty<float>();");
             w.Line("_gradInput = new float[rows * InputSize];");
+            if (tokens)
+            {
+                w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
+                w.Line("_slotOfToken = new int[VocabularySize];");
+                w.Line("for (int v = 0; v < _slotOfToken.Length; v++) _slotOfToken[v] = -1;");
+                w.Line("_tokenOfSlot = new int[slots];");
+                w.Line("_tokenGates = new float[slots * GateSize];");
+                w.Line("_tokenInputs = new float[slots * InputSize];");
+                w.Line("_tokenInputGrads = new float[slots * InputSize];");
+            }
             w.Line("_gradGates = new float[rows * GateSize];");
             w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
             w.Line($"_gemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out _gemmScratchStart);");
-            if (m.Cell == Cell.Gru) w.Line("_gradHiddenGates = new float[maxBatch * GateSize];");
+            if (m.Cell == Cell.Gru) w.Line("_gradHiddenGates = new float[rows * GateSize];");
             w.Line("_dh = new float[maxBatch * HiddenSize];");
             w.Line("_dhNext = new float[maxBatch * HiddenSize];");
-            w.Line("_hPrevious = new float[maxBatch * HiddenSize];");
+            w.Line("_hPrevious = new float[rows * HiddenSize];");
             if (m.Cell == Cell.Lstm)
             {
                 w.Line("_dcNext = new float[maxBatch * HiddenSize];");
@@ -118,6 +136,7 @@ public sealed partial class RecurrentModelGenerator
 
             Backward(w, m);
             PackWeightPanels(w, m);
+            if (tokens) AggregateTokens(w);
             for (int layer = m.Layers - 1; layer >= 0; layer--)
             {
                 for (int d = 0; d < m.Directions; d++) BackwardLayer(w, m, layer, d);
@@ -163,6 +182,35 @@ public sealed partial class RecurrentModelGenerator
             }
             if (m.Output > 0) w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}));");
             w.Line("_weightPanelsStale = false;");
+            w.Close();
+            w.Line();
+        }
+
+        private static void AggregateTokens(SourceWriter w)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Sums the rows of <paramref name=\"gradGates\"/> ([rows, GateSize], packed order) by the token each step read, into");
+            w.Line("/// _tokenGates, one row per distinct token in order of first appearance (_tokenOfSlot), and copies each token's");
+            w.Line("/// embedding row into _tokenInputs. Returns the number of distinct tokens.");
+            w.Line("/// </summary>");
+            w.Open($"private int AggregateTokens({RoSpan} gradGates, int rows)");
+            w.Line("int[] tokens = _workspace.Tokens;");
+            w.Line($"{Span} sums = _tokenGates;");
+            w.Line("int slots = 0;");
+            w.Open("for (int i = 0; i < rows; i++)");
+            w.Line("int token = tokens[i], slot = _slotOfToken[token];");
+            w.Line($"{RoSpan} row = gradGates.Slice(i * GateSize, GateSize);");
+            w.Open("if (slot < 0)");
+            w.Line("slot = slots++;");
+            w.Line("_slotOfToken[token] = slot;");
+            w.Line("_tokenOfSlot[slot] = token;");
+            w.Line("row.CopyTo(sums.Slice(slot * GateSize, GateSize));");
+            w.Line($"new {RoSpan}(_workspace.Input, i * InputSize, InputSize).CopyTo(new {Span}(_tokenInputs, slot * InputSize, InputSize));");
+            w.Close();
+            w.Line($"else {Rt}Kernels.AddTo(row, sums.Slice(slot * GateSize, GateSize));");
+            w.Close();
+            w.Line("for (int s = 0; s < slots; s++) _slotOfToken[_tokenOfSlot[s]] = -1;");
+            w.Line("return slots;");
             w.Close();
             w.Line();
         }
@@ -228,9 +276,8 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     gradIn = "gradInput";
-                    w.Line(tokens
-                        ? $"{Span} gradInput = new {Span}(_gradInput, 0, rows * InputSize);"
-                        : $"{Span} gradInput = inputGrad.IsEmpty ? default : new {Span}(_gradInput, 0, rows * InputSize);");
+                    if (tokens) w.Comment("Without inputGrad, layer 0 sums its gate gradients per distinct token first (see AggregateTokens) and writes the embedding's gradient itself.");
+                    w.Line($"{Span} gradInput = inputGrad.IsEmpty ? default : new {Span}(_gradInput, 0, rows * InputSize);");
                     w.Line("gradInput.Clear();");
                 }
                 for (int d = 0; d < m.Directions; d++)
@@ -240,8 +287,8 @@ public sealed partial class RecurrentModelGenerator
             }
             if (tokens)
             {
-                w.Comment("Embedding: each valid step's input gradient goes to its token's row.");
-                w.Line($"for (int i = 0; i < rows; i++) {Rt}Kernels.AddTo(gradInput.Slice(i * InputSize, InputSize), g.Slice(EmbeddingWeight + _workspace.Tokens[i] * InputSize, InputSize));");
+                w.Comment("Embedding (when layer 0 computed dL/d(inputs) row by row): each valid step's input gradient goes to its token's row.");
+                w.Line($"if (!inputGrad.IsEmpty) for (int i = 0; i < rows; i++) {Rt}Kernels.AddTo(gradInput.Slice(i * InputSize, InputSize), g.Slice(EmbeddingWeight + _workspace.Tokens[i] * InputSize, InputSize));");
             }
             w.Line($"if (!inputGrad.IsEmpty) layout.Scatter(gradInput, InputSize, {Bool(m.BatchFirst)}, inputGrad);");
             w.Close();
@@ -283,7 +330,6 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, _c0);");
             }
             w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
-            w.Line($"{Span} gradWeightHh = g.Slice(WeightHh{id}, GateSize * HiddenSize);");
             w.Open("for (int k = 0; k < steps; k++)");
             w.Line(d == 0 ? "int t = steps - 1 - k;" : "int t = k;");
             w.Line(d == 0 ? "int previous = t - 1; // the step this one started from" : "int previous = t + 1; // the step this one started from (time runs backwards)");
@@ -292,7 +338,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("int previousOffset = previousCount > 0 ? layout.Offset(previous) : 0;");
             w.Comment("h_{t-1} (and c_{t-1}) of each running sequence: the previous step's output, or the initial state where the sequence starts here.");
             w.Open("for (int j = 0; j < n; j++)");
-            w.Line($"{Span} hp = hPrevious.Slice(j * HiddenSize, HiddenSize);");
+            w.Line($"{Span} hp = hPrevious.Slice((offset + j) * HiddenSize, HiddenSize);");
             w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else new {RoSpan}(_h0, j * HiddenSize, HiddenSize).CopyTo(hp);");
             if (lstm)
             {
@@ -308,29 +354,48 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{Num(row)}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
                 case Cell.Gru:
-                    w.Line($"{Rt}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hPrevious.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(_gradHiddenGates, j * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
+                    w.Line($"{Rt}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(_gradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
                     break;
                 default:
                     w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
             }
             w.Close();
-            string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
-            w.Comment("Recurrent weights: dW_hh += dgatesᵀ h_{t-1}; dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh.");
+            string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
+            w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step, below).");
             w.Line($"{RoSpan} dHidden = {dHidden};");
-            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHidden, GateSize, hPrevious, HiddenSize, n, gradWeightHh, new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
-            if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHidden, GateSize, n, g.Slice(BiasHh{id}, GateSize));");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
             w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
+            w.Comment("Recurrent weights for every valid step at once: dW_hh += dgatesᵀ h_{t-1}; db_hh += Σ dgates (one product over all rows, not one per step).");
+            w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, rows * GateSize)" : "gradGates.Slice(0, rows * GateSize)")};");
+            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, hPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+            if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
             w.Line($"layout.ScatterState(dhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(dcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
             w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; db_ih += Σ dgates; dx += dgates W_ih.");
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
+            string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
             w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
+            if (layer == 0 && m.Vocabulary > 0)
+            {
+                w.Comment("Token inputs and no inputGrad wanted: every step that read token v had input embedding[v], so the same three products");
+                w.Comment("run over the distinct tokens of the batch (at most VocabularySize rows) on their summed gate gradients.");
+                w.Open("if (gradInput.IsEmpty)");
+                w.Line("int slots = AggregateTokens(dAll, rows);");
+                w.Line($"{RoSpan} tokenGates = new {RoSpan}(_tokenGates, 0, slots * GateSize);");
+                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, _tokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+                if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{Span} tokenInputGrads = new {Span}(_tokenInputGrads, 0, slots * InputSize);");
+                w.Line("tokenInputGrads.Clear();");
+                w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
+                w.Line($"for (int s = 0; s < slots; s++) {Rt}Kernels.AddTo(tokenInputGrads.Slice(s * InputSize, InputSize), g.Slice(EmbeddingWeight + _tokenOfSlot[s] * InputSize, InputSize));");
+                w.Line("return;");
+                w.Close();
+            }
             w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
             if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), dAll, GateSize, rows, gradInput, {Num(cols)});");
+            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
         }

@@ -21,6 +21,10 @@ public partial class TinyGruNoBias { }
 [RecurrentModel(Cell = CellKind.Lstm, Vocabulary = 5, Input = 8, Hidden = 24, Output = 5)]
 public partial class CounterLstm { }
 
+/// <summary>More tokens than a small trainer has rows: the per-token gradient sums are bounded by the rows, not the vocabulary.</summary>
+[RecurrentModel(Cell = CellKind.Gru, Vocabulary = 50, Input = 4, Hidden = 6, Layers = 2, Bidirectional = true, Output = 3)]
+public partial class WideVocabularyGru { }
+
 /// <summary>Finite differences, truncated BPTT through state gradients, convergence, allocations and bad input of the trainer.</summary>
 public class TrainingTests
 {
@@ -186,6 +190,35 @@ public class TrainingTests
         }
         Assert.InRange(firstLoss, 1.4f, 1.8f); // ≈ ln 5 at the start
         Assert.True(loss < 0.05f, $"loss after 300 steps is {loss}; expected < 0.05");
+    }
+
+    [Fact]
+    public void Token_gradients_are_the_same_with_and_without_input_gradients()
+    {
+        // Without inputGrad, layer 0 sums its gate gradients per distinct token before the weight products; with it,
+        // it goes row by row. Batches of unequal lengths with repeated tokens, and a trainer with fewer rows than tokens.
+        var model = new WideVocabularyGru(4);
+        var trainer = model.CreateTrainer(maxSteps: 5, maxBatch: 3);
+        int[] tokens = { 7, 49, 7, 0, 12, 7, 49, 3, 0, 7, 12, 0, 0, 0, 31 }; // [steps 5, batch 3]
+        int[] lengths = { 5, 3, 5 };
+        var output = new float[tokens.Length * WideVocabularyGru.OutputSize];
+        float[] dy = Random(output.Length, 9);
+        float[] initial = Random(3 * WideVocabularyGru.StateSize, 10, 0.5f);
+
+        float[] Gradients(bool withInputGrad)
+        {
+            model.ZeroGradients();
+            trainer.Forward(tokens, 3, lengths, output, initial, default);
+            trainer.Backward(dy, withInputGrad ? new float[tokens.Length * WideVocabularyGru.InputSize] : default);
+            return model.Gradients.ToArray();
+        }
+
+        float[] rowByRow = Gradients(withInputGrad: true);
+        float[] perToken = Gradients(withInputGrad: false);
+        Assert.Contains(rowByRow, v => v != 0f);
+        Numeric.AssertClose(rowByRow, perToken, 1e-5f, "gradients without inputGrad");
+        Assert.Equal(rowByRow, Gradients(withInputGrad: true)); // and the row-by-row path is unchanged by the other
+        Assert.Equal(perToken, Gradients(withInputGrad: false)); // the per-token slots are reset between calls
     }
 
     [Fact]
