@@ -203,6 +203,11 @@ public static partial class Kernels
         ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates)
     {
         int n = dh.Length;
+        CheckLength(gates.Length, 4 * n, nameof(gates), "4 * dh.Length");
+        CheckLength(cPrevious.Length, n, nameof(cPrevious), "dh.Length");
+        CheckLength(tanhC.Length, n, nameof(tanhC), "dh.Length");
+        CheckLength(dc.Length, n, nameof(dc), "dh.Length");
+        CheckLength(dGates.Length, 4 * n, nameof(dGates), "4 * dh.Length");
         ref float gRef = ref MemoryMarshal.GetReference(gates);
         ref float dgRef = ref MemoryMarshal.GetReference(dGates);
         ref float cpRef = ref MemoryMarshal.GetReference(cPrevious);
@@ -251,7 +256,42 @@ public static partial class Kernels
         ReadOnlySpan<float> dh, Span<float> dGatesInput, Span<float> dGatesHidden, Span<float> dhPrevious)
     {
         int n = dh.Length;
-        for (int j = 0; j < n; j++)
+        CheckLength(gates.Length, 3 * n, nameof(gates), "3 * dh.Length");
+        CheckLength(hidden.Length, 3 * n, nameof(hidden), "3 * dh.Length");
+        CheckLength(hPrevious.Length, n, nameof(hPrevious), "dh.Length");
+        CheckLength(dGatesInput.Length, 3 * n, nameof(dGatesInput), "3 * dh.Length");
+        CheckLength(dGatesHidden.Length, 3 * n, nameof(dGatesHidden), "3 * dh.Length");
+        CheckLength(dhPrevious.Length, n, nameof(dhPrevious), "dh.Length");
+        ref float gRef = ref MemoryMarshal.GetReference(gates);
+        ref float hdRef = ref MemoryMarshal.GetReference(hidden);
+        ref float hpRef = ref MemoryMarshal.GetReference(hPrevious);
+        ref float dhRef = ref MemoryMarshal.GetReference(dh);
+        ref float diRef = ref MemoryMarshal.GetReference(dGatesInput);
+        ref float dhdRef = ref MemoryMarshal.GetReference(dGatesHidden);
+        ref float dpRef = ref MemoryMarshal.GetReference(dhPrevious);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<float>.One;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var r = Load(ref gRef, j);
+                var z = Load(ref gRef, n + j);
+                var nn = Load(ref gRef, 2 * n + j);
+                var d = Load(ref dhRef, j);
+                var dn = d * (one - z) * (one - nn * nn);
+                var dz = d * (Load(ref hpRef, j) - nn) * z * (one - z);
+                var dr = dn * Load(ref hdRef, 2 * n + j) * r * (one - r);
+                Store(dr, ref diRef, j);
+                Store(dz, ref diRef, n + j);
+                Store(dn, ref diRef, 2 * n + j);
+                Store(dr, ref dhdRef, j);
+                Store(dz, ref dhdRef, n + j);
+                Store(dn * r, ref dhdRef, 2 * n + j);
+                Store(d * z, ref dpRef, j);
+            }
+        }
+        for (; j < n; j++)
         {
             float r = gates[j], z = gates[n + j], nn = gates[2 * n + j];
             float d = dh[j];
@@ -271,13 +311,37 @@ public static partial class Kernels
     /// <summary>Backward through tanh: dGates = dh ⊙ (1 - h²), with h the step's output.</summary>
     public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
     {
-        for (int j = 0; j < dh.Length; j++) dGates[j] = dh[j] * (1f - h[j] * h[j]);
+        int n = dh.Length;
+        CheckLength(h.Length, n, nameof(h), "dh.Length");
+        CheckLength(dGates.Length, n, nameof(dGates), "dh.Length");
+        ref float hRef = ref MemoryMarshal.GetReference(h);
+        ref float dhRef = ref MemoryMarshal.GetReference(dh);
+        ref float dgRef = ref MemoryMarshal.GetReference(dGates);
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<float>.One;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var hv = Load(ref hRef, j);
+                Store(Load(ref dhRef, j) * (one - hv * hv), ref dgRef, j);
+            }
+        }
+        for (; j < n; j++) dGates[j] = dh[j] * (1f - h[j] * h[j]);
     }
 
     /// <summary>Backward through ReLU: dGates = dh where h &gt; 0, else 0 (PyTorch's derivative at 0).</summary>
     public static void ReluBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
     {
-        for (int j = 0; j < dh.Length; j++) dGates[j] = h[j] > 0f ? dh[j] : 0f;
+        int n = dh.Length;
+        CheckLength(h.Length, n, nameof(h), "dh.Length");
+        CheckLength(dGates.Length, n, nameof(dGates), "dh.Length");
+        for (int j = 0; j < n; j++) dGates[j] = h[j] > 0f ? dh[j] : 0f;
+    }
+
+    private static void CheckLength(int actual, int expected, string name, string what)
+    {
+        if (actual != expected) throw new ArgumentException($"{name} has {actual} floats; expected {expected} ({what}).", name);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -78,4 +78,59 @@ public class KernelTests
         Kernels.Tanh(x);
         Assert.True(float.IsNaN(x[1]) && float.IsNaN(x[19]));
     }
+
+    [Fact]
+    public void Cell_backward_kernels_match_their_definitions_and_check_lengths()
+    {
+        const int n = 21; // vectors of 8 or 16 plus a scalar tail
+        var rng = new Rng(11);
+        static void Close(double expected, float actual) => Assert.True(Math.Abs(expected - actual) <= 1e-6 + 1e-5 * Math.Abs(expected), $"expected {expected}, got {actual}");
+        float[] Values(int length, float low, float high) { var v = new float[length]; rng.FillUniform(v, low, high); return v; }
+        float[] gates = Values(4 * n, 0.01f, 0.99f), cPrevious = Values(n, -2, 2), tanhC = Values(n, -0.99f, 0.99f), dh = Values(n, -1, 1), dc = Values(n, -1, 1);
+        float[] dcIn = (float[])dc.Clone();
+        var dGates = new float[4 * n];
+        Kernels.LstmCellBackward(gates, cPrevious, tanhC, dh, dc, dGates);
+        for (int j = 0; j < n; j++)
+        {
+            double i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j], tc = tanhC[j];
+            double dcv = dcIn[j] + dh[j] * o * (1 - tc * tc);
+            Close(dcv * g * i * (1 - i), dGates[j]);
+            Close(dcv * cPrevious[j] * f * (1 - f), dGates[n + j]);
+            Close(dcv * i * (1 - g * g), dGates[2 * n + j]);
+            Close(dh[j] * tc * o * (1 - o), dGates[3 * n + j]);
+            Close(dcv * f, dc[j]);
+        }
+
+        float[] gru = Values(3 * n, 0.01f, 0.99f), hidden = Values(3 * n, -2, 2), hPrevious = Values(n, -1, 1);
+        float[] dInput = new float[3 * n], dHidden = new float[3 * n], dhPrevious = new float[n];
+        Kernels.GruCellBackward(gru, hidden, hPrevious, dh, dInput, dHidden, dhPrevious);
+        for (int j = 0; j < n; j++)
+        {
+            double r = gru[j], z = gru[n + j], nn = gru[2 * n + j], d = dh[j];
+            double dn = d * (1 - z) * (1 - nn * nn), dz = d * (hPrevious[j] - nn) * z * (1 - z), dr = dn * hidden[2 * n + j] * r * (1 - r);
+            Close(dr, dInput[j]);
+            Close(dz, dInput[n + j]);
+            Close(dn, dInput[2 * n + j]);
+            Close(dr, dHidden[j]);
+            Close(dz, dHidden[n + j]);
+            Close(dn * r, dHidden[2 * n + j]);
+            Close(d * z, dhPrevious[j]);
+        }
+
+        float[] h = Values(n, -1, 1), dTanh = new float[n], dRelu = new float[n];
+        Kernels.TanhBackward(h, dh, dTanh);
+        Kernels.ReluBackward(h, dh, dRelu);
+        for (int j = 0; j < n; j++)
+        {
+            Close(dh[j] * (1 - (double)h[j] * h[j]), dTanh[j]);
+            Assert.Equal(h[j] > 0 ? dh[j] : 0f, dRelu[j]);
+        }
+
+        var shortGates = Assert.Throws<ArgumentException>(() => Kernels.LstmCellBackward(new float[4 * n - 1], cPrevious, tanhC, dh, dc, dGates));
+        Assert.Equal("gates", shortGates.ParamName);
+        Assert.Contains("83 floats; expected 84", shortGates.Message);
+        Assert.Equal("dhPrevious", Assert.Throws<ArgumentException>(() => Kernels.GruCellBackward(gru, hidden, hPrevious, dh, dInput, dHidden, new float[n + 1])).ParamName);
+        Assert.Equal("dGates", Assert.Throws<ArgumentException>(() => Kernels.TanhBackward(h, dh, new float[n - 1])).ParamName);
+        Assert.Equal("h", Assert.Throws<ArgumentException>(() => Kernels.ReluBackward(new float[2], dh, dRelu)).ParamName);
+    }
 }
