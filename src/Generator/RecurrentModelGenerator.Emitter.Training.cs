@@ -47,6 +47,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("private readonly float[] _tokenInputGrads; // [slots, InputSize]: dL/d(embedding row) of each distinct token");
             }
             w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
+            if (SharedBiasGradient(m)) w.Line("private readonly float[] _biasGrad; // [GateSize]: Σ dL/d(gates) of one layer and direction, which is both dL/db_ih and dL/db_hh");
             w.Line("private readonly float[] _gemmScratch; // one block of the weight-gradient products' operands, packed, from _gemmScratchStart on (64-byte aligned)");
             w.Line($"private readonly float[] _weightPanels; // the weights in panels for dL/dX = dL/dY · W, built by Backward, from _weightPanelsStart on (64-byte aligned)");
             w.Line("private readonly int _weightPanelsStart, _gemmScratchStart;");
@@ -92,6 +93,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("_tokenInputGrads = new float[slots * InputSize];");
             }
             w.Line("_gradGates = new float[rows * GateSize];");
+            if (SharedBiasGradient(m)) w.Line("_biasGrad = new float[GateSize];");
             w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
             w.Line($"_gemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out _gemmScratchStart);");
             if (m.Cell == Cell.Gru) w.Line("_gradHiddenGates = new float[rows * GateSize];");
@@ -295,6 +297,9 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
+        /// <summary>True when dL/db_ih = dL/db_hh (LSTM and Elman cells; a GRU's r multiplies only W_hh h + b_hh's n part).</summary>
+        private static bool SharedBiasGradient(ModelSpec m) => m.Bias && m.Cell != Cell.Gru;
+
         private static string GradLayer(int layer) => layer % 2 == 0 ? "_gradLayerEven" : "_gradLayerOdd";
 
         private static void BackwardLayer(SourceWriter w, ModelSpec m, int layer, int d)
@@ -370,10 +375,19 @@ public sealed partial class RecurrentModelGenerator
             w.Comment("Recurrent weights for every valid step at once: dW_hh += dgatesᵀ h_{t-1}; db_hh += Σ dgates (one product over all rows, not one per step).");
             w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, rows * GateSize)" : "gradGates.Slice(0, rows * GateSize)")};");
             w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, hPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
-            if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
+            if (SharedBiasGradient(m))
+            {
+                w.Comment("b_ih and b_hh enter the gates the same way: one sum over the rows is the gradient of both.");
+                w.Line($"{Span} biasGrad = _biasGrad;");
+                w.Line("biasGrad.Clear();");
+                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, biasGrad);");
+                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasHh{id}, GateSize));");
+                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasIh{id}, GateSize));");
+            }
+            else if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
             w.Line($"layout.ScatterState(dhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(dcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
-            w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; db_ih += Σ dgates; dx += dgates W_ih.");
+            w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; " + (SharedBiasGradient(m) ? "" : "db_ih += Σ dgates; ") + "dx += dgates W_ih.");
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
             string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
             w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
@@ -385,7 +399,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("int slots = AggregateTokens(dAll, rows);");
                 w.Line($"{RoSpan} tokenGates = new {RoSpan}(_tokenGates, 0, slots * GateSize);");
                 w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, _tokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
-                if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
+                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
                 w.Line($"{Span} tokenInputGrads = new {Span}(_tokenInputGrads, 0, slots * InputSize);");
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
@@ -394,7 +408,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Close();
             }
             w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
-            if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
+            if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
             w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
