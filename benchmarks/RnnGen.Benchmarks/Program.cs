@@ -6,6 +6,7 @@ namespace RnnGen.Benchmarks;
 
 /// <summary>
 /// Entry point. <c>--validate</c> runs only the set-up and the equality checks (exit code 1 if a peer disagrees);
+/// <c>--paired [rounds]</c> the target ratios measured round by round in pairs (<see cref="Paired"/>);
 /// anything else goes to BenchmarkDotNet's switcher, e.g. <c>--filter '*'</c> for the whole suite or
 /// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents).
 /// </summary>
@@ -21,6 +22,19 @@ public static class Program
                 ? $"// validate: {checks.Count} checks passed" + (Fixture.Skipped.Count > 0 ? $", {Fixture.Skipped.Count} peer(s) skipped" : "")
                 : $"// validate: {failed} of {checks.Count} checks FAILED");
             return failed == 0 ? 0 : 1;
+        }
+
+        int paired = Array.IndexOf(args, "--paired");
+        if (paired >= 0)
+        {
+            int rounds = 15;
+            if (paired + 1 < args.Length && !int.TryParse(args[paired + 1], out rounds) || rounds < 1)
+            {
+                Console.Error.WriteLine($"--paired takes a number of rounds (at least 1); got '{args[paired + 1]}'.");
+                return 2;
+            }
+            if (Fixture.Prepare().Any(c => !c.Ok)) Console.WriteLine("// paired: peers that failed their equality check are left out");
+            return Paired.Run(rounds);
         }
 
         bool informational = args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version");

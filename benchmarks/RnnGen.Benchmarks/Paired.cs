@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+
+namespace RnnGen.Benchmarks;
+
+/// <summary>
+/// <c>--paired [rounds]</c>: the target ratios measured in pairs. On a shared VM the speed of the core drifts by
+/// 10–50 % over minutes, and BenchmarkDotNet measures each row at a different time, so a ratio of two medians carries
+/// the drift of both. Here each round times A then B (B then A in the next round) back to back, and the figure
+/// reported is the median over rounds of the per-round ratio A / B, next to each side's fastest round. It complements
+/// the BenchmarkDotNet suite (which has the distributions and the allocation columns); it does not replace it.
+/// </summary>
+public static class Paired
+{
+    private sealed record Pair(string Name, string A, Action RunA, string B, Action RunB, int Calls);
+
+    public static int Run(int rounds)
+    {
+        var pairs = new List<Pair>();
+        bool ort(string caseKey) => Fixture.IsUsable(Peer.Ort, caseKey);
+
+        foreach (int batch in new[] { 1, Fixture.SequenceBatch })
+        {
+            if (!ort("Sequence/" + batch)) continue;
+            var ours = new Sequence { Batch = batch };
+            ours.SetupOurs();
+            var peer = new Sequence { Batch = batch };
+            peer.SetupOrt();
+            pairs.Add(new Pair($"configuration 2, batch {batch}", "ours", ours.Ours, "ORT", peer.Ort, batch == 1 ? 8 : 1));
+        }
+        foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })
+        {
+            if (!ort("Streaming/" + model)) continue;
+            var ours = new Streaming { Model = model };
+            ours.SetupOurs();
+            var half = new Streaming { Model = model };
+            half.SetupOursBFloat16();
+            var peer = new Streaming { Model = model };
+            peer.SetupOrt();
+            int calls = model == StreamingModel.Lstm256x256 ? 400 : 20_000;
+            pairs.Add(new Pair($"streaming {model}", "ours", ours.Ours, "ORT", peer.Ort, calls));
+            pairs.Add(new Pair($"streaming {model}", "ours bfloat16", half.OursBFloat16, "ORT", peer.Ort, calls));
+        }
+        var agents = new Agents();
+        agents.SetupOurs();
+        pairs.Add(new Pair("agents", "batched", agents.OursBatched, "256 singles", agents.OursSingles, 200));
+        if (ort("Agents"))
+        {
+            var peer = new Agents();
+            peer.SetupOrt();
+            pairs.Add(new Pair("agents", "batched", agents.OursBatched, "ORT batch 256", peer.OrtBatched, 200));
+        }
+        foreach (TrainingModel model in new[] { TrainingModel.BiLstm128x256, TrainingModel.CharLstm })
+        {
+            var training = new Training { Model = model };
+            training.SetupOurs();
+            pairs.Add(new Pair($"training {model}", "step", () => training.TrainStep(), "trainer forward", training.TrainerForward, 1));
+        }
+
+        Console.WriteLine($"// paired: {rounds} rounds per pair; each round times A and B back to back (order alternating).");
+        Console.WriteLine("| pair | A | B | median A / B | A fastest round | B fastest round | A / B of fastest rounds |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
+        foreach (Pair pair in pairs)
+        {
+            Time(pair.RunA, pair.Calls); // warm both
+            Time(pair.RunB, pair.Calls);
+            var ratios = new double[rounds];
+            double bestA = double.MaxValue, bestB = double.MaxValue;
+            for (int r = 0; r < rounds; r++)
+            {
+                double a, b;
+                if (r % 2 == 0) { a = Time(pair.RunA, pair.Calls); b = Time(pair.RunB, pair.Calls); }
+                else { b = Time(pair.RunB, pair.Calls); a = Time(pair.RunA, pair.Calls); }
+                ratios[r] = a / b;
+                bestA = Math.Min(bestA, a);
+                bestB = Math.Min(bestB, b);
+            }
+            Array.Sort(ratios);
+            double median = rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
+            Console.WriteLine($"| {pair.Name} | {pair.A} | {pair.B} | {median:F2}× | {Format(bestA)} | {Format(bestB)} | {bestA / bestB:F2}× |");
+        }
+        return 0;
+    }
+
+    /// <summary>Seconds per call of <paramref name="calls"/> calls in a row.</summary>
+    private static double Time(Action action, int calls)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls; i++) action();
+        return (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency / calls;
+    }
+
+    private static string Format(double seconds) =>
+        seconds >= 1e-3 ? $"{seconds * 1e3:F2} ms" : $"{seconds * 1e6:F2} µs";
+}
