@@ -199,6 +199,7 @@ public static partial class Kernels
     /// <paramref name="dc"/> comes in as dL/dc_t from the next step and leaves as dL/dc_{t-1}.
     /// <paramref name="dGates"/> receives dL/d(pre-activation gates), which is both dL/d(W_ih x + b_ih) and dL/d(W_hh h + b_hh).
     /// </summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="dh"/>'s as described.</exception>
     public static void LstmCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrevious, ReadOnlySpan<float> tanhC,
         ReadOnlySpan<float> dh, Span<float> dc, Span<float> dGates)
     {
@@ -252,6 +253,7 @@ public static partial class Kernels
     /// <paramref name="dGatesInput"/> receives dL/d(W_ih x + b_ih), <paramref name="dGatesHidden"/> dL/d(W_hh h + b_hh), and
     /// <paramref name="dhPrevious"/> the direct part of dL/dh_{t-1} (z ⊙ dh), to which Wᵀ dGatesHidden is then added.
     /// </summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="dh"/>'s as described.</exception>
     public static void GruCellBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> hidden, ReadOnlySpan<float> hPrevious,
         ReadOnlySpan<float> dh, Span<float> dGatesInput, Span<float> dGatesHidden, Span<float> dhPrevious)
     {
@@ -309,6 +311,7 @@ public static partial class Kernels
     }
 
     /// <summary>Backward through tanh: dGates = dh ⊙ (1 - h²), with h the step's output.</summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="dh"/>'s as described.</exception>
     public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
     {
         int n = dh.Length;
@@ -331,6 +334,7 @@ public static partial class Kernels
     }
 
     /// <summary>Backward through ReLU: dGates = dh where h &gt; 0, else 0 (PyTorch's derivative at 0).</summary>
+    /// <exception cref="ArgumentException">A span's length does not match <paramref name="dh"/>'s as described.</exception>
     public static void ReluBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> dGates)
     {
         int n = dh.Length;
