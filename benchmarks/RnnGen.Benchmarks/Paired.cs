@@ -60,6 +60,7 @@ public static class Paired
         }
 
         Console.WriteLine($"// paired: {rounds} rounds per pair; each round times A and B back to back (order alternating).");
+        Console.WriteLine($"// machine: {CpuName()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         Console.WriteLine("| pair | A | B | median A / B | A fastest round | B fastest round | A / B of fastest rounds |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (Pair pair in pairs)
@@ -82,6 +83,19 @@ public static class Paired
             Console.WriteLine($"| {pair.Name} | {pair.A} | {pair.B} | {median:F2}× | {Format(bestA)} | {Format(bestB)} | {bestA / bestB:F2}× |");
         }
         return 0;
+    }
+
+    /// <summary>The CPU's model name from /proc/cpuinfo where there is one.</summary>
+    private static string CpuName()
+    {
+        try
+        {
+            string? line = System.IO.File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) return line.Substring(line.IndexOf(':') + 1).Trim();
+        }
+        catch (System.IO.IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
     }
 
     /// <summary>Seconds per call of <paramref name="calls"/> calls in a row.</summary>
