@@ -44,7 +44,6 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("private readonly int[] _tokenOfSlot; // [slots]: the token of each row of _tokenGates");
                 w.Line("private readonly float[] _tokenGates; // [slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
                 w.Line("private readonly float[] _tokenInputs; // [slots, InputSize]: the embedding row of each distinct token");
-                w.Line("private readonly float[] _tokenInputGrads; // [slots, InputSize]: dL/d(embedding row) of each distinct token");
             }
             w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
             if (SharedBiasGradient(m)) w.Line("private readonly float[] _biasGrad; // [GateSize]: Σ dL/d(gates) of one layer and direction, which is both dL/db_ih and dL/db_hh");
@@ -90,7 +89,6 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("_tokenOfSlot = new int[slots];");
                 w.Line("_tokenGates = new float[slots * GateSize];");
                 w.Line("_tokenInputs = new float[slots * InputSize];");
-                w.Line("_tokenInputGrads = new float[slots * InputSize];");
             }
             w.Line("_gradGates = new float[rows * GateSize];");
             if (SharedBiasGradient(m)) w.Line("_biasGrad = new float[GateSize];");
@@ -400,7 +398,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"{RoSpan} tokenGates = new {RoSpan}(_tokenGates, 0, slots * GateSize);");
                 w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, _tokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
                 if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
-                w.Line($"{Span} tokenInputGrads = new {Span}(_tokenInputGrads, 0, slots * InputSize);");
+                w.Line($"{Span} tokenInputGrads = new {Span}(_gradInput, 0, slots * InputSize); // dL/d(embedding row) per distinct token (_gradInput is free: no inputGrad)");
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
                 w.Line($"for (int s = 0; s < slots; s++) {Rt}Kernels.AddTo(tokenInputGrads.Slice(s * InputSize, InputSize), g.Slice(EmbeddingWeight + _tokenOfSlot[s] * InputSize, InputSize));");
