@@ -50,6 +50,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("private readonly float[] _state = new float[StateSize]; // Step's own state");
                 if (m.Cell != Cell.Gru) w.Line($"private readonly float[] _stepXh = new float[{Num(MaxStepInput(m))}]; // [x; h] of one layer");
                 w.Line("private float[] _stepGates = new float[GateSize]; // [agents, GateSize]");
+                w.Line("private bool _stepReverse; // single-stream Step walks its weight blocks last to first every other call, so the blocks it read last are still in cache (same results)");
                 if (m.Cell == Cell.Lstm) w.Line("private float[] _stepTanhC = new float[HiddenSize]; // [agents, HiddenSize]");
                 if (m.Cell == Cell.Gru) w.Line("private float[] _stepHidden = new float[GateSize]; // [agents, GateSize]: W_hh h + b_hh");
             }
@@ -610,11 +611,13 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{RoSpan} p = _parameters;");
             if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = new global::System.ReadOnlySpan<ushort>(_packedHalf, _packedHalfStart, HalfSize);");
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
+            w.Line("bool reverse = _stepReverse;");
+            w.Line("_stepReverse = !reverse;");
             int hc = HalfColumns(m);
             // The layer product: from the bfloat16 copy (and the float copy past its last full chunk) or the float copy.
             string Product(string id, int layer, int rowOffset, int rows, string x, string y) => m.StepBFloat16
-                ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, id, layer, rowOffset)}, {x}, {y});"
-                : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, rowOffset)}, {x}, {y});";
+                ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, id, layer, rowOffset)}, {x}, {y}, reverse);"
+                : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, rowOffset)}, {x}, {y}, reverse);";
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);
@@ -667,7 +670,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
-                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {top}, output);");
+                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {top}, output, reverse);");
             }
             else
             {

@@ -181,10 +181,34 @@ public sealed partial class RecurrentModelGenerator
         /// of up to <see cref="RowBlockVectors"/> accumulators (a loop over blocks when there are many, so wide outputs keep
         /// the code small), then one block for the rest.
         /// </summary>
-        private static void RowBlocks(SourceWriter w, int inner, int width, int vectors, string x, string y, string m, MLayout layout)
+        private static void RowBlocks(SourceWriter w, int inner, int width, int vectors, string x, string y, string m, MLayout layout, string? reverse = null)
         {
             int perBlock = RowBlockVectors(width);
-            int fullBlocks = vectors / perBlock;
+            // Alternating the block order needs at least two blocks; half-size blocks keep 8 independent FMA chains.
+            if (reverse is not null && vectors < 2 * perBlock && perBlock >= 16) perBlock /= 2;
+            int fullBlocks = vectors / perBlock, rest = vectors % perBlock;
+            if (reverse is not null && fullBlocks + (rest > 0 ? 1 : 0) > 1)
+            {
+                // Blocks in ascending order when `reverse` is false, descending when true (same sums either way).
+                int restStart = fullBlocks * perBlock * width;
+                if (rest > 0)
+                {
+                    w.Open($"if ({reverse})");
+                    RowBlock(w, inner, width, rest, restStart, null, x, y, m, layout);
+                    w.Close();
+                }
+                w.Open($"for (nuint b = 0; b < {Num(fullBlocks)}; b++)");
+                w.Line($"nuint start = ({reverse} ? {Num(fullBlocks - 1)} - b : b) * {Num(perBlock * width)};");
+                RowBlock(w, inner, width, perBlock, perBlock * width, "start", x, y, m, layout);
+                w.Close();
+                if (rest > 0)
+                {
+                    w.Open($"if (!{reverse})");
+                    RowBlock(w, inner, width, rest, restStart, null, x, y, m, layout);
+                    w.Close();
+                }
+                return;
+            }
             if (fullBlocks == 1) RowBlock(w, inner, width, perBlock, 0, null, x, y, m, layout);
             else if (fullBlocks > 1)
             {
@@ -192,7 +216,7 @@ public sealed partial class RecurrentModelGenerator
                 RowBlock(w, inner, width, perBlock, perBlock * width, "start", x, y, m, layout);
                 w.Close();
             }
-            if (vectors % perBlock > 0) RowBlock(w, inner, width, vectors % perBlock, fullBlocks * perBlock * width, null, x, y, m, layout);
+            if (rest > 0) RowBlock(w, inner, width, rest, fullBlocks * perBlock * width, null, x, y, m, layout);
         }
 
         /// <summary>
@@ -437,9 +461,9 @@ public sealed partial class RecurrentModelGenerator
         private static void MatVecTransposed(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             var layout = new MLayout(cols, panelRows);
-            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for the transposed weight Wᵀ [{Num(rows)}, {Num(cols)}] in panels of {Num(panelRows)} rows (Kernels.PackPanels).</summary>");
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for the transposed weight Wᵀ [{Num(rows)}, {Num(cols)}] in panels of {Num(panelRows)} rows (Kernels.PackPanels); <paramref name=\"reverse\"/> runs the column blocks last to first (same results).</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {MatVecTName(rows, cols, panelRows)}({RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Open($"private static void {MatVecTName(rows, cols, panelRows)}({RoSpan} wt, {RoSpan} x, {Span} y, bool reverse)");
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
             w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
@@ -448,7 +472,7 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                 int full = cols / width;
-                RowBlocks(w, rows, width, full, "xRef", "yRef", "wRef", layout);
+                RowBlocks(w, rows, width, full, "xRef", "yRef", "wRef", layout, "reverse");
                 int offset = full * width;
                 foreach (int narrow in new[] { 8, 4 })
                 {
@@ -480,9 +504,9 @@ public sealed partial class RecurrentModelGenerator
         private static void MatVecTHalf(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             int chunks = cols / 32, chunked = chunks * 32;
-            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows).</summary>");
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows); <paramref name=\"reverse\"/> runs the column blocks last to first (same results).</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
+            w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y, bool reverse)");
             w.Line($"ref ushort hRef = ref {Marshal}.GetReference(wh);");
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
@@ -495,14 +519,30 @@ public sealed partial class RecurrentModelGenerator
                     w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                     int loads = 16 / width;
                     int perBlock = System.Math.Max(1, (width == 16 ? 16 : 8) / (2 * loads));
-                    int fullBlocks = chunks / perBlock;
+                    // As MatVecT: blocks in alternating order from call to call, half-size blocks rather than a single one.
+                    if (chunks < 2 * perBlock && perBlock >= 8) perBlock /= 2;
+                    int fullBlocks = chunks / perBlock, rest = chunks % perBlock;
+                    bool alternate = fullBlocks + (rest > 0 ? 1 : 0) > 1;
+                    string restStart = Num(fullBlocks * perBlock * 32);
+                    if (alternate && rest > 0)
+                    {
+                        w.Open("if (reverse)");
+                        HalfBlock(w, rows, chunked, width, rest, restStart);
+                        w.Close();
+                    }
                     if (fullBlocks > 0)
                     {
-                        w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * 32)}; start += {Num(perBlock * 32)})");
+                        w.Open($"for (nuint b = 0; b < {Num(fullBlocks)}; b++)");
+                        w.Line($"nuint start = (reverse ? {Num(fullBlocks - 1)} - b : b) * {Num(perBlock * 32)};");
                         HalfBlock(w, rows, chunked, width, perBlock, "start");
                         w.Close();
                     }
-                    if (chunks % perBlock > 0) HalfBlock(w, rows, chunked, width, chunks % perBlock, Num(fullBlocks * perBlock * 32));
+                    if (rest > 0)
+                    {
+                        if (alternate) w.Open("if (!reverse)");
+                        HalfBlock(w, rows, chunked, width, rest, restStart);
+                        if (alternate) w.Close();
+                    }
                     w.Close();
                     first = false;
                 }
