@@ -19,26 +19,29 @@ public static class Paired
     public static int Run(int rounds)
     {
         var pairs = new List<Pair>();
-        bool ort(string caseKey) => Fixture.IsUsable(Peer.Ort, caseKey);
+        bool OrtUsable(string caseKey) => Fixture.IsUsable(Peer.Ort, caseKey);
+        var cleanups = new List<Action>();
 
         foreach (int batch in new[] { 1, Fixture.SequenceBatch })
         {
-            if (!ort("Sequence/" + batch)) continue;
+            if (!OrtUsable("Sequence/" + batch)) continue;
             var ours = new Sequence { Batch = batch };
             ours.SetupOurs();
             var peer = new Sequence { Batch = batch };
             peer.SetupOrt();
+            cleanups.Add(peer.Cleanup);
             pairs.Add(new Pair($"configuration 2, batch {batch}", "ours", ours.Ours, "ORT", peer.Ort, batch == 1 ? 8 : 1));
         }
         foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })
         {
-            if (!ort("Streaming/" + model)) continue;
+            if (!OrtUsable("Streaming/" + model)) continue;
             var ours = new Streaming { Model = model };
             ours.SetupOurs();
             var half = new Streaming { Model = model };
             half.SetupOursBFloat16();
             var peer = new Streaming { Model = model };
             peer.SetupOrt();
+            cleanups.Add(peer.Cleanup);
             int calls = model == StreamingModel.Lstm256x256 ? 400 : 20_000;
             pairs.Add(new Pair($"streaming {model}", "ours", ours.Ours, "ORT", peer.Ort, calls));
             pairs.Add(new Pair($"streaming {model}", "ours bfloat16", half.OursBFloat16, "ORT", peer.Ort, calls));
@@ -46,10 +49,11 @@ public static class Paired
         var agents = new Agents();
         agents.SetupOurs();
         pairs.Add(new Pair("agents", "batched", agents.OursBatched, "256 singles", agents.OursSingles, 200));
-        if (ort("Agents"))
+        if (OrtUsable("Agents"))
         {
             var peer = new Agents();
             peer.SetupOrt();
+            cleanups.Add(peer.Cleanup);
             pairs.Add(new Pair("agents", "batched", agents.OursBatched, "ORT batch 256", peer.OrtBatched, 200));
         }
         foreach (TrainingModel model in new[] { TrainingModel.BiLstm128x256, TrainingModel.CharLstm })
@@ -82,6 +86,7 @@ public static class Paired
             double median = rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
             Console.WriteLine($"| {pair.Name} | {pair.A} | {pair.B} | {median:F2}× | {Format(bestA)} | {Format(bestB)} | {bestA / bestB:F2}× |");
         }
+        foreach (Action cleanup in cleanups) cleanup(); // the ONNX Runtime sessions
         return 0;
     }
 

@@ -179,7 +179,9 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>
         /// y[c] += Σ_k x[k] M[k, c] for one row x over the first <paramref name="vectors"/> vectors of columns, in blocks
         /// of up to <see cref="RowBlockVectors"/> accumulators (a loop over blocks when there are many, so wide outputs keep
-        /// the code small), then one block for the rest.
+        /// the code small), then one block for the rest. With <paramref name="reverse"/> (the name of a bool in the generated
+        /// code) the blocks run last to first when it is true; a product that would be one block becomes two of half the size
+        /// so there is an order to alternate.
         /// </summary>
         private static void RowBlocks(SourceWriter w, int inner, int width, int vectors, string x, string y, string m, MLayout layout, string? reverse = null)
         {
@@ -504,9 +506,9 @@ public sealed partial class RecurrentModelGenerator
         private static void MatVecTHalf(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             int chunks = cols / 32, chunked = chunks * 32;
-            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows); <paramref name=\"reverse\"/> runs the column blocks last to first (same results).</summary>");
+            w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows).</summary>");
             w.Line(HotPath);
-            w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y, bool reverse)");
+            w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
             w.Line($"ref ushort hRef = ref {Marshal}.GetReference(wh);");
             w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
             w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
@@ -519,30 +521,14 @@ public sealed partial class RecurrentModelGenerator
                     w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                     int loads = 16 / width;
                     int perBlock = System.Math.Max(1, (width == 16 ? 16 : 8) / (2 * loads));
-                    // As MatVecT: blocks in alternating order from call to call, half-size blocks rather than a single one.
-                    if (chunks < 2 * perBlock && perBlock >= 8) perBlock /= 2;
-                    int fullBlocks = chunks / perBlock, rest = chunks % perBlock;
-                    bool alternate = fullBlocks + (rest > 0 ? 1 : 0) > 1;
-                    string restStart = Num(fullBlocks * perBlock * 32);
-                    if (alternate && rest > 0)
-                    {
-                        w.Open("if (reverse)");
-                        HalfBlock(w, rows, chunked, width, rest, restStart);
-                        w.Close();
-                    }
+                    int fullBlocks = chunks / perBlock;
                     if (fullBlocks > 0)
                     {
-                        w.Open($"for (nuint b = 0; b < {Num(fullBlocks)}; b++)");
-                        w.Line($"nuint start = (reverse ? {Num(fullBlocks - 1)} - b : b) * {Num(perBlock * 32)};");
+                        w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * 32)}; start += {Num(perBlock * 32)})");
                         HalfBlock(w, rows, chunked, width, perBlock, "start");
                         w.Close();
                     }
-                    if (rest > 0)
-                    {
-                        if (alternate) w.Open("if (!reverse)");
-                        HalfBlock(w, rows, chunked, width, rest, restStart);
-                        if (alternate) w.Close();
-                    }
+                    if (chunks % perBlock > 0) HalfBlock(w, rows, chunked, width, chunks % perBlock, Num(fullBlocks * perBlock * 32));
                     w.Close();
                     first = false;
                 }
