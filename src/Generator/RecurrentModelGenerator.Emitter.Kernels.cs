@@ -501,7 +501,8 @@ public sealed partial class RecurrentModelGenerator
         /// y[c] += Σ_k x[k] Wᵀ[k, c] as <see cref="MatVecTransposed"/>, reading Wᵀ's columns in full chunks of 32 from its
         /// bfloat16 copy (the interleaved layout of <c>Kernels.ToBFloat16Interleaved</c>: a 32-bit lane holds column j in
         /// its low half and column 16 + j in its high half, so a load of 16 lanes gives two vectors of 16 columns with one
-        /// shift and one mask) and the columns past the last chunk from the float copy. Products and sums are float.
+        /// shift: column j is the lane shifted left by 16, column 16 + j the lane itself read as floats, the packing having
+        /// chosen its high half for that) and the columns past the last chunk from the float copy. Products and sums are float.
         /// </summary>
         private static void MatVecTHalf(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
@@ -537,10 +538,10 @@ public sealed partial class RecurrentModelGenerator
                 w.Open("for (nuint j = 0; j < 16; j++)");
                 w.Line($"float lo = {Unsafe}.Add(ref yRef, c0 + j), hi = {Unsafe}.Add(ref yRef, c0 + 16 + j);");
                 w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
-                w.Line($"ref ushort pair = ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + c0 + 2 * j);");
+                w.Line($"uint pair = {Unsafe}.As<ushort, uint>(ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + c0 + 2 * j));");
                 w.Line($"float xk = {Unsafe}.Add(ref xRef, k);");
-                w.Line("lo += xk * global::System.BitConverter.Int32BitsToSingle(pair << 16);");
-                w.Line($"hi += xk * global::System.BitConverter.Int32BitsToSingle({Unsafe}.Add(ref pair, 1) << 16);");
+                w.Line("lo += xk * global::System.BitConverter.Int32BitsToSingle((int)(pair << 16));");
+                w.Line("hi += xk * global::System.BitConverter.Int32BitsToSingle((int)pair);");
                 w.Close();
                 w.Line($"{Unsafe}.Add(ref yRef, c0 + j) = lo;");
                 w.Line($"{Unsafe}.Add(ref yRef, c0 + 16 + j) = hi;");
@@ -571,7 +572,6 @@ public sealed partial class RecurrentModelGenerator
                 }
             }
             foreach (var a in names) w.Line($"var {a.Name} = {v}.LoadUnsafe(ref y0, {Num(a.Column)});");
-            w.Line($"var high = {v}.Create(0xFFFF0000u);");
             w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
             w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
             w.Line($"ref uint row = ref {Unsafe}.As<ushort, uint>(ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + {start}));");
@@ -582,7 +582,7 @@ public sealed partial class RecurrentModelGenerator
                     string pair = $"p{Num(c)}_{Num(i)}";
                     w.Line($"var {pair} = {v}.LoadUnsafe(ref row, {Num(16 * c + i * width)});");
                     w.Line($"a{Num(c)}_{Num(i)}l = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
-                    w.Line($"a{Num(c)}_{Num(i)}h = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} & high), xk, a{Num(c)}_{Num(i)}h);");
+                    w.Line($"a{Num(c)}_{Num(i)}h = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair}), xk, a{Num(c)}_{Num(i)}h);");
                 }
             }
             w.Close();

@@ -144,19 +144,23 @@ public static partial class Kernels
                 ReadOnlySpan<float> low = weight.Slice((c + j) * inputs, inputs), high = weight.Slice((c + 16 + j) * inputs, inputs);
                 for (int k = 0; k < inputs; k++)
                 {
-                    destination[k * chunked + c + 2 * j] = ToBFloat16(low[k]);
-                    destination[k * chunked + c + 2 * j + 1] = ToBFloat16(high[k]);
+                    ushort lowHalf = ToBFloat16(low[k]);
+                    destination[k * chunked + c + 2 * j] = lowHalf;
+                    destination[k * chunked + c + 2 * j + 1] = HighBFloat16(high[k], lowHalf);
                 }
             }
         }
     }
 
     /// <summary>
-    /// Rounds a row-major [rows, cols] float matrix to bfloat16 (nearest even; NaN stays NaN) in the interleaved layout
-    /// the generated half-precision Step kernels read: each row's columns go in chunks of 32, and in a chunk the 32-bit
-    /// lane j holds column j in its low half and column 16 + j in its high half, so one 512-bit load gives two vectors
-    /// of 16 columns with one shift and one mask. Columns beyond the last full chunk are not stored (those kernels read
-    /// them from the float copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
+    /// Rounds a row-major [rows, cols] float matrix to bfloat16 in the interleaved layout the generated half-precision
+    /// Step kernels read: each row's columns go in chunks of 32, and in a chunk the 32-bit lane j holds column j in its
+    /// low half and column 16 + j in its high half, so one 512-bit load gives two vectors of 16 columns with one shift:
+    /// the low column is the lane shifted left by 16 (<see cref="FromBFloat16"/>: the column rounded to nearest even),
+    /// and the high column is the whole lane read as a float (<see cref="FromBFloat16Pair"/>), its high half chosen so
+    /// that this float is the nearest to the column the low half allows — within half a bfloat16 unit, as rounding
+    /// itself (a whole subnormal unit, 2⁻¹³³, next to zero; a non-finite high column reads as NaN). Columns beyond the last full chunk are not stored (those kernels
+    /// read them from the float copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
     /// </summary>
     public static void ToBFloat16Interleaved(ReadOnlySpan<float> source, int rows, int cols, Span<ushort> destination)
     {
@@ -171,8 +175,9 @@ public static partial class Kernels
             {
                 for (int j = 0; j < 16; j++)
                 {
-                    outRow[c + 2 * j] = ToBFloat16(row[c + j]);
-                    outRow[c + 2 * j + 1] = ToBFloat16(row[c + 16 + j]);
+                    ushort lowHalf = ToBFloat16(row[c + j]);
+                    outRow[c + 2 * j] = lowHalf;
+                    outRow[c + 2 * j + 1] = HighBFloat16(row[c + 16 + j], lowHalf);
                 }
             }
         }
@@ -188,6 +193,32 @@ public static partial class Kernels
 
     /// <summary>The float a bfloat16 value stands for (exact).</summary>
     public static float FromBFloat16(ushort x) => BitConverter.Int32BitsToSingle(x << 16);
+
+    /// <summary>
+    /// The float a 32-bit lane of the interleaved bfloat16 layout stands for in its high column: the lane, <paramref name="high"/>
+    /// above <paramref name="low"/>, read as one float (see <see cref="ToBFloat16Interleaved"/>).
+    /// </summary>
+    public static float FromBFloat16Pair(ushort low, ushort high) => BitConverter.Int32BitsToSingle((int)((uint)high << 16 | low));
+
+    /// <summary>
+    /// The high half h for which the float with bits h·2¹⁶ + <paramref name="low"/> is nearest to <paramref name="x"/>:
+    /// the round-to-nearest-even bfloat16 of x or the one below it in magnitude, since the low bits only add magnitude.
+    /// </summary>
+    private static ushort HighBFloat16(float x, ushort low)
+    {
+        ushort nearest = ToBFloat16(x);
+        if (!float.IsFinite(x) || (nearest & 0x7FFF) == 0) return nearest;
+        // One step down in magnitude is the integer below, for either sign (never across zero: checked above).
+        ushort below = (ushort)(nearest - 1);
+        return Error(nearest) <= Error(below) ? nearest : below;
+
+        // A value that reads as Inf or NaN (the nearest rounded up to infinity) is never chosen over a finite one.
+        double Error(ushort high)
+        {
+            float value = FromBFloat16Pair(low, high);
+            return float.IsFinite(value) ? Math.Abs((double)value - x) : double.PositiveInfinity;
+        }
+    }
 
     /// <summary>y += x, element-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

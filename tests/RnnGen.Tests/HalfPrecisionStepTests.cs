@@ -144,13 +144,53 @@ public class HalfPrecisionStepTests
         {
             for (int j = 0; j < 16; j++)
             {
-                Assert.Equal(source[r * 40 + j], Kernels.FromBFloat16(packed[r * 32 + 2 * j]));
-                Assert.Equal(source[r * 40 + 16 + j], Kernels.FromBFloat16(packed[r * 32 + 2 * j + 1]));
+                ushort low = packed[r * 32 + 2 * j], high = packed[r * 32 + 2 * j + 1];
+                Assert.Equal(source[r * 40 + j], Kernels.FromBFloat16(low));                     // small integers are exact
+                float expected = source[r * 40 + 16 + j];
+                Assert.InRange((double)Kernels.FromBFloat16Pair(low, high), expected - HalfUnit(expected), expected + HalfUnit(expected));
             }
         }
         var ex = Assert.Throws<ArgumentException>(() => Kernels.ToBFloat16Interleaved(source, 2, 40, new ushort[63]));
         Assert.Contains("expected 64", ex.Message);
     }
+
+    [Fact]
+    public void The_high_half_is_chosen_so_the_whole_lane_is_the_nearest_float_to_the_weight()
+    {
+        // For each weight, every possible high half is tried against the low half beside it: the packed one must give
+        // the smallest error, and that error is at most half a bfloat16 unit (as plain rounding).
+        var rng = new Rng(8);
+        var source = new float[32];
+        var packed = new ushort[32];
+        for (int trial = 0; trial < 40; trial++)
+        {
+            float scale = trial % 4 == 0 ? 1e-30f : trial % 4 == 1 ? 1e30f : 1f;
+            rng.FillUniform(source, -2f, 2f);
+            for (int i = 0; i < 32; i++) source[i] *= scale;
+            if (trial == 0) { source[16] = 0f; source[17] = -0f; source[18] = 1f; source[19] = -1f; source[20] = 3e38f; source[21] = 1.5e-42f; /* subnormal */ }
+            Kernels.ToBFloat16Interleaved(source, 1, 32, packed);
+            for (int j = 0; j < 16; j++)
+            {
+                ushort low = packed[2 * j];
+                float x = source[16 + j];
+                double chosen = Math.Abs((double)Kernels.FromBFloat16Pair(low, packed[2 * j + 1]) - x);
+                double best = double.PositiveInfinity;
+                for (int high = 0; high <= ushort.MaxValue; high++)
+                {
+                    float value = Kernels.FromBFloat16Pair(low, (ushort)high);
+                    if (float.IsFinite(value)) best = Math.Min(best, Math.Abs((double)value - x));
+                }
+                Assert.True(chosen == best, $"trial {trial}, column {16 + j}: {x:R} packed with error {chosen:R}, the best high half gives {best:R}");
+                Assert.True(chosen <= HalfUnit(x), $"trial {trial}, column {16 + j}: error {chosen:R} above half a bfloat16 unit of {x:R}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Half a bfloat16 unit in the last place of x (8 significant bits); next to zero a whole subnormal unit, 2⁻¹³³, since
+    /// the low half's bits keep the high column's smallest magnitudes away from zero.
+    /// </summary>
+    private static double HalfUnit(float x) => Math.Max(x == 0f ? 0 : Math.Pow(2, Math.Floor(Math.Log2(Math.Abs((double)x))) - 8), Math.Pow(2, -133));
 
     [Fact]
     public void Bfloat16_step_allocates_nothing_and_follows_parameter_changes()
@@ -209,10 +249,26 @@ public class HalfPrecisionStepTests
         Numeric.AssertClose(twinOutput, output, 1e-5f, "after training changed the weights");
     }
 
-    /// <summary>Rounds rows [0, chunkedRows) of a [gateRows, k] weight to bfloat16: row c of W is gate column c of the packed copy.</summary>
+    /// <summary>
+    /// Replaces rows [0, chunkedRows) of a [gateRows, k] weight by what the kernels read from the packed copy (row c of W
+    /// is gate column c): in each chunk of 32 rows, row j is the low half of a lane and row 16 + j the whole lane.
+    /// </summary>
     private static void Round(Span<float> weight, int gateRows, int chunkedRows)
     {
         int k = weight.Length / gateRows;
-        for (int i = 0; i < chunkedRows * k; i++) weight[i] = Kernels.FromBFloat16(Kernels.ToBFloat16(weight[i]));
+        var packed = new ushort[k * chunkedRows];
+        Kernels.ToBFloat16InterleavedTransposed(weight.Slice(0, chunkedRows * k).ToArray(), chunkedRows, k, packed);
+        for (int c = 0; c < chunkedRows; c += 32)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                for (int i = 0; i < k; i++)
+                {
+                    ushort low = packed[i * chunkedRows + c + 2 * j], high = packed[i * chunkedRows + c + 2 * j + 1];
+                    weight[(c + j) * k + i] = Kernels.FromBFloat16(low);
+                    weight[(c + 16 + j) * k + i] = Kernels.FromBFloat16Pair(low, high);
+                }
+            }
+        }
     }
 }
