@@ -28,8 +28,8 @@ public enum WeightPrecision
     /// <summary>32-bit floats, the parameters exactly (the default).</summary>
     Single = 0,
     /// <summary>
-    /// bfloat16 (the top 16 bits of a float, rounded to nearest even): half the bytes per step, 8 significant bits.
-    /// Products and sums stay in 32-bit floats; only the stored recurrent-layer weights are rounded.
+    /// bfloat16 (16 bits per weight, 8 significant bits, each within half a bfloat16 unit of the weight): half the bytes
+    /// per step. Products and sums stay in 32-bit floats; only the stored recurrent-layer weights are rounded.
     /// </summary>
     BFloat16 = 1,
 }
@@ -82,7 +82,7 @@ public sealed class RecurrentModelAttribute : Attribute
     /// The storage of the weight copy single-stream <c>Step</c> reads for the recurrent layers. Default
     /// <see cref="WeightPrecision.Single"/>. <see cref="WeightPrecision.BFloat16"/> halves the bytes a step streams: a
     /// step that is limited by memory bandwidth (weights larger than the core's cache, e.g. LSTM 256→256 with 2 MB of
-    /// weights) gets faster, at the cost of rounding each weight to 8 significant bits (relative error up to 2⁻⁹; see
+    /// weights) gets faster, at the cost of rounding each weight to 8 significant bits (relative error up to 2⁻⁸; see
     /// docs/performance.md for measured output differences). Parameters, training, Forward, multi-agent Step and the
     /// head keep 32-bit floats. Only valid on unidirectional models (bidirectional ones have no Step).
     /// </summary>
