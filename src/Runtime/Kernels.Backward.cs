@@ -159,8 +159,9 @@ public static partial class Kernels
     /// the low column is the lane shifted left by 16 (<see cref="FromBFloat16"/>: the column rounded to nearest even),
     /// and the high column is the whole lane read as a float (<see cref="FromBFloat16Pair"/>), its high half chosen so
     /// that this float is the nearest to the column the low half allows — within half a bfloat16 unit, as rounding
-    /// itself (a whole subnormal unit, 2⁻¹³³, next to zero; a non-finite high column reads as NaN). Columns beyond the last full chunk are not stored (those kernels
-    /// read them from the float copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
+    /// itself (a whole subnormal unit, 2⁻¹³³, next to zero). NaN stays NaN; an infinite high column reads as NaN unless
+    /// its low neighbour is 0. Columns beyond the last full chunk are not stored (those kernels read them from the float
+    /// copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
     /// </summary>
     public static void ToBFloat16Interleaved(ReadOnlySpan<float> source, int rows, int cols, Span<ushort> destination)
     {

@@ -184,6 +184,19 @@ public class HalfPrecisionStepTests
                 Assert.True(chosen <= HalfUnit(x), $"trial {trial}, column {16 + j}: error {chosen:R} above half a bfloat16 unit of {x:R}");
             }
         }
+
+        // Non-finite weights: NaN stays NaN in either half; infinity reads as itself in a low half, and in a high half
+        // as itself only beside a zero (the low bits would turn it into a NaN).
+        Array.Clear(source);
+        source[0] = 1f; source[1] = 0f; source[2] = float.NaN;
+        source[16] = float.PositiveInfinity; source[17] = float.NegativeInfinity; source[18] = float.NaN; source[19] = float.NaN;
+        source[3] = float.PositiveInfinity;
+        Kernels.ToBFloat16Interleaved(source, 1, 32, packed);
+        Assert.True(float.IsNaN(Kernels.FromBFloat16Pair(packed[0], packed[1])), "+inf beside a nonzero low half");
+        Assert.Equal(float.NegativeInfinity, Kernels.FromBFloat16Pair(packed[2], packed[3]));
+        Assert.True(float.IsNaN(Kernels.FromBFloat16(packed[4])) && float.IsNaN(Kernels.FromBFloat16Pair(packed[4], packed[5])));
+        Assert.Equal(float.PositiveInfinity, Kernels.FromBFloat16(packed[6]));
+        Assert.True(float.IsNaN(Kernels.FromBFloat16Pair(packed[6], packed[7])));
     }
 
     /// <summary>
