@@ -208,17 +208,13 @@ public static partial class Kernels
     private static ushort HighBFloat16(float x, ushort low)
     {
         ushort nearest = ToBFloat16(x);
-        if (!float.IsFinite(x) || (nearest & 0x7FFF) == 0) return nearest;
-        // One step down in magnitude is the integer below, for either sign (never across zero: checked above).
-        ushort below = (ushort)(nearest - 1);
-        return Error(nearest) <= Error(below) ? nearest : below;
-
-        // A value that reads as Inf or NaN (the nearest rounded up to infinity) is never chosen over a finite one.
-        double Error(ushort high)
-        {
-            float value = FromBFloat16Pair(low, high);
-            return float.IsFinite(value) ? Math.Abs((double)value - x) : double.PositiveInfinity;
-        }
+        if (!float.IsFinite(x) || (nearest & 0x7FFF) == 0) return nearest;   // NaN, ±inf and ±0 as rounding gives them
+        ushort below = (ushort)(nearest - 1);  // one step down in magnitude, for either sign (never across zero: checked above)
+        if ((nearest & 0x7F80) == 0x7F80) return below;                      // rounded up to infinity: the largest finite is nearer
+        // Both candidates are within a factor of 2 of x, so these differences are exact (Sterbenz). Which one wins is
+        // as good as random, so the choice is an add, not a branch (a mispredicted branch per weight tripled the repack).
+        bool upper = MathF.Abs(FromBFloat16Pair(low, nearest) - x) <= MathF.Abs(FromBFloat16Pair(low, below) - x);
+        return (ushort)(below + Unsafe.As<bool, byte>(ref upper));
     }
 
     /// <summary>y += x, element-wise.</summary>

@@ -197,6 +197,14 @@ public class HalfPrecisionStepTests
         Assert.True(float.IsNaN(Kernels.FromBFloat16(packed[4])) && float.IsNaN(Kernels.FromBFloat16Pair(packed[4], packed[5])));
         Assert.Equal(float.PositiveInfinity, Kernels.FromBFloat16(packed[6]));
         Assert.True(float.IsNaN(Kernels.FromBFloat16Pair(packed[6], packed[7])));
+
+        // A finite weight whose rounding goes up to infinity: the largest finite high half is the nearest lane.
+        Array.Clear(source);
+        source[0] = 1f; source[16] = float.MaxValue;
+        Kernels.ToBFloat16Interleaved(source, 1, 32, packed);
+        Assert.Equal(0x7F80, Kernels.ToBFloat16(float.MaxValue));
+        Assert.Equal(0x7F7F, packed[1]);
+        Assert.True(float.IsFinite(Kernels.FromBFloat16Pair(packed[0], packed[1])));
     }
 
     /// <summary>
