@@ -57,7 +57,7 @@ internal static class DerivedReport
             text.AppendLine();
             text.AppendLine("| Implementation | batch 1 (ms) | batch 32 (ms) | batch-32 / batch-1 | µs per sequence at batch 32 |");
             text.AppendLine("|---|---:|---:|---:|---:|");
-            foreach (var (name, method) in new[] { ("Ours", "Ours"), ("Hand-written", "HandWritten"), ("ONNX Runtime", "Ort"), ("TorchSharp", "TorchSharp") })
+            foreach (var (name, method) in new[] { ("Ours", "Ours"), ("Hand-written", "HandWritten"), ("ONNX Runtime", "Ort"), ("TorchSharp", "TorchSharp"), ("Ours, 2 threads", "OursTwoThreads"), ("ONNX Runtime, 2 threads", "OrtTwoThreads") })
             {
                 double? one = Get(medians, "Sequence", method, 1), many = Get(medians, "Sequence", method, Fixture.SequenceBatch);
                 if (one is null && many is null) continue;

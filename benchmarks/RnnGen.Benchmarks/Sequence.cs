@@ -32,6 +32,24 @@ public class Sequence
     [GlobalSetup(Targets = new[] { nameof(Ours) })]
     public void SetupOurs() => Common();
 
+    /// <summary>Ours with <c>Threads</c> = 2: the batch split into two parts of whole sequences, one per core.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursTwoThreads) })]
+    public void SetupOursTwoThreads()
+    {
+        Common();
+        _model.Threads = 2;
+    }
+
+    /// <summary>ONNX Runtime with two intra-op threads, the peer of <see cref="OursTwoThreads"/>.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OrtTwoThreads) })]
+    public void SetupOrtTwoThreads()
+    {
+        Common();
+        _session = OrtSessions.Open(ModelSpec.Sequence.OnnxPath, threads: 2);
+        _ort = new OrtSequenceRunner(_session, Fixture.SequenceSteps, Batch, BiLstm128x256.InputSize, BiLstm128x256.OutputSize);
+        _input.CopyTo(_ort.Input, 0);
+    }
+
     [GlobalSetup(Targets = new[] { nameof(HandWritten) })]
     public void SetupHandWritten()
     {
@@ -59,6 +77,7 @@ public class Sequence
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_model is not null) _model.Threads = 1;
         _ort?.Dispose();
         _ort = null;
         _session?.Dispose();
@@ -74,6 +93,14 @@ public class Sequence
         if (Batch == 1) _model.Forward(_input, _output);
         else _model.Forward(_input, Batch, default, _output);
     }
+
+    /// <summary>The generated model with two threads (not part of the single-thread comparison; batch 1 cannot be split and runs on one).</summary>
+    [Benchmark]
+    public void OursTwoThreads() => Ours();
+
+    /// <summary>ONNX Runtime with two intra-op threads.</summary>
+    [Benchmark]
+    public void OrtTwoThreads() => _ort!.Run();
 
     /// <summary>The hand-written cell, one sequence after another.</summary>
     [Benchmark(Baseline = true)]

@@ -34,6 +34,12 @@ public interface IRecurrentModel
     /// <summary>Number of learnable floats.</summary>
     int ParameterCount { get; }
 
+    /// <summary>
+    /// Threads a batch Forward may use (default 1). Above 1, large enough batches run in parts of whole sequences at the
+    /// same time, with results identical to one thread; see the generated property's documentation.
+    /// </summary>
+    int Threads { get; set; }
+
     /// <summary>Vocabulary size of a token model, 0 for a model that takes vectors.</summary>
     int VocabularySize { get; }
 

@@ -16,6 +16,7 @@ public sealed class PackedSequences
     private int[] _batchSizes = Array.Empty<int>();
     private int[] _offsets = Array.Empty<int>();
     private int[] _counts = Array.Empty<int>();
+    private bool _isPart;
 
     /// <summary>Creates an empty layout with room for <paramref name="maxSteps"/> steps and <paramref name="maxBatch"/> sequences.</summary>
     public PackedSequences(int maxSteps = 0, int maxBatch = 0) => Reserve(maxSteps, maxBatch);
@@ -26,16 +27,25 @@ public sealed class PackedSequences
     /// <summary>Number of sequences.</summary>
     public int Batch { get; private set; }
 
+    /// <summary>
+    /// Sequences of the padded tensors and states this layout reads and writes: <see cref="Batch"/>, or for a part made
+    /// by <see cref="SetPart"/> the whole batch's (the part's sequences keep their indices in it).
+    /// </summary>
+    public int PaddedBatch { get; private set; }
+
     /// <summary>Number of packed rows: the sum of the lengths.</summary>
     public int Rows { get; private set; }
 
-    /// <summary>True when every sequence has length <see cref="Steps"/>: packed row (t, j) is then time-major row t * Batch + j.</summary>
+    /// <summary>
+    /// True when every sequence has length <see cref="Steps"/> and the layout covers the whole batch: packed row (t, j)
+    /// is then time-major row t * Batch + j. Always false for a part (<see cref="SetPart"/>).
+    /// </summary>
     public bool IsDense { get; private set; }
 
     /// <summary>Sorted position → original sequence index.</summary>
     public ReadOnlySpan<int> Order => _order.AsSpan(0, Batch);
 
-    /// <summary>Length of each sequence, by original index.</summary>
+    /// <summary>Length of each sequence, by original index (for a part: by its position in the part's <see cref="Order"/>).</summary>
     public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
 
     /// <summary>Length of the sequence at sorted position <paramref name="j"/>.</summary>
@@ -96,6 +106,8 @@ public sealed class PackedSequences
         Reserve(steps, batch);
         Steps = steps;
         Batch = batch;
+        PaddedBatch = batch;
+        _isPart = false;
         bool dense = true;
         for (int b = 0; b < batch; b++)
         {
@@ -123,10 +135,46 @@ public sealed class PackedSequences
             _sortedLengths[j] = _lengths[b];
         }
 
-        // Batch size and first packed row of every step.
+        SetSteps();
+    }
+
+    /// <summary>
+    /// Lays out part <paramref name="part"/> of <paramref name="parts"/> of a batch already laid out in
+    /// <paramref name="whole"/>, for running the parts on different threads: the sequences at sorted positions
+    /// part, part + parts, part + 2 parts, … of <paramref name="whole"/> (so every part gets long and short ones), in
+    /// that order. The part reads and writes the same padded tensors and states as the whole (<see cref="PaddedBatch"/>),
+    /// only at its own sequences' positions, so parts can run at the same time on the same spans. Every sequence's
+    /// results are those of the whole batch: each is computed by the same operations in either layout.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> is less than 1 or more than the whole batch, or <paramref name="part"/> is not in [0, parts).</exception>
+    public void SetPart(PackedSequences whole, int part, int parts)
+    {
+        if (whole is null) throw new ArgumentNullException(nameof(whole));
+        if (parts < 1 || parts > whole.Batch) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"Expected 1 to {whole.Batch} (the whole batch) parts.");
+        if ((uint)part >= (uint)parts) throw new ArgumentOutOfRangeException(nameof(part), part, $"Expected 0 to {parts - 1}.");
+        int batch = (whole.Batch - part + parts - 1) / parts;
+        Reserve(whole.Steps, batch);
+        Steps = whole.Steps;
+        Batch = batch;
+        PaddedBatch = whole.PaddedBatch;
+        _isPart = true;
+        IsDense = false;
+        for (int i = 0; i < batch; i++)
+        {
+            int j = part + i * parts;
+            _order[i] = whole._order[j];
+            _sortedLengths[i] = whole._sortedLengths[j];
+            _lengths[i] = _sortedLengths[i];
+        }
+        SetSteps();
+    }
+
+    /// <summary>Batch size and first packed row of every step, from the sorted lengths.</summary>
+    private void SetSteps()
+    {
         int rows = 0;
-        int running = batch;
-        for (int t = 0; t < steps; t++)
+        int running = Batch;
+        for (int t = 0; t < Steps; t++)
         {
             while (running > 0 && _sortedLengths[running - 1] <= t) running--;
             _batchSizes[t] = running;
@@ -164,7 +212,7 @@ public sealed class PackedSequences
                 int token = padded[PaddedIndex(t, b, batchFirst)];
                 if ((uint)token >= (uint)vocabulary)
                 {
-                    throw new ArgumentOutOfRangeException("tokens", token, Batch == 1
+                    throw new ArgumentOutOfRangeException("tokens", token, PaddedBatch == 1
                         ? $"Token at step {t} is {token}; expected 0 to {vocabulary - 1}."
                         : $"Token at step {t} of sequence {b} is {token}; expected 0 to {vocabulary - 1}.");
                 }
@@ -173,10 +221,20 @@ public sealed class PackedSequences
         }
     }
 
-    /// <summary>Writes packed rows [Rows, width] into a padded tensor (layout as <see cref="Gather"/>), with zeros at padded positions.</summary>
+    /// <summary>
+    /// Writes packed rows [Rows, width] into a padded tensor (layout as <see cref="Gather"/>), with zeros at padded
+    /// positions. A part (<see cref="SetPart"/>) writes only its own sequences' positions.
+    /// </summary>
     public void Scatter(ReadOnlySpan<float> packed, int width, bool batchFirst, Span<float> padded)
     {
-        if (!IsDense) padded.Slice(0, Steps * Batch * width).Clear();
+        if (_isPart)
+        {
+            for (int j = 0; j < Batch; j++)
+            {
+                for (int t = _sortedLengths[j]; t < Steps; t++) padded.Slice(PaddedIndex(t, _order[j], batchFirst) * width, width).Clear();
+            }
+        }
+        else if (!IsDense) padded.Slice(0, Steps * Batch * width).Clear();
         for (int t = 0; t < Steps; t++)
         {
             int n = _batchSizes[t], offset = _offsets[t];
@@ -188,7 +246,7 @@ public sealed class PackedSequences
     }
 
     /// <summary>
-    /// Copies row <paramref name="stateRow"/> of a state [stateRows, Batch, width] (PyTorch's h layout) into sorted order
+    /// Copies row <paramref name="stateRow"/> of a state [stateRows, PaddedBatch, width] (PyTorch's h layout) into sorted order
     /// [Batch, width]; an empty <paramref name="state"/> gives zeros.
     /// </summary>
     public void GatherState(ReadOnlySpan<float> state, int stateRow, int width, Span<float> sorted)
@@ -200,19 +258,19 @@ public sealed class PackedSequences
         }
         for (int j = 0; j < Batch; j++)
         {
-            state.Slice((stateRow * Batch + _order[j]) * width, width).CopyTo(sorted.Slice(j * width, width));
+            state.Slice((stateRow * PaddedBatch + _order[j]) * width, width).CopyTo(sorted.Slice(j * width, width));
         }
     }
 
-    /// <summary>Writes sorted rows [Batch, width] into row <paramref name="stateRow"/> of a state [stateRows, Batch, width]; nothing when <paramref name="state"/> is empty.</summary>
+    /// <summary>Writes sorted rows [Batch, width] into row <paramref name="stateRow"/> of a state [stateRows, PaddedBatch, width]; nothing when <paramref name="state"/> is empty.</summary>
     public void ScatterState(ReadOnlySpan<float> sorted, int stateRow, int width, Span<float> state)
     {
         if (state.IsEmpty) return;
         for (int j = 0; j < Batch; j++)
         {
-            sorted.Slice(j * width, width).CopyTo(state.Slice((stateRow * Batch + _order[j]) * width, width));
+            sorted.Slice(j * width, width).CopyTo(state.Slice((stateRow * PaddedBatch + _order[j]) * width, width));
         }
     }
 
-    private int PaddedIndex(int t, int b, bool batchFirst) => batchFirst ? b * Steps + t : t * Batch + b;
+    private int PaddedIndex(int t, int b, bool batchFirst) => batchFirst ? b * Steps + t : t * PaddedBatch + b;
 }

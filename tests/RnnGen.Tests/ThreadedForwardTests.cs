@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Threading;
+using RnnGen.Tests.BatchGolden;
+using Xunit;
+
+namespace RnnGen.Tests;
+
+/// <summary>
+/// Threaded batch Forward (<c>Threads</c> above 1): the same bits as one thread for every kind of model, batch and
+/// length mix, with states aliased; no allocation; bad input; and the worker threads themselves.
+/// </summary>
+public class ThreadedForwardTests
+{
+    public static TheoryData<string> Models() => new(BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }));
+
+    private static IRecurrentModel Create(string name) => name switch
+    {
+        "wide" => new WideLstm(),
+        "agent_gru" => new AgentGru(),
+        "batched_bi_lstm" => new BatchedBiLstm(),
+        _ => BatchGoldenModels.ByCase[name](),
+    };
+
+    private static int MinSteps(IRecurrentModel model) =>
+        (int)model.GetType().GetField("ThreadedForwardMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+
+    /// <summary>Runs a batch Forward with states in and out (the same array when <paramref name="aliased"/>).</summary>
+    private static (float[] Output, float[] State) Run(IRecurrentModel model, int steps, int batch, int[] lengths, Random random, bool aliased)
+    {
+        var output = new float[steps * batch * model.OutputSize];
+        output.AsSpan().Fill(float.NaN); // padded positions must be written (zeros) too
+        var initial = new float[batch * model.StateSize];
+        for (int i = 0; i < initial.Length; i++) initial[i] = (float)(random.NextDouble() - 0.5);
+        float[] final = aliased ? initial : new float[batch * model.StateSize];
+        if (model is ITokenSequenceModel tokens)
+        {
+            int[] ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(model.VocabularySize)).ToArray();
+            tokens.Forward(ids, batch, lengths, output, initial, final);
+        }
+        else
+        {
+            var input = new float[steps * batch * model.InputSize];
+            for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+            ((IVectorSequenceModel)model).Forward(input, batch, lengths, output, initial, final);
+        }
+        return (output, final);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Threaded_forward_gives_the_same_bits_as_one_thread(string name)
+    {
+        IRecurrentModel single = Create(name), threaded = Create(name);
+        Assert.Equal(1, threaded.Threads);
+        single.Parameters.CopyTo(threaded.Parameters);
+        int minSteps = MinSteps(threaded);
+        foreach (int threads in new[] { 2, 3, 5 })
+        {
+            threaded.Threads = threads;
+            Assert.Equal(threads, threaded.Threads);
+            foreach (int batch in new[] { 2, 3, 7, 23 })
+            {
+                foreach (bool aliased in new[] { false, true })
+                {
+                    // Enough steps that the batch is split even when every sequence is short.
+                    int steps = Math.Max(4, 2 * ((minSteps + batch - 1) / batch));
+                    var random = new Random(batch * 31 + threads);
+                    int[] lengths = Enumerable.Range(0, batch).Select(b => b == 1 ? steps : random.Next(steps / 2, steps + 1)).ToArray();
+                    if (batch == 7) lengths = Array.Empty<int>(); // every sequence complete
+                    (float[] expectedOutput, float[] expectedState) = Run(single, steps, batch, lengths, new Random(5), aliased);
+                    (float[] output, float[] state) = Run(threaded, steps, batch, lengths, new Random(5), aliased);
+                    string what = $"{name}, {threads} threads, batch {batch}, {steps} steps{(aliased ? ", states aliased" : "")}";
+                    Assert.True(expectedOutput.AsSpan().SequenceEqual(output), what + ": outputs differ from one thread's");
+                    Assert.True(expectedState.AsSpan().SequenceEqual(state), what + ": final states differ from one thread's");
+                    Assert.DoesNotContain(float.NaN, output);
+                }
+            }
+        }
+        threaded.Threads = 1;
+        Assert.Equal(1, threaded.Threads);
+        (float[] afterOutput, _) = Run(threaded, 40, 3, Array.Empty<int>(), new Random(9), false);
+        (float[] singleOutput, _) = Run(single, 40, 3, Array.Empty<int>(), new Random(9), false);
+        Assert.True(singleOutput.AsSpan().SequenceEqual(afterOutput), name + ": back to one thread");
+    }
+
+    [Fact]
+    public void Threaded_forward_matches_pytorch_packed_sequences()
+    {
+        // A golden case run threaded: the batch is below ThreadedForwardMinSteps, so it runs on one thread and must
+        // still match; then the same weights on a split batch match the one-thread path (above), which PyTorch checks.
+        GoldenCase golden = GoldenCase.Load("lstm_bi_init", "batch");
+        var model = new LstmBiInit { Threads = 2 };
+        model.LoadSafetensors(System.IO.File.OpenRead(golden.FixturePath), new SafetensorsOptions { Prefix = "model." });
+        var output = new float[golden["test.output"].Length];
+        var final = new float[golden.Batch * LstmBiInit.StateSize];
+        model.Forward(golden["test.input"], golden.Batch, golden.Lengths, output, golden.InitialState, final);
+        Numeric.AssertClose(golden["test.output"], output, 1e-5f, "threaded output");
+        Numeric.AssertClose(golden.FinalState, final, 1e-5f, "threaded final state");
+    }
+
+    [Fact]
+    public void Threaded_forward_allocates_nothing_on_the_calling_thread()
+    {
+        var model = new WideLstm { Threads = 2 };
+        const int steps = 30, batch = 9;
+        Assert.True(steps * batch >= WideLstm.ThreadedForwardMinSteps);
+        model.Reserve(steps, batch);
+        var input = new float[steps * batch * WideLstm.InputSize];
+        new Rng(3).FillUniform(input, -1, 1);
+        var output = new float[steps * batch * WideLstm.OutputSize];
+        var state = new float[batch * WideLstm.StateSize];
+        int[] lengths = { 30, 12, 30, 7, 29, 1, 30, 18, 25 };
+        model.Forward(input, batch, lengths, output, state, state); // warm-up: first call of each path
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            model.Forward(input, batch, lengths, output, state, state);
+            Thread.Sleep(5); // the worker blocks between calls instead of spinning
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Threads_out_of_range_throws_and_keeps_the_setting()
+    {
+        var model = new LstmUni { Threads = 3 };
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Threads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Threads = 65);
+        Assert.Equal(3, model.Threads);
+        model.Threads = 1;
+    }
+
+    [Fact]
+    public void A_bad_token_throws_before_any_output_is_written()
+    {
+        var model = new LstmTokensHead { Threads = 2 };
+        int steps = Math.Max(8, LstmTokensHead.ThreadedForwardMinSteps);
+        const int batch = 4;
+        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => i % LstmTokensHead.VocabularySize).ToArray();
+        tokens[(steps - 1) * batch + 3] = LstmTokensHead.VocabularySize; // last step of the last sequence
+        var output = new float[steps * batch * LstmTokensHead.OutputSize];
+        output.AsSpan().Fill(42f);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(tokens, batch, default, output));
+        Assert.Contains($"step {steps - 1} of sequence 3", e.Message);
+        Assert.All(output, v => Assert.Equal(42f, v));
+        model.Threads = 1;
+    }
+
+    private sealed class Recorder : IPartitionedForward<float>
+    {
+        public readonly int[] ThreadOfPart = new int[4];
+        public readonly long[] AllocatedAtStart = new long[4];
+        public int ThrowInPart = -1;
+        public int SlowPart = -1;
+
+        public void RunPart(int part, ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState)
+        {
+            AllocatedAtStart[part] = GC.GetAllocatedBytesForCurrentThread();
+            ThreadOfPart[part] = Environment.CurrentManagedThreadId;
+            if (part == ThrowInPart) throw new InvalidOperationException("part " + part + " failed");
+            if (part == SlowPart) Thread.Sleep(30); // the caller's wait for it has to block, not just spin
+            // Each part writes its own quarter: input + part into output, the states' lengths into finalState.
+            int n = output.Length / 4;
+            for (int i = part * n; i < (part + 1) * n; i++) output[i] = input[i] + part;
+            finalState[part] = initialState.Length;
+        }
+    }
+
+    [Fact]
+    public void Worker_threads_run_every_part_once_on_different_threads_and_allocate_nothing()
+    {
+        using var workers = new WorkerThreads(4);
+        Assert.Equal(4, workers.Count);
+        var work = new Recorder();
+        var input = Enumerable.Range(0, 64).Select(i => (float)i).ToArray();
+        var output = new float[64];
+        var state = new float[4];
+        workers.Run(work, 4, input, output, new float[7], state);
+        for (int i = 0; i < 64; i++) Assert.Equal(i + i / 16, output[i]);
+        Assert.Equal(new float[] { 7, 7, 7, 7 }, state);
+        Assert.Equal(Environment.CurrentManagedThreadId, work.ThreadOfPart[0]);
+        Assert.Equal(4, work.ThreadOfPart.Distinct().Count());
+
+        // Each worker thread's allocation counter is the same at the start of the next call's part: the wait, hand-over
+        // and countdown between the two allocate nothing (nor does the caller's side of a call).
+        // Both waits are made to block (not only spin): the caller's, on a slow part, and the workers', on a pause
+        // between calls.
+        work.SlowPart = 2;
+        long[] first = (long[])work.AllocatedAtStart.Clone();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        workers.Run(work, 4, input, output, default, state);
+        Thread.Sleep(30);
+        workers.Run(work, 4, input, output, default, state);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        work.SlowPart = -1;
+        for (int part = 1; part < 4; part++) Assert.Equal(first[part], work.AllocatedAtStart[part]);
+
+        // Fewer parts than threads.
+        Array.Clear(work.ThreadOfPart);
+        workers.Run(work, 2, input, output, default, state);
+        Assert.Equal(2, work.ThreadOfPart.Count(id => id != 0));
+    }
+
+    [Fact]
+    public void Worker_threads_rethrow_a_part_failure_after_every_part_finished_and_stay_usable()
+    {
+        using var workers = new WorkerThreads(3);
+        var work = new Recorder { ThrowInPart = 2 };
+        var output = new float[12];
+        var e = Assert.Throws<InvalidOperationException>(() => workers.Run(work, 3, new float[12], output, default, new float[4]));
+        Assert.Equal("part 2 failed", e.Message);
+        work.ThrowInPart = -1;
+        workers.Run(work, 3, Enumerable.Repeat(1f, 12).ToArray(), output, default, new float[4]);
+        Assert.Equal(new float[] { 1, 1, 1, 2, 2, 2, 3, 3, 3, 0, 0, 0 }, output);
+    }
+
+    [Fact]
+    public void Worker_threads_check_their_arguments()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerThreads(0));
+        var workers = new WorkerThreads(2);
+        var work = new Recorder();
+        Assert.Throws<ArgumentOutOfRangeException>(() => workers.Run(work, 3, new float[4], new float[4], default, new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => workers.Run(work, 0, new float[4], new float[4], default, new float[4]));
+        Assert.Throws<ArgumentNullException>(() => workers.Run<float>(null!, 1, new float[4], new float[4], default, new float[4]));
+        workers.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => workers.Run(work, 2, new float[4], new float[4], default, new float[4]));
+    }
+
+    [Fact]
+    public void Packed_sequence_parts_deal_the_sorted_sequences_out_and_keep_the_whole_batch_stride()
+    {
+        var whole = new PackedSequences();
+        whole.Set(5, 5, new[] { 2, 5, 3, 5, 1 });
+        Assert.Equal(new[] { 1, 3, 2, 0, 4 }, whole.Order.ToArray());
+        var part = new PackedSequences();
+        part.SetPart(whole, 1, 2);
+        Assert.Equal(new[] { 3, 0 }, part.Order.ToArray()); // sorted positions 1 and 3
+        Assert.Equal(2, part.Batch);
+        Assert.Equal(5, part.PaddedBatch);
+        Assert.False(part.IsDense);
+        Assert.Equal(5 + 2, part.Rows);
+        Assert.Equal(2, part.BatchSize(1));
+        Assert.Equal(1, part.BatchSize(2));
+
+        // Scatter writes only the part's own sequences (values at their steps, zeros after their end).
+        var padded = new float[5 * 5];
+        padded.AsSpan().Fill(-1f);
+        var packed = Enumerable.Range(1, part.Rows).Select(i => (float)i).ToArray();
+        part.Scatter(packed, 1, false, padded);
+        for (int t = 0; t < 5; t++)
+        {
+            for (int b = 0; b < 5; b++)
+            {
+                float value = padded[t * 5 + b];
+                if (b == 3) Assert.Equal(part.Offset(t) + 1, value);
+                else if (b == 0) Assert.Equal(t < 2 ? part.Offset(t) + 2 : 0f, value);
+                else Assert.Equal(-1f, value);
+            }
+        }
+        var state = new float[2 * 5];
+        part.ScatterState(new float[] { 10, 20 }, 1, 1, state);
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 20, 0, 0, 10, 0 }, state);
+        Assert.Throws<ArgumentOutOfRangeException>(() => part.SetPart(whole, 2, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => part.SetPart(whole, 0, 6));
+    }
+}
