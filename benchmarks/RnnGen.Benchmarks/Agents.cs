@@ -31,6 +31,14 @@ public class Agents
     [GlobalSetup(Targets = new[] { nameof(OursBatched), nameof(OursSingles) })]
     public void SetupOurs() => Common();
 
+    /// <summary>Ours with <c>Threads</c> = 2: the agents in two runs, one per core.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursBatchedTwoThreads) })]
+    public void SetupOursTwoThreads()
+    {
+        Common();
+        _model.Threads = 2;
+    }
+
     [GlobalSetup(Targets = new[] { nameof(HandWrittenSingles) })]
     public void SetupHandWritten()
     {
@@ -59,6 +67,7 @@ public class Agents
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_model is not null) _model.Threads = 1;
         _ort?.Dispose();
         _ort = null;
         _torch?.Dispose();
@@ -68,6 +77,10 @@ public class Agents
     /// <summary>One multi-agent Step over all 256 states.</summary>
     [Benchmark]
     public void OursBatched() => _model.Step(_x, Count, _states, _outputs);
+
+    /// <summary>The multi-agent Step with two threads (not part of the single-thread comparison).</summary>
+    [Benchmark]
+    public void OursBatchedTwoThreads() => _model.Step(_x, Count, _states, _outputs);
 
     /// <summary>256 single generated Steps, one per agent's slice of the same buffers.</summary>
     [Benchmark(Baseline = true)]

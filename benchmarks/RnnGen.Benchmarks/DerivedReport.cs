@@ -87,18 +87,20 @@ internal static class DerivedReport
         if (medians.Keys.Any(k => k.StartsWith("Agents/", StringComparison.Ordinal)))
         {
             double? batched = Get(medians, "Agents", "OursBatched"), singles = Get(medians, "Agents", "OursSingles");
+            double? batchedTwo = Get(medians, "Agents", "OursBatchedTwoThreads");
             double? hand = Get(medians, "Agents", "HandWrittenSingles"), ort = Get(medians, "Agents", "OrtBatched"), torch = Get(medians, "Agents", "TorchSharpBatched");
             text.AppendLine($"Agents, {Fixture.Agents} LSTM 32→64 states, one step:");
             text.AppendLine();
             text.AppendLine("| Implementation | µs for all | ns per agent | vs ours batched |");
             text.AppendLine("|---|---:|---:|---:|");
-            foreach (var (name, value) in new[] { ("Ours, multi-agent Step", batched), ("Ours, 256 single Steps", singles), ("Hand-written, 256 single steps", hand), ("ONNX Runtime, batch 256", ort), ("TorchSharp, batch 256", torch) })
+            foreach (var (name, value) in new[] { ("Ours, multi-agent Step", batched), ("Ours, 256 single Steps", singles), ("Ours, multi-agent Step, 2 threads", batchedTwo), ("Hand-written, 256 single steps", hand), ("ONNX Runtime, batch 256", ort), ("TorchSharp, batch 256", torch) })
             {
                 if (value is null) continue;
                 text.AppendLine($"| {name} | {Us(value)} | {(value.Value / Fixture.Agents).ToString("F1", CultureInfo.InvariantCulture)} | {Times(value, batched)} |");
             }
             text.AppendLine();
             text.AppendLine($"Multi-agent speed-up over 256 single Steps: {Ratio(singles, batched)}");
+            if (batchedTwo is not null) text.AppendLine($"With 2 threads: {Ratio(singles, batchedTwo)}");
             text.AppendLine();
         }
 

@@ -67,6 +67,11 @@ public static class Paired
         var agents = new Agents();
         agents.SetupOurs();
         pairs.Add(new Pair("agents", "batched", agents.OursBatched, "256 singles", agents.OursSingles, 200));
+        var agentsTwo = new Agents();
+        agentsTwo.SetupOursTwoThreads();
+        cleanups.Add(agentsTwo.Cleanup);
+        pairs.Add(new Pair("agents, 2 threads", "batched, 2 threads", agentsTwo.OursBatchedTwoThreads, "256 singles", agents.OursSingles, 200));
+        pairs.Add(new Pair("agents, 2 threads", "batched, 2 threads", agentsTwo.OursBatchedTwoThreads, "batched, 1 thread", agents.OursBatched, 200));
         if (OrtUsable("Agents"))
         {
             var peer = new Agents();

@@ -116,11 +116,14 @@ public sealed partial class RecurrentModelGenerator
             string input = m.Vocabulary > 0 ? "int" : "float";
             w.Line("/// <summary>");
             w.Line("/// Threads a batch Forward may use (default 1: everything on the calling thread). With more, a batch of two or more");
-            w.Line("/// sequences and at least <see cref=\"ThreadedForwardMinSteps\"/> valid steps in all is split into up to Threads parts");
+            w.Line("/// sequences and at least <see cref=\"ThreadedMinSteps\"/> valid steps in all is split into up to Threads parts");
             w.Line("/// of whole sequences (dealt out in length order, so each part gets long and short ones) that run at the same time:");
             w.Line("/// part 0 on the calling thread, the others on background threads this model starts and keeps waiting between calls.");
-            w.Line("/// Results are identical to one thread's, to the bit. Step, multi-agent Step and training always run on the calling");
-            w.Line("/// thread. Setting it allocates the threads and one set of Forward buffers per part; set it back to 1 to stop the");
+            w.Line(m.Bidirectional
+                ? "/// Results are identical to one thread's, to the bit. Training always runs on the calling thread."
+                : "/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents.");
+            if (!m.Bidirectional) w.Line("/// Results are identical to one thread's, to the bit. Single-stream Step and training always run on the calling thread.");
+            w.Line("/// Setting it allocates the threads and one set of Forward buffers per part; set it back to 1 to stop the");
             w.Line("/// threads (they also end when the model is collected). A model is still not safe to use from several threads at a");
             w.Line("/// time.");
             w.Line("/// </summary>");
@@ -141,11 +144,12 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
             w.Line("/// <summary>");
-            w.Line($"/// Valid steps (summed over the batch's sequences) a batch Forward needs before <see cref=\"Threads\"/> splits it: about");
-            w.Line($"/// {Num((int)(MinPartFlops / 1000))} thousand floating-point operations ({Num((int)RowFlops(m))} per step). Less work costs about as much to");
-            w.Line("/// hand over to the worker threads as it saves.");
+            w.Line("/// Valid steps (summed over the batch's sequences) a batch Forward needs before <see cref=\"Threads\"/> splits it" + (m.Bidirectional ? ":" : ","));
+            if (!m.Bidirectional) w.Line("/// and agents a multi-agent Step needs:");
+            w.Line($"/// about {Num((int)(MinPartFlops / 1000))} thousand floating-point operations ({Num((int)RowFlops(m))} per step). Less work costs about as much");
+            w.Line("/// to hand over to the worker threads as it saves.");
             w.Line("/// </summary>");
-            w.Line($"public const int ThreadedForwardMinSteps = {Num((int)((MinPartFlops + RowFlops(m) - 1) / RowFlops(m)))};");
+            w.Line($"public const int ThreadedMinSteps = {Num((int)((MinPartFlops + RowFlops(m) - 1) / RowFlops(m)))};");
             w.Line();
             w.Line("/// <summary>Sizes one Forward workspace per part for the batches the whole workspace holds.</summary>");
             w.Open("private void ReserveParts()");
@@ -161,7 +165,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>Parts a batch Forward of <paramref name=\"batch\"/> sequences and <paramref name=\"rows\"/> valid steps in all runs in.</summary>");
             w.Open("private int PartCount(int batch, int rows)");
-            w.Line("if (_workers is null || batch < 2 || rows < ThreadedForwardMinSteps) return 1;");
+            w.Line("if (_workers is null || batch < 2 || rows < ThreadedMinSteps) return 1;");
             w.Line("return batch < _workers.Count ? batch : _workers.Count;");
             w.Close();
             w.Line();
@@ -178,13 +182,56 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_workers!.Run(_partRunner!, parts, x, output, initialState, finalState);");
             w.Close();
             w.Line();
+            if (!m.Bidirectional)
+            {
+                w.Line("/// <summary>Parts a multi-agent Step of <paramref name=\"agents\"/> agents runs in (an agent is one step of one sequence).</summary>");
+                w.Open("private int AgentParts(int agents)");
+                w.Line("if (_workers is null || agents < 2 || agents < ThreadedMinSteps) return 1;");
+                w.Line("return agents < _workers.Count ? agents : _workers.Count;");
+                w.Close();
+                w.Line();
+                w.Line("/// <summary>A multi-agent Step in runs of agents on the worker threads (the states are agent-major, so a run is a slice).</summary>");
+                w.Open($"private void StepParts({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output, int parts)");
+                w.Line("if (_packedStale) Pack();");
+                w.Line("_partRunner!.Agents = agents;");
+                w.Line("_partRunner.Parts = parts;");
+                w.Open("try");
+                w.Line(m.Vocabulary > 0
+                    ? "_workers!.Run(_partRunner, parts, tokens, output, default, state);"
+                    : "_workers!.Run(_partRunner, parts, x, output, default, state);");
+                w.Close();
+                w.Open("finally");
+                w.Line("_partRunner.Agents = 0;");
+                w.Close();
+                w.Close();
+                w.Line();
+            }
             w.Line("/// <summary>Runs one part of a threaded batch Forward (a private type, so the model's own type list stays as declared).</summary>");
             w.Open($"private sealed class PartRunner : {Rt}IPartitionedForward<{input}>");
             w.Line($"private readonly {name} _model;");
             w.Line();
             w.Line($"public PartRunner({name} model) => _model = model;");
             w.Line();
-            w.Line($"public void RunPart(int part, global::System.ReadOnlySpan<{input}> input, {Span} output, {RoSpan} initialState, {Span} finalState) => _model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+            if (m.Bidirectional)
+            {
+                w.Line($"public void RunPart(int part, global::System.ReadOnlySpan<{input}> input, {Span} output, {RoSpan} initialState, {Span} finalState) => _model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+            }
+            else
+            {
+                w.Line("/// <summary>The agents of the multi-agent Step being run (0 for a batch Forward), and its parts.</summary>");
+                w.Line("public int Agents, Parts;");
+                w.Line();
+                w.Open($"public void RunPart(int part, global::System.ReadOnlySpan<{input}> input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+                w.Open("if (Agents == 0)");
+                w.Line("_model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+                w.Line("return;");
+                w.Close();
+                w.Comment("Multi-agent Step: part p takes agents [Agents * p / Parts, Agents * (p + 1) / Parts); finalState is the states.");
+                w.Line("int first = (int)((long)Agents * part / Parts), count = (int)((long)Agents * (part + 1) / Parts) - first;");
+                string inputSlice = m.Vocabulary > 0 ? "default, input.Slice(first, count)" : "input.Slice(first * InputSize, count * InputSize), default";
+                w.Line($"_model.StepCore({inputSlice}, count, finalState.Slice(first * StateSize, count * StateSize), output.Slice(first * OutputSize, count * OutputSize), first);");
+                w.Close();
+            }
             w.Close();
             w.Line();
         }
@@ -474,22 +521,29 @@ public sealed partial class RecurrentModelGenerator
                 w.Open("for (int i = 0; i < agents; i++)");
                 w.Line("if ((uint)tokens[i] >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[i], \"Token of agent \" + i + \" is \" + tokens[i] + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
                 w.Close();
-                w.Line("StepCore(default, tokens, agents, state, output);");
+                w.Line("int parts = AgentParts(agents);");
+                w.Line("if (parts > 1) StepParts(default, tokens, agents, state, output, parts);");
+                w.Line("else StepCore(default, tokens, agents, state, output, 0);");
             }
             else
             {
-                w.Line("StepCore(x, default, agents, state, output);");
+                w.Line("int parts = AgentParts(agents);");
+                w.Line("if (parts > 1) StepParts(x, default, agents, state, output, parts);");
+                w.Line("else StepCore(x, default, agents, state, output, 0);");
             }
             w.Close();
             w.Line();
 
-            w.Line("/// <summary>One step of every layer for <paramref name=\"agents\"/> states laid out [agents, StateSize].</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// One step of every layer for <paramref name=\"agents\"/> states laid out [agents, StateSize], using the scratch rows");
+            w.Line("/// from <paramref name=\"first\"/> on (the agents' index in the whole call, so the parts of a threaded call use their own).");
+            w.Line("/// </summary>");
             w.Line(HotPath);
-            w.Open($"private void StepCore({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output)");
+            w.Open($"private void StepCore({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output, int first)");
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} p = _parameters;");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-            w.Line($"{Span} gates = new {Span}(_stepGates, 0, agents * GateSize);");
+            w.Line($"{Span} gates = new {Span}(_stepGates, first * GateSize, agents * GateSize);");
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);
@@ -515,11 +569,11 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{gemmH}({whh}, {h}, StateSize, agents, gates, GateSize);");
                         w.Open("for (int j = 0; j < agents; j++)");
                         w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
-                        w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, j * HiddenSize, HiddenSize));");
+                        w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
                         w.Close();
                         break;
                     case Cell.Gru:
-                        w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, agents * GateSize);");
+                        w.Line($"{Span} hidden = new {Span}(_stepHidden, first * GateSize, agents * GateSize);");
                         if (m.Bias) w.Line($"for (int j = 0; j < agents; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
                         else w.Line("hidden.Clear();");
                         w.Line($"{gemmH}({whh}, {h}, StateSize, agents, hidden, GateSize);");

@@ -98,8 +98,11 @@ public sealed class WorkerThreads : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>The threads reference only <see cref="Shared"/>, so an abandoned instance is collected and stops them here.</summary>
-    ~WorkerThreads() => _shared.Stop();
+    /// <summary>
+    /// The threads reference only <see cref="Shared"/>, so an abandoned instance is collected and stops them here.
+    /// (<see cref="_shared"/> is null when the constructor threw before setting it.)
+    /// </summary>
+    ~WorkerThreads() => _shared?.Stop();
 
     /// <summary>One call's work, type-erased for the worker threads.</summary>
     private abstract class Job

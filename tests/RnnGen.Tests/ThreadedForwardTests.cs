@@ -14,7 +14,9 @@ namespace RnnGen.Tests;
 /// </summary>
 public class ThreadedForwardTests
 {
-    public static TheoryData<string> Models() => new(BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }));
+    private static readonly string[] ModelNames = BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }).ToArray();
+
+    public static TheoryData<string> Models() => new(ModelNames);
 
     private static IRecurrentModel Create(string name) => name switch
     {
@@ -25,7 +27,7 @@ public class ThreadedForwardTests
     };
 
     private static int MinSteps(IRecurrentModel model) =>
-        (int)model.GetType().GetField("ThreadedForwardMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        (int)model.GetType().GetField("ThreadedMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs a batch Forward with states in and out (the same array when <paramref name="aliased"/>).</summary>
     private static (float[] Output, float[] State) Run(IRecurrentModel model, int steps, int batch, int[] lengths, Random random, bool aliased)
@@ -86,10 +88,103 @@ public class ThreadedForwardTests
         Assert.True(singleOutput.AsSpan().SequenceEqual(afterOutput), name + ": back to one thread");
     }
 
+    public static TheoryData<string> UnidirectionalModels() =>
+        new(ModelNames.Where(name => Create(name).NumDirections == 1));
+
+    [Theory]
+    [MemberData(nameof(UnidirectionalModels))]
+    public void Threaded_multi_agent_step_gives_the_same_bits_as_one_thread(string name)
+    {
+        IRecurrentModel single = Create(name), threaded = Create(name);
+        single.Parameters.CopyTo(threaded.Parameters);
+        int minSteps = MinSteps(threaded);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            threaded.Threads = threads;
+            foreach (int agents in new[] { Math.Max(2, minSteps), minSteps + 7 })
+            {
+                var random = new Random(agents + threads);
+                var state = new float[agents * single.StateSize];
+                for (int i = 0; i < state.Length; i++) state[i] = (float)(random.NextDouble() - 0.5);
+                float[] threadedState = (float[])state.Clone();
+                var output = new float[agents * single.OutputSize];
+                var threadedOutput = new float[agents * single.OutputSize];
+                for (int step = 0; step < 3; step++)
+                {
+                    if (single is ITokenSequenceModel)
+                    {
+                        int[] tokens = Enumerable.Range(0, agents).Select(_ => random.Next(single.VocabularySize)).ToArray();
+                        Step(single, tokens, state, output);
+                        Step(threaded, tokens, threadedState, threadedOutput);
+                    }
+                    else
+                    {
+                        var x = new float[agents * single.InputSize];
+                        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+                        Step(single, x, agents, state, output);
+                        Step(threaded, x, agents, threadedState, threadedOutput);
+                    }
+                    string what = $"{name}, {threads} threads, {agents} agents, step {step}";
+                    Assert.True(output.AsSpan().SequenceEqual(threadedOutput), what + ": outputs differ from one thread's");
+                    Assert.True(state.AsSpan().SequenceEqual(threadedState), what + ": states differ from one thread's");
+                }
+            }
+        }
+        threaded.Threads = 1;
+    }
+
+    /// <summary>The generated multi-agent Step (not on the interfaces), called through the concrete type.</summary>
+    private static void Step(IRecurrentModel model, float[] x, int agents, float[] state, float[] output)
+    {
+        switch (model)
+        {
+            case RnnUni m: m.Step(x, agents, state, output); break;
+            case RnnFull m: m.Step(x, agents, state, output); break;
+            case LstmUni m: m.Step(x, agents, state, output); break;
+            case LstmFull m: m.Step(x, agents, state, output); break;
+            case GruUni m: m.Step(x, agents, state, output); break;
+            case GruFull m: m.Step(x, agents, state, output); break;
+            case WideLstm m: m.Step(x, agents, state, output); break;
+            case AgentGru m: m.Step(x, agents, state, output); break;
+            default: throw new InvalidOperationException(model.GetType().Name + ": add it to the multi-agent Step switch.");
+        }
+    }
+
+    private static void Step(IRecurrentModel model, int[] tokens, float[] state, float[] output)
+    {
+        switch (model)
+        {
+            case RnnTokensHead m: m.Step(tokens, state, output); break;
+            case LstmTokensHead m: m.Step(tokens, state, output); break;
+            case GruTokensHead m: m.Step(tokens, state, output); break;
+            default: throw new InvalidOperationException(model.GetType().Name + ": add it to the token Step switch.");
+        }
+    }
+
+    [Fact]
+    public void Threaded_multi_agent_step_allocates_nothing_on_the_calling_thread()
+    {
+        var model = new AgentGru { Threads = 2 };
+        int agents = Math.Max(64, AgentGru.ThreadedMinSteps);
+        model.Reserve(1, agents);
+        var x = new float[agents * AgentGru.InputSize];
+        new Rng(4).FillUniform(x, -1, 1);
+        var state = new float[agents * AgentGru.StateSize];
+        var output = new float[agents * AgentGru.OutputSize];
+        model.Step(x, agents, state, output); // warm-up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            model.Step(x, agents, state, output);
+            Thread.Sleep(5);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void Threaded_forward_matches_pytorch_packed_sequences()
     {
-        // A golden case run threaded: the batch is below ThreadedForwardMinSteps, so it runs on one thread and must
+        // A golden case run threaded: the batch is below ThreadedMinSteps, so it runs on one thread and must
         // still match; then the same weights on a split batch match the one-thread path (above), which PyTorch checks.
         GoldenCase golden = GoldenCase.Load("lstm_bi_init", "batch");
         var model = new LstmBiInit { Threads = 2 };
@@ -106,7 +201,7 @@ public class ThreadedForwardTests
     {
         var model = new WideLstm { Threads = 2 };
         const int steps = 30, batch = 9;
-        Assert.True(steps * batch >= WideLstm.ThreadedForwardMinSteps);
+        Assert.True(steps * batch >= WideLstm.ThreadedMinSteps);
         model.Reserve(steps, batch);
         var input = new float[steps * batch * WideLstm.InputSize];
         new Rng(3).FillUniform(input, -1, 1);
@@ -137,7 +232,7 @@ public class ThreadedForwardTests
     public void A_bad_token_throws_before_any_output_is_written()
     {
         var model = new LstmTokensHead { Threads = 2 };
-        int steps = Math.Max(8, LstmTokensHead.ThreadedForwardMinSteps);
+        int steps = Math.Max(8, LstmTokensHead.ThreadedMinSteps);
         const int batch = 4;
         int[] tokens = Enumerable.Range(0, steps * batch).Select(i => i % LstmTokensHead.VocabularySize).ToArray();
         tokens[(steps - 1) * batch + 3] = LstmTokensHead.VocabularySize; // last step of the last sequence
@@ -221,6 +316,9 @@ public class ThreadedForwardTests
     public void Worker_threads_check_their_arguments()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerThreads(0));
+        // The half-built instance is finalized too: its finalizer must not fail (it would take the process down).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var workers = new WorkerThreads(2);
         var work = new Recorder();
         Assert.Throws<ArgumentOutOfRangeException>(() => workers.Run(work, 3, new float[4], new float[4], default, new float[4]));
