@@ -9,9 +9,17 @@ using Xunit;
 namespace RnnGen.Tests;
 
 /// <summary>
-/// Threaded batch Forward (<c>Threads</c> above 1): the same bits as one thread for every kind of model, batch and
-/// length mix, with states aliased; no allocation; bad input; and the worker threads themselves.
+/// Run on their own, after the other tests: these keep both cores busy with worker threads, and the allocation tests of
+/// other classes measure short windows on their own threads.
 /// </summary>
+[CollectionDefinition(nameof(ThreadedCollection), DisableParallelization = true)]
+public sealed class ThreadedCollection { }
+
+/// <summary>
+/// Threaded batch Forward and multi-agent Step (<c>Threads</c> above 1): the same bits as one thread for every kind of
+/// model, batch and length mix, with states aliased; no allocation; bad input; and the worker threads themselves.
+/// </summary>
+[Collection(nameof(ThreadedCollection))]
 public class ThreadedForwardTests
 {
     private static readonly string[] ModelNames = BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }).ToArray();

@@ -495,10 +495,19 @@ public sealed class TrainingRuntimeTests
     private static void AssertNoAllocations(string what, Action action)
     {
         action(); // warm-up: JIT and static initialization
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < AllocationCalls; i++) action();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"{what} allocated {allocated} bytes over {AllocationCalls} calls.");
+        // Up to three windows of AllocationCalls calls; one without a byte passes. A window now and then counted 4–8 KB
+        // for code that allocates nothing (2 of 24 suite runs, 3 different tests, only while the threaded tests kept
+        // both cores busy; a GC started by another thread was ruled out): something the runtime does once on this
+        // thread mid-window. An allocation by the code under test shows in every window.
+        long allocated = 0;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < AllocationCalls; i++) action();
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0) return;
+        }
+        Assert.True(allocated == 0, $"{what} allocated {allocated} bytes over {AllocationCalls} calls, in each of three windows.");
     }
 
     private static void AssertNoAllocations<T>(string what, Func<T> function) => AssertNoAllocations(what, () => { _ = function(); });
