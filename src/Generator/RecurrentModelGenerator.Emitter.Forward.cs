@@ -71,7 +71,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxSteps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps must be at least 1.\");");
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
-            w.Line("    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false);");
+            w.Line($"    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false{(m.Bidirectional ? ", directionsApart: _workers is not null" : "")});");
             w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
             if (m.StepBFloat16 && HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Rt}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
@@ -115,17 +115,28 @@ public sealed partial class RecurrentModelGenerator
             string name = m.Name;
             string input = m.Vocabulary > 0 ? "int" : "float";
             w.Line("/// <summary>");
-            w.Line("/// Threads a batch Forward may use (default 1: everything on the calling thread). With more, a batch of two or more");
-            w.Line("/// sequences and at least <see cref=\"ThreadedMinSteps\"/> valid steps in all is split into up to Threads parts");
-            w.Line("/// of whole sequences (dealt out in length order, so each part gets long and short ones) that run at the same time:");
-            w.Line("/// part 0 on the calling thread, the others on background threads this model starts and keeps waiting between calls.");
+            if (m.Bidirectional)
+            {
+                w.Line("/// Threads a Forward may use (default 1: everything on the calling thread). With 2 or 3, the two directions of each");
+                w.Line("/// layer run at the same time (forward on the calling thread, reverse on a background thread this model starts and");
+                w.Line("/// keeps waiting between calls), one sequence or a batch, once it has at least <see cref=\"ThreadedMinSteps\"/> valid");
+                w.Line("/// steps in all. With 4 or more, a batch of two or more sequences is split instead into up to Threads parts of");
+                w.Line("/// whole sequences (dealt out in length order, so each part gets long and short ones) that run at the same time.");
+            }
+            else
+            {
+                w.Line("/// Threads a batch Forward may use (default 1: everything on the calling thread). With more, a batch of two or more");
+                w.Line("/// sequences and at least <see cref=\"ThreadedMinSteps\"/> valid steps in all is split into up to Threads parts");
+                w.Line("/// of whole sequences (dealt out in length order, so each part gets long and short ones) that run at the same time:");
+                w.Line("/// part 0 on the calling thread, the others on background threads this model starts and keeps waiting between calls.");
+            }
             w.Line(m.Bidirectional
                 ? "/// Results are identical to one thread's, to the bit. Training always runs on the calling thread."
                 : "/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents.");
             if (!m.Bidirectional) w.Line("/// Results are identical to one thread's, to the bit. Single-stream Step and training always run on the calling thread.");
-            w.Line("/// Setting it allocates the threads and one set of Forward buffers per part; set it back to 1 to stop the");
-            w.Line("/// threads (they also end when the model is collected). A model is still not safe to use from several threads at a");
-            w.Line("/// time.");
+            w.Line("/// Setting it allocates the threads and one set of Forward buffers per part" + (m.Bidirectional ? " (or direction)" : "") + "; set it back to 1 to stop");
+            w.Line("/// the threads (they also end when the model is collected). A model is still not safe to use from several threads at");
+            w.Line("/// a time.");
             w.Line("/// </summary>");
             w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">The value is less than 1 or more than 64.</exception>");
             w.Open("public int Threads");
@@ -136,15 +147,25 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_workers?.Dispose();");
             w.Line("_workers = null;");
             w.Line("_parts = global::System.Array.Empty<Workspace>();");
-            w.Line("if (value == 1) return;");
-            w.Line($"_workers = new {Rt}WorkerThreads(value);");
+            if (m.Bidirectional)
+            {
+                w.Line($"if (value > 1) _workers = new {Rt}WorkerThreads(value);");
+                w.Comment("Forward's buffers: one set per direction with threads (the directions run at the same time), one shared without.");
+                w.Line("_workspace = new Workspace(_workspace.StepCapacity, _workspace.BatchCapacity, training: false, directionsApart: _workers is not null);");
+                w.Line("if (value == 1) return;");
+            }
+            else
+            {
+                w.Line("if (value == 1) return;");
+                w.Line($"_workers = new {Rt}WorkerThreads(value);");
+            }
             w.Line("_partRunner ??= new PartRunner(this);");
             w.Line("ReserveParts();");
             w.Close();
             w.Close();
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// Valid steps (summed over the batch's sequences) a batch Forward needs before <see cref=\"Threads\"/> splits it" + (m.Bidirectional ? ":" : ","));
+            w.Line("/// Valid steps (summed over the batch's sequences) a Forward needs before <see cref=\"Threads\"/> splits it" + (m.Bidirectional ? ":" : ","));
             if (!m.Bidirectional) w.Line("/// and agents a multi-agent Step needs:");
             w.Line($"/// about {Num((int)(MinPartFlops / 1000))} thousand floating-point operations ({Num((int)RowFlops(m))} per step). Less work costs about as much");
             w.Line("/// to hand over to the worker threads as it saves.");
@@ -166,6 +187,12 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Parts a batch Forward of <paramref name=\"batch\"/> sequences and <paramref name=\"rows\"/> valid steps in all runs in.</summary>");
             w.Open("private int PartCount(int batch, int rows)");
             w.Line("if (_workers is null || batch < 2 || rows < ThreadedMinSteps) return 1;");
+            if (m.Bidirectional)
+            {
+                w.Comment("Up to 3 threads the two directions run at the same time instead (see ForwardCore): each core then reads only");
+                w.Comment("its direction's weights, and every product keeps the whole batch's rows.");
+                w.Line("if (_workers.Count < 4) return 1;");
+            }
             w.Line("return batch < _workers.Count ? batch : _workers.Count;");
             w.Close();
             w.Line();
@@ -182,6 +209,21 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_workers!.Run(_partRunner!, parts, x, output, initialState, finalState);");
             w.Close();
             w.Line();
+            if (m.Bidirectional)
+            {
+                w.Line("/// <summary>Layer <paramref name=\"layer\"/>'s two directions at the same time: forward on the calling thread, reverse on a worker.</summary>");
+                w.Open($"private void RunDirections(int layer, {RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
+                w.Line("_partRunner!.Layer = layer;");
+                w.Line("_partRunner.Workspace = ws;");
+                w.Open("try");
+                w.Line("_workers!.Run<float>(_partRunner, 2, x, y, initialState, finalState);");
+                w.Close();
+                w.Open("finally");
+                w.Line("_partRunner.Workspace = null;");
+                w.Close();
+                w.Close();
+                w.Line();
+            }
             if (!m.Bidirectional)
             {
                 w.Line("/// <summary>Parts a multi-agent Step of <paramref name=\"agents\"/> agents runs in (an agent is one step of one sequence).</summary>");
@@ -207,14 +249,40 @@ public sealed partial class RecurrentModelGenerator
                 w.Line();
             }
             w.Line("/// <summary>Runs one part of a threaded batch Forward (a private type, so the model's own type list stays as declared).</summary>");
-            w.Open($"private sealed class PartRunner : {Rt}IPartitionedForward<{input}>");
+            w.Open($"private sealed class PartRunner : {Rt}IPartitionedForward<{input}>{(m.Bidirectional && m.Vocabulary > 0 ? $", {Rt}IPartitionedForward<float>" : "")}");
             w.Line($"private readonly {name} _model;");
             w.Line();
             w.Line($"public PartRunner({name} model) => _model = model;");
             w.Line();
             if (m.Bidirectional)
             {
-                w.Line($"public void RunPart(int part, global::System.ReadOnlySpan<{input}> input, {Span} output, {RoSpan} initialState, {Span} finalState) => _model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+                w.Line("/// <summary>Set while one layer's directions run (RunDirections): the layer and the workspace; null for a batch in parts.</summary>");
+                w.Line("public int Layer;");
+                w.Line("public Workspace? Workspace;");
+                w.Line();
+                if (m.Vocabulary > 0)
+                {
+                    w.Line($"public void RunPart(int part, global::System.ReadOnlySpan<int> input, {Span} output, {RoSpan} initialState, {Span} finalState) => _model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+                    w.Line();
+                }
+                w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+                if (m.Vocabulary == 0)
+                {
+                    w.Open("if (Workspace is null)");
+                    w.Line("_model.ForwardCore(input, output, initialState, finalState, _model._parts[part]);");
+                    w.Line("return;");
+                    w.Close();
+                }
+                w.Open("switch (Layer * 2 + part)");
+                for (int layer = 0; layer < m.Layers; layer++)
+                {
+                    for (int d = 0; d < 2; d++)
+                    {
+                        w.Line($"case {Num(layer * 2 + d)}: _model.RunLayer{LayerId(layer, d)}(input, output, initialState, finalState, Workspace!); break;");
+                    }
+                }
+                w.Close();
+                w.Close();
             }
             else
             {
@@ -339,13 +407,24 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("packedInput = ws.Input;");
                 w.Close();
             }
+            if (m.Bidirectional)
+            {
+                w.Comment("With Threads > 1 (ws.DirectionsApart) the two directions of each layer run at the same time, each on its own buffers.");
+                w.Line("bool apart = ws.DirectionsApart && rows >= ThreadedMinSteps;");
+            }
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string source = layer == 0 ? "packedInput" : $"ws.Layer[{Num(layer - 1)}]";
+                if (m.Bidirectional)
+                {
+                    w.Line($"if (apart) RunDirections({Num(layer)}, {source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
+                    w.Open("else");
+                }
                 for (int d = 0; d < m.Directions; d++)
                 {
                     w.Line($"RunLayer{LayerId(layer, d)}({source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
                 }
+                if (m.Bidirectional) w.Close();
             }
             if (m.Output > 0)
             {
@@ -397,11 +476,11 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, x, {Num(cols)}, rows, projection, GateSize);");
                     }
                     w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
-                    w.Line($"{Span} h = ws.H;");
+                    w.Line($"{Span} h = ws.H[{Num(d)}];");
                     w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, h);");
                     if (m.Cell == Cell.Lstm)
                     {
-                        w.Line($"{Span} c = ws.C;");
+                        w.Line($"{Span} c = ws.C[{Num(d)}];");
                         w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, c);");
                     }
                     w.Line($"{RoSpan} weightHhT = {LayerPanels(m, id, layer, cols)};");
@@ -874,12 +953,17 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// <summary>[rows, OutputSize]: the head's outputs.</summary>");
                 w.Line("public readonly float[] Top;");
             }
-            w.Line("/// <summary>[batch, HiddenSize]: running hidden states, in length order.</summary>");
-            w.Line("public readonly float[] H;");
+            w.Line("/// <summary>Per direction, [batch, HiddenSize]: running hidden states, in length order (one array for both unless DirectionsApart).</summary>");
+            w.Line("public readonly float[][] H;");
+            if (m.Bidirectional)
+            {
+                w.Line("/// <summary>Inference with Threads &gt; 1: each direction has its own buffers, so a layer's two directions can run at the same time.</summary>");
+                w.Line("public readonly bool DirectionsApart;");
+            }
             if (m.Cell == Cell.Lstm)
             {
-                w.Line("/// <summary>[batch, HiddenSize]: running cell states, in length order.</summary>");
-                w.Line("public readonly float[] C;");
+                w.Line("/// <summary>Per direction, [batch, HiddenSize]: running cell states, in length order.</summary>");
+                w.Line("public readonly float[][] C;");
                 w.Line("/// <summary>Per layer and direction: training [rows, HiddenSize] c of every step; inference unused.</summary>");
                 w.Line("public readonly float[][] CellStates;");
                 w.Line("/// <summary>Per layer and direction: tanh(c), training [rows, HiddenSize]; inference one shared [batch, HiddenSize].</summary>");
@@ -891,21 +975,26 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("public readonly float[][] HiddenGates;");
             }
             w.Line();
-            w.Open("public Workspace(int steps, int batch, bool training)");
+            w.Open(m.Bidirectional ? "public Workspace(int steps, int batch, bool training, bool directionsApart = false)" : "public Workspace(int steps, int batch, bool training)");
             w.Line("StepCapacity = steps;");
             w.Line("BatchCapacity = batch;");
             w.Line("Training = training;");
+            if (m.Bidirectional) w.Line("DirectionsApart = directionsApart && !training;");
             w.Line($"Layout = new {Rt}PackedSequences(steps, batch);");
             w.Line("int rows = steps * batch;");
             w.Line("Input = new float[rows * InputSize];");
             if (m.Vocabulary > 0) w.Line("Tokens = new int[rows];");
             if (m.Output > 0) w.Line("Top = new float[rows * OutputSize];");
-            w.Line("H = new float[batch * HiddenSize];");
+            w.Line($"H = new float[{Num(m.Directions)}][];");
+            w.Line("H[0] = new float[batch * HiddenSize];");
+            if (m.Bidirectional) w.Line("H[1] = DirectionsApart ? new float[batch * HiddenSize] : H[0];");
             w.Line($"Projection = new float[{Num(rows)}][];");
             w.Line($"Layer = new float[{Num(m.Layers)}][];");
             if (m.Cell == Cell.Lstm)
             {
-                w.Line("C = new float[batch * HiddenSize];");
+                w.Line($"C = new float[{Num(m.Directions)}][];");
+                w.Line("C[0] = new float[batch * HiddenSize];");
+                if (m.Bidirectional) w.Line("C[1] = DirectionsApart ? new float[batch * HiddenSize] : C[0];");
                 w.Line($"CellStates = new float[{Num(rows)}][];");
                 w.Line($"TanhCellStates = new float[{Num(rows)}][];");
             }
@@ -924,16 +1013,32 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Open("else");
             w.Line("float[] projection = new float[rows * GateSize];");
-            w.Line($"for (int i = 0; i < {Num(rows)}; i++) Projection[i] = projection;");
+            if (m.Bidirectional)
+            {
+                w.Comment("State rows alternate forward, reverse: with DirectionsApart the reverse rows get buffers of their own.");
+                w.Line("float[] projectionReverse = DirectionsApart ? new float[rows * GateSize] : projection;");
+                w.Line($"for (int i = 0; i < {Num(rows)}; i++) Projection[i] = i % 2 == 0 ? projection : projectionReverse;");
+            }
+            else w.Line($"for (int i = 0; i < {Num(rows)}; i++) Projection[i] = projection;");
             if (m.Cell == Cell.Lstm)
             {
                 w.Line("float[] tanhC = new float[batch * HiddenSize];");
-                w.Line($"for (int i = 0; i < {Num(rows)}; i++) {{ CellStates[i] = global::System.Array.Empty<float>(); TanhCellStates[i] = tanhC; }}");
+                if (m.Bidirectional)
+                {
+                    w.Line("float[] tanhCReverse = DirectionsApart ? new float[batch * HiddenSize] : tanhC;");
+                    w.Line($"for (int i = 0; i < {Num(rows)}; i++) {{ CellStates[i] = global::System.Array.Empty<float>(); TanhCellStates[i] = i % 2 == 0 ? tanhC : tanhCReverse; }}");
+                }
+                else w.Line($"for (int i = 0; i < {Num(rows)}; i++) {{ CellStates[i] = global::System.Array.Empty<float>(); TanhCellStates[i] = tanhC; }}");
             }
             if (m.Cell == Cell.Gru)
             {
                 w.Line("float[] hidden = new float[batch * GateSize];");
-                w.Line($"for (int i = 0; i < {Num(rows)}; i++) HiddenGates[i] = hidden;");
+                if (m.Bidirectional)
+                {
+                    w.Line("float[] hiddenReverse = DirectionsApart ? new float[batch * GateSize] : hidden;");
+                    w.Line($"for (int i = 0; i < {Num(rows)}; i++) HiddenGates[i] = i % 2 == 0 ? hidden : hiddenReverse;");
+                }
+                else w.Line($"for (int i = 0; i < {Num(rows)}; i++) HiddenGates[i] = hidden;");
             }
             w.Comment("Layers alternate between two buffers: each reads the one below while writing its own.");
             w.Line("float[] even = new float[rows * LayerWidth];");

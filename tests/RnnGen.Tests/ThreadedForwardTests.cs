@@ -71,7 +71,7 @@ public class ThreadedForwardTests
         {
             threaded.Threads = threads;
             Assert.Equal(threads, threaded.Threads);
-            foreach (int batch in new[] { 2, 3, 7, 23 })
+            foreach (int batch in new[] { 1, 2, 3, 7, 23 }) // batch 1: a bidirectional model still runs its directions apart
             {
                 foreach (bool aliased in new[] { false, true })
                 {
@@ -79,6 +79,7 @@ public class ThreadedForwardTests
                     int steps = Math.Max(4, 2 * ((minSteps + batch - 1) / batch));
                     var random = new Random(batch * 31 + threads);
                     int[] lengths = Enumerable.Range(0, batch).Select(b => b == 1 ? steps : random.Next(steps / 2, steps + 1)).ToArray();
+                    if (batch == 1) lengths = new[] { steps };
                     if (batch == 7) lengths = Array.Empty<int>(); // every sequence complete
                     (float[] expectedOutput, float[] expectedState) = Run(single, steps, batch, lengths, new Random(5), aliased);
                     (float[] output, float[] state) = Run(threaded, steps, batch, lengths, new Random(5), aliased);
@@ -224,6 +225,29 @@ public class ThreadedForwardTests
             Thread.Sleep(5); // the worker blocks between calls instead of spinning
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Threaded_bidirectional_forward_allocates_nothing_on_the_calling_thread()
+    {
+        // Threads 2: the two directions of each layer run at the same time, at batch 1 too.
+        var model = new BatchedBiLstm { Threads = 2 };
+        int steps = Math.Max(40, BatchedBiLstm.ThreadedMinSteps);
+        model.Reserve(steps, 3);
+        int[] tokens = Enumerable.Range(0, steps * 3).Select(i => i % BatchedBiLstm.VocabularySize).ToArray();
+        var output = new float[steps * 3 * BatchedBiLstm.OutputSize];
+        var state = new float[3 * BatchedBiLstm.StateSize];
+        model.Forward(tokens.AsSpan(0, steps), output.AsSpan(0, steps * BatchedBiLstm.OutputSize), state.AsSpan(0, BatchedBiLstm.StateSize), state.AsSpan(0, BatchedBiLstm.StateSize));
+        model.Forward(tokens, 3, default, output, state, state);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+        {
+            model.Forward(tokens.AsSpan(0, steps), output.AsSpan(0, steps * BatchedBiLstm.OutputSize), state.AsSpan(0, BatchedBiLstm.StateSize), state.AsSpan(0, BatchedBiLstm.StateSize));
+            model.Forward(tokens, 3, default, output, state, state);
+            Thread.Sleep(5);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        model.Threads = 1;
     }
 
     [Fact]
