@@ -32,10 +32,9 @@ public static class Paired
             cleanups.Add(peer.Cleanup);
             pairs.Add(new Pair($"configuration 2, batch {batch}", "ours", ours.Ours, "ORT", peer.Ort, batch == 1 ? 8 : 1));
         }
+        foreach (int batch in new[] { 1, Fixture.SequenceBatch })
         {
-            // Two threads (ours: Threads = 2, the batch in two parts; ORT: two intra-op threads), batch 32 only: a single
-            // sequence cannot be split.
-            int batch = Fixture.SequenceBatch;
+            // Two threads (ours: Threads = 2, the two directions of each layer at the same time; ORT: two intra-op threads).
             if (OrtUsable("Sequence/" + batch))
             {
                 var one = new Sequence { Batch = batch };
@@ -46,8 +45,9 @@ public static class Paired
                 var peer = new Sequence { Batch = batch };
                 peer.SetupOrtTwoThreads();
                 cleanups.Add(peer.Cleanup);
-                pairs.Add(new Pair($"configuration 2, batch {batch}, 2 threads", "ours, 2 threads", two.OursTwoThreads, "ours, 1 thread", one.Ours, 1));
-                pairs.Add(new Pair($"configuration 2, batch {batch}, 2 threads", "ours, 2 threads", two.OursTwoThreads, "ORT, 2 threads", peer.OrtTwoThreads, 1));
+                int calls = batch == 1 ? 8 : 1;
+                pairs.Add(new Pair($"configuration 2, batch {batch}, 2 threads", "ours, 2 threads", two.OursTwoThreads, "ours, 1 thread", one.Ours, calls));
+                pairs.Add(new Pair($"configuration 2, batch {batch}, 2 threads", "ours, 2 threads", two.OursTwoThreads, "ORT, 2 threads", peer.OrtTwoThreads, calls));
             }
         }
         foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })

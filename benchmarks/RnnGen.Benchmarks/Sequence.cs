@@ -32,7 +32,7 @@ public class Sequence
     [GlobalSetup(Targets = new[] { nameof(Ours) })]
     public void SetupOurs() => Common();
 
-    /// <summary>Ours with <c>Threads</c> = 2: the batch split into two parts of whole sequences, one per core.</summary>
+    /// <summary>Ours with <c>Threads</c> = 2: the two directions of each layer at the same time, one per core.</summary>
     [GlobalSetup(Targets = new[] { nameof(OursTwoThreads) })]
     public void SetupOursTwoThreads()
     {
@@ -94,7 +94,7 @@ public class Sequence
         else _model.Forward(_input, Batch, default, _output);
     }
 
-    /// <summary>The generated model with two threads (not part of the single-thread comparison; batch 1 cannot be split and runs on one).</summary>
+    /// <summary>The generated model with two threads (not part of the single-thread comparison).</summary>
     [Benchmark]
     public void OursTwoThreads() => Ours();
 
