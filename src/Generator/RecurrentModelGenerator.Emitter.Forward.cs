@@ -174,7 +174,9 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>Sizes one Forward workspace per part for the batches the whole workspace holds.</summary>");
             w.Open("private void ReserveParts()");
-            w.Line("if (_workers is null) return;");
+            w.Line(m.Bidirectional
+                ? "if (_workers is null || _workers.Count < 4) return; // 2-3 threads run the directions apart instead: no parts"
+                : "if (_workers is null) return;");
             w.Line("int count = _workers.Count;");
             w.Line("int steps = _workspace.StepCapacity, batch = (_workspace.BatchCapacity + 1) / 2;");
             w.Line("if (_parts.Length == count && _parts[0].StepCapacity >= steps && _parts[0].BatchCapacity >= batch) return;");

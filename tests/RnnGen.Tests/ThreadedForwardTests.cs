@@ -251,6 +251,29 @@ public class ThreadedForwardTests
     }
 
     [Fact]
+    public void A_threaded_model_left_behind_is_collected()
+    {
+        // The worker threads must not keep the model (or its WorkerThreads) alive: its finalizer stops them.
+        WeakReference model = CreateAndUseThreadedModel();
+        for (int i = 0; i < 3 && model.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(model.IsAlive, "a model with Threads = 2 was still alive after it was dropped");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CreateAndUseThreadedModel()
+    {
+        var model = new WideLstm { Threads = 2 };
+        var input = new float[8 * 4 * WideLstm.InputSize];
+        model.Forward(input, 4, default, new float[8 * 4 * WideLstm.OutputSize]);
+        model.Step(new float[64 * WideLstm.InputSize], 64, new float[64 * WideLstm.StateSize], new float[64 * WideLstm.OutputSize]);
+        return new WeakReference(model);
+    }
+
+    [Fact]
     public void Threads_out_of_range_throws_and_keeps_the_setting()
     {
         var model = new LstmUni { Threads = 3 };
