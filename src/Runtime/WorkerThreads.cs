@@ -29,7 +29,7 @@ public interface IPartitionedForward<TInput> where TInput : unmanaged
 public sealed class WorkerThreads : IDisposable
 {
     private readonly Shared _shared;
-    private object? _job;
+    private object? _job, _otherJob; // one Job<TInput> per input type used (a bidirectional token model uses int and float)
     private int _busy;
 
     /// <summary>Starts <paramref name="threads"/> - 1 background threads (the caller is the other one).</summary>
@@ -70,8 +70,12 @@ public sealed class WorkerThreads : IDisposable
                 work.RunPart(0, input, output, initialState, finalState);
                 return;
             }
-            var job = _job as Job<TInput>;
-            if (job is null) _job = job = new Job<TInput>();
+            var job = _job as Job<TInput> ?? _otherJob as Job<TInput>;
+            if (job is null)
+            {
+                _otherJob = _job;
+                _job = job = new Job<TInput>();
+            }
             fixed (TInput* x = input)
             fixed (float* y = output, h0 = initialState, h1 = finalState)
             {

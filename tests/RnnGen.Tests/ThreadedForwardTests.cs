@@ -348,10 +348,25 @@ public class ThreadedForwardTests
         work.SlowPart = -1;
         for (int part = 1; part < 4; part++) Assert.Equal(first[part], work.AllocatedAtStart[part]);
 
+        // A second input type (a bidirectional token model runs int batches and float directions): allocated once,
+        // then calls of either type allocate nothing.
+        var tokenWork = new TokenRecorder();
+        workers.Run(tokenWork, 2, new int[8], new float[8], default, new float[4]);
+        before = GC.GetAllocatedBytesForCurrentThread();
+        workers.Run(work, 4, input, output, default, state);
+        workers.Run(tokenWork, 2, new ReadOnlySpan<int>(Array.Empty<int>()), output, default, state);
+        workers.Run(work, 4, input, output, default, state);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
         // Fewer parts than threads.
         Array.Clear(work.ThreadOfPart);
         workers.Run(work, 2, input, output, default, state);
         Assert.Equal(2, work.ThreadOfPart.Count(id => id != 0));
+    }
+
+    private sealed class TokenRecorder : IPartitionedForward<int>
+    {
+        public void RunPart(int part, ReadOnlySpan<int> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState) => finalState[part] = input.Length;
     }
 
     [Fact]
