@@ -27,7 +27,8 @@ public enum Policy
 /// <param name="TrackingError">For the tracker: mean distance between its estimate of the target and the target, metres; NaN for the other policies.</param>
 /// <param name="FrameTime">Time spent in the frames themselves (observe, network step, steer, physics), progress display excluded.</param>
 /// <param name="AllocatedBytes">Bytes allocated by this thread inside the frames, summed over all frames.</param>
-public sealed record SimulationResult(Policy Policy, int Agents, int Frames, double CatchesPerMinute, double TrackingError, TimeSpan FrameTime, long AllocatedBytes)
+/// <param name="AllocatingFrames">Frames in which this thread's allocation counter moved at all.</param>
+public sealed record SimulationResult(Policy Policy, int Agents, int Frames, double CatchesPerMinute, double TrackingError, TimeSpan FrameTime, long AllocatedBytes, int AllocatingFrames)
 {
     /// <summary>Frames per second of wall-clock frame time.</summary>
     public double FramesPerSecond => Frames / FrameTime.TotalSeconds;
@@ -121,16 +122,19 @@ public sealed class Simulation
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frames);
         long ticks = 0, allocated = 0;
+        int allocatingFrames = 0;
         for (int f = 0; f < frames; f++)
         {
             long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             Frame();
             ticks += Stopwatch.GetTimestamp() - start;
-            allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+            long frameBytes = GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+            allocated += frameBytes;
+            if (frameBytes != 0) allocatingFrames++;
             afterFrame?.Invoke(f + 1);
         }
-        return new SimulationResult(Policy, World.Agents, frames, World.CatchesPerMinute, MeanTrackingError, Stopwatch.GetElapsedTime(0, ticks), allocated);
+        return new SimulationResult(Policy, World.Agents, frames, World.CatchesPerMinute, MeanTrackingError, Stopwatch.GetElapsedTime(0, ticks), allocated, allocatingFrames);
     }
 }
 
