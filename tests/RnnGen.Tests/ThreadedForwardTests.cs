@@ -182,11 +182,7 @@ public class ThreadedForwardTests
         var output = new float[agents * AgentGru.OutputSize];
         model.Step(x, agents, state, output); // warm-up
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            model.Step(x, agents, state, output);
-            Thread.Sleep(5);
-        }
+        for (int i = 0; i < 5; i++) model.Step(x, agents, state, output);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
@@ -219,11 +215,7 @@ public class ThreadedForwardTests
         int[] lengths = { 30, 12, 30, 7, 29, 1, 30, 18, 25 };
         model.Forward(input, batch, lengths, output, state, state); // warm-up: first call of each path
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++)
-        {
-            model.Forward(input, batch, lengths, output, state, state);
-            Thread.Sleep(5); // the worker blocks between calls instead of spinning
-        }
+        for (int i = 0; i < 5; i++) model.Forward(input, batch, lengths, output, state, state);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
@@ -244,7 +236,6 @@ public class ThreadedForwardTests
         {
             model.Forward(tokens.AsSpan(0, steps), output.AsSpan(0, steps * BatchedBiLstm.OutputSize), state.AsSpan(0, BatchedBiLstm.StateSize), state.AsSpan(0, BatchedBiLstm.StateSize));
             model.Forward(tokens, 3, default, output, state, state);
-            Thread.Sleep(5);
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         model.Threads = 1;
@@ -303,15 +294,20 @@ public class ThreadedForwardTests
     {
         public readonly int[] ThreadOfPart = new int[4];
         public readonly long[] AllocatedAtStart = new long[4];
+        public readonly Thread?[] ThreadObjects = new Thread?[4];
         public int ThrowInPart = -1;
-        public int SlowPart = -1;
+        public int GatedPart = -1;
+        public volatile bool Open;
 
         public void RunPart(int part, ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<float> initialState, Span<float> finalState)
         {
-            AllocatedAtStart[part] = GC.GetAllocatedBytesForCurrentThread();
+            // Thread.CurrentThread allocates on its first use on a thread (152 B): before the counter is read, so the
+            // warm-up call pays it.
+            ThreadObjects[part] = Thread.CurrentThread;
             ThreadOfPart[part] = Environment.CurrentManagedThreadId;
+            AllocatedAtStart[part] = GC.GetAllocatedBytesForCurrentThread();
             if (part == ThrowInPart) throw new InvalidOperationException("part " + part + " failed");
-            if (part == SlowPart) Thread.Sleep(30); // the caller's wait for it has to block, not just spin
+            while (part == GatedPart && !Open) Thread.SpinWait(20); // held until the test opens the gate
             // Each part writes its own quarter: input + part into output, the states' lengths into finalState.
             int n = output.Length / 4;
             for (int i = part * n; i < (part + 1) * n; i++) output[i] = input[i] + part;
@@ -336,16 +332,32 @@ public class ThreadedForwardTests
 
         // Each worker thread's allocation counter is the same at the start of the next call's part: the wait, hand-over
         // and countdown between the two allocate nothing (nor does the caller's side of a call).
-        // Both waits are made to block (not only spin): the caller's, on a slow part, and the workers', on a pause
-        // between calls.
-        work.SlowPart = 2;
+        // Both waits are made to block (not only spin), by conditions, not by time: part 2 is held until the calling
+        // thread is blocked in its wait for it (a helper thread watches), and before the next call every worker is
+        // blocked in its wait for work.
+        Thread caller = Thread.CurrentThread;
+        var armed = new ManualResetEventSlim(false);
+        var helper = new Thread(() =>
+        {
+            armed.Wait();
+            while ((caller.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
+            work.Open = true;
+        });
+        helper.Start();
+        work.GatedPart = 2;
         long[] first = (long[])work.AllocatedAtStart.Clone();
+        armed.Set(); // outside the window: waking the helper is the test's own cost
         long before = GC.GetAllocatedBytesForCurrentThread();
         workers.Run(work, 4, input, output, default, state);
-        Thread.Sleep(30);
+        for (int part = 1; part < 4; part++)
+        {
+            while ((work.ThreadObjects[part]!.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
+        }
+        work.GatedPart = -1;
         workers.Run(work, 4, input, output, default, state);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        work.SlowPart = -1;
+        helper.Join();
+        Assert.True(work.Open, "the gated part ran only after the caller blocked");
         for (int part = 1; part < 4; part++) Assert.Equal(first[part], work.AllocatedAtStart[part]);
 
         // A second input type (a bidirectional token model runs int batches and float directions): allocated once,
