@@ -130,9 +130,13 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// of whole sequences (dealt out in length order, so each part gets long and short ones) that run at the same time:");
                 w.Line("/// part 0 on the calling thread, the others on background threads this model starts and keeps waiting between calls.");
             }
-            w.Line(m.Bidirectional
-                ? "/// Results are identical to one thread's, to the bit. Training always runs on the calling thread."
-                : "/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents.");
+            if (m.Bidirectional)
+            {
+                w.Line("/// A trainer's Forward and Backward run each layer's directions at the same time too (create the trainer after setting");
+                w.Line("/// Threads, or its first threaded Backward allocates the reverse direction's buffers). Results are identical to one");
+                w.Line("/// thread's, to the bit.");
+            }
+            else w.Line("/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents.");
             if (!m.Bidirectional) w.Line("/// Results are identical to one thread's, to the bit. Single-stream Step and training always run on the calling thread.");
             w.Line("/// Setting it allocates the threads and one set of Forward buffers per part" + (m.Bidirectional ? " (or direction)" : "") + "; set it back to 1 to stop");
             w.Line("/// the threads (they also end when the model is collected). A model is still not safe to use from several threads at");
@@ -412,7 +416,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Bidirectional)
             {
                 w.Comment("With Threads > 1 (ws.DirectionsApart) the two directions of each layer run at the same time, each on its own buffers.");
-                w.Line("bool apart = ws.DirectionsApart && rows >= ThreadedMinSteps;");
+                w.Line("bool apart = ws.DirectionsApart && _workers is not null && rows >= ThreadedMinSteps; // a trainer's workspace is always apart");
             }
             for (int layer = 0; layer < m.Layers; layer++)
             {
@@ -959,7 +963,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("public readonly float[][] H;");
             if (m.Bidirectional)
             {
-                w.Line("/// <summary>Inference with Threads &gt; 1: each direction has its own buffers, so a layer's two directions can run at the same time.</summary>");
+                w.Line("/// <summary>Each direction has its own buffers, so a layer's two directions can run at the same time (inference with Threads &gt; 1, and training).</summary>");
                 w.Line("public readonly bool DirectionsApart;");
             }
             if (m.Cell == Cell.Lstm)
@@ -981,7 +985,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("StepCapacity = steps;");
             w.Line("BatchCapacity = batch;");
             w.Line("Training = training;");
-            if (m.Bidirectional) w.Line("DirectionsApart = directionsApart && !training;");
+            if (m.Bidirectional) w.Line("DirectionsApart = directionsApart;");
             w.Line($"Layout = new {Rt}PackedSequences(steps, batch);");
             w.Line("int rows = steps * batch;");
             w.Line("Input = new float[rows * InputSize];");

@@ -32,33 +32,19 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"private readonly {m.Name} _model;");
             w.Line("private readonly Workspace _workspace;");
             w.Line("private readonly float[] _initialState; // [maxBatch * StateSize]: the initial states of the last Forward");
-            w.Line("private readonly float[] _h0; // [maxBatch, HiddenSize]: one layer's initial h, in length order");
-            if (m.Cell == Cell.Lstm) w.Line("private readonly float[] _c0; // [maxBatch, HiddenSize]: one layer's initial c, in length order");
             if (m.Output > 0) w.Line("private readonly float[] _gradOutput; // [rows, OutputSize]: packed dL/doutput");
             w.Line("private readonly float[] _gradLayerEven; // [rows, LayerWidth]: dL/d(outputs of layers 0, 2, ...)");
             w.Line("private readonly float[] _gradLayerOdd; // [rows, LayerWidth]: dL/d(outputs of layers 1, 3, ...)");
             w.Line("private readonly float[] _gradInput; // [rows, InputSize]: packed dL/d(layer-0 input)");
-            if (tokens)
-            {
-                w.Line("private readonly int[] _slotOfToken; // [VocabularySize]: each token's row in _tokenGates during one aggregation, -1 when absent");
-                w.Line("private readonly int[] _tokenOfSlot; // [slots]: the token of each row of _tokenGates");
-                w.Line("private readonly float[] _tokenGates; // [slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
-                w.Line("private readonly float[] _tokenInputs; // [slots, InputSize]: the embedding row of each distinct token");
-            }
-            w.Line("private readonly float[] _gradGates; // [rows, GateSize]: dL/d(pre-activation gates) of one layer and direction");
-            if (SharedBiasGradient(m)) w.Line("private readonly float[] _biasGrad; // [GateSize]: Σ dL/d(gates) of one layer and direction, which is both dL/db_ih and dL/db_hh");
-            w.Line("private readonly float[] _gemmScratch; // one block of the weight-gradient products' operands, packed, from _gemmScratchStart on (64-byte aligned)");
             w.Line($"private readonly float[] _weightPanels; // the weights in panels for dL/dX = dL/dY · W, built by Backward, from _weightPanelsStart on (64-byte aligned)");
-            w.Line("private readonly int _weightPanelsStart, _gemmScratchStart;");
+            w.Line("private readonly int _weightPanelsStart;");
             w.Line("private bool _weightPanelsStale = true; // set by every Forward: the weights may have changed since the last Backward");
-            if (m.Cell == Cell.Gru) w.Line("private readonly float[] _gradHiddenGates; // [rows, GateSize]: dL/d(W_hh h + b_hh) of one layer and direction");
-            w.Line("private readonly float[] _dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
-            w.Line("private readonly float[] _dhNext; // [maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
-            w.Line("private readonly float[] _hPrevious; // [rows, HiddenSize]: h_{t-1} of every valid step of one layer and direction, in packed order");
-            if (m.Cell == Cell.Lstm)
+            w.Line("private readonly Buffers _buffers; // what one direction's backward works in (both directions', one after the other, on one thread)");
+            if (m.Bidirectional)
             {
-                w.Line("private readonly float[] _dcNext; // [maxBatch, HiddenSize]: dL/dc_{t-1}, carried backwards in time");
-                w.Line("private readonly float[] _cPrevious; // [maxBatch, HiddenSize]: c_{t-1} of one step");
+                w.Line("private Buffers? _buffersReverse; // the reverse direction's own, once its directions run apart (model.Threads > 1)");
+                w.Line("private DirectionsRunner? _runner; // runs a layer's reverse direction on the model's worker thread");
+                w.Line("private bool _apart; // set while a layer's two directions run at the same time: each leaves its shared writes to the caller");
             }
             w.Line("private bool _hasInitialState;");
             w.Line("private bool _ready;");
@@ -73,36 +59,17 @@ public sealed partial class RecurrentModelGenerator
             w.Line("MaxSteps = maxSteps;");
             w.Line("MaxBatch = maxBatch;");
             w.Line("int rows = maxSteps * maxBatch;");
-            w.Line("_workspace = new Workspace(maxSteps, maxBatch, training: true);");
+            w.Line(m.Bidirectional
+                ? "_workspace = new Workspace(maxSteps, maxBatch, training: true, directionsApart: true); // two running states: the directions may run apart"
+                : "_workspace = new Workspace(maxSteps, maxBatch, training: true);");
             w.Line("_initialState = new float[maxBatch * StateSize];");
-            w.Line("_h0 = new float[maxBatch * HiddenSize];");
-            if (m.Cell == Cell.Lstm) w.Line("_c0 = new float[maxBatch * HiddenSize];");
             if (m.Output > 0) w.Line("_gradOutput = new float[rows * OutputSize];");
             w.Line("_gradLayerEven = new float[rows * LayerWidth];");
             w.Line(m.Layers > 1 ? "_gradLayerOdd = new float[rows * LayerWidth];" : "_gradLayerOdd = global::System.Array.Empty<float>();");
             w.Line("_gradInput = new float[rows * InputSize];");
-            if (tokens)
-            {
-                w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
-                w.Line("_slotOfToken = new int[VocabularySize];");
-                w.Line("for (int v = 0; v < _slotOfToken.Length; v++) _slotOfToken[v] = -1;");
-                w.Line("_tokenOfSlot = new int[slots];");
-                w.Line("_tokenGates = new float[slots * GateSize];");
-                w.Line("_tokenInputs = new float[slots * InputSize];");
-            }
-            w.Line("_gradGates = new float[rows * GateSize];");
-            if (SharedBiasGradient(m)) w.Line("_biasGrad = new float[GateSize];");
             w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
-            w.Line($"_gemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out _gemmScratchStart);");
-            if (m.Cell == Cell.Gru) w.Line("_gradHiddenGates = new float[rows * GateSize];");
-            w.Line("_dh = new float[maxBatch * HiddenSize];");
-            w.Line("_dhNext = new float[maxBatch * HiddenSize];");
-            w.Line("_hPrevious = new float[rows * HiddenSize];");
-            if (m.Cell == Cell.Lstm)
-            {
-                w.Line("_dcNext = new float[maxBatch * HiddenSize];");
-                w.Line("_cPrevious = new float[maxBatch * HiddenSize];");
-            }
+            w.Line("_buffers = new Buffers(maxSteps, maxBatch);");
+            if (m.Bidirectional) w.Line("if (model.Threads > 1) _buffersReverse = new Buffers(maxSteps, maxBatch);");
             w.Close();
             w.Line();
             w.Line("/// <summary>The model whose parameters this trainer reads and whose gradients it writes.</summary>");
@@ -141,6 +108,143 @@ public sealed partial class RecurrentModelGenerator
             {
                 for (int d = 0; d < m.Directions; d++) BackwardLayer(w, m, layer, d);
             }
+            if (m.Bidirectional) BackwardDirections(w, m);
+            BackwardBuffers(w, m);
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>The scratch of one direction's backward, so that a bidirectional layer's two directions can run at once.</summary>
+        private static void BackwardBuffers(SourceWriter w, ModelSpec m)
+        {
+            bool tokens = m.Vocabulary > 0;
+            w.Line("/// <summary>What one direction's backward works in: every buffer it writes that is not a gradient of its own.</summary>");
+            w.Open("private sealed class Buffers");
+            w.Line("public readonly float[] H0; // [maxBatch, HiddenSize]: the layer's initial h, in length order");
+            if (m.Cell == Cell.Lstm) w.Line("public readonly float[] C0; // [maxBatch, HiddenSize]: the layer's initial c, in length order");
+            w.Line("public readonly float[] GradGates; // [rows, GateSize]: dL/d(pre-activation gates)");
+            if (m.Cell == Cell.Gru) w.Line("public readonly float[] GradHiddenGates; // [rows, GateSize]: dL/d(W_hh h + b_hh)");
+            if (SharedBiasGradient(m)) w.Line("public readonly float[] BiasGrad; // [GateSize]: Σ dL/d(gates), which is both dL/db_ih and dL/db_hh");
+            w.Line("public readonly float[] Dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
+            w.Line("public readonly float[] DhNext; // [maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
+            w.Line("public readonly float[] HPrevious; // [rows, HiddenSize]: h_{t-1} of every valid step, in packed order");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("public readonly float[] DcNext; // [maxBatch, HiddenSize]: dL/dc_{t-1}, carried backwards in time");
+                w.Line("public readonly float[] CPrevious; // [maxBatch, HiddenSize]: c_{t-1} of one step");
+            }
+            w.Line("public readonly float[] GemmScratch; // one block of the weight-gradient products' operands, packed, from GemmScratchStart on (64-byte aligned)");
+            w.Line("public readonly int GemmScratchStart;");
+            if (tokens)
+            {
+                w.Line("public readonly int[] SlotOfToken; // [VocabularySize]: each token's row in TokenGates during one aggregation, -1 when absent");
+                w.Line("public readonly int[] TokenOfSlot; // [slots]: the token of each row of TokenGates");
+                w.Line("public readonly float[] TokenGates; // [slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
+                w.Line("public readonly float[] TokenInputs; // [slots, InputSize]: the embedding row of each distinct token");
+                w.Line("public readonly float[] TokenInputGrads; // [slots, InputSize]: dL/d(embedding row) of each distinct token");
+                w.Line("public int Slots; // distinct tokens of the last aggregation");
+            }
+            w.Line();
+            w.Open("public Buffers(int maxSteps, int maxBatch)");
+            w.Line("int rows = maxSteps * maxBatch;");
+            w.Line("H0 = new float[maxBatch * HiddenSize];");
+            if (m.Cell == Cell.Lstm) w.Line("C0 = new float[maxBatch * HiddenSize];");
+            w.Line("GradGates = new float[rows * GateSize];");
+            if (m.Cell == Cell.Gru) w.Line("GradHiddenGates = new float[rows * GateSize];");
+            if (SharedBiasGradient(m)) w.Line("BiasGrad = new float[GateSize];");
+            w.Line("Dh = new float[maxBatch * HiddenSize];");
+            w.Line("DhNext = new float[maxBatch * HiddenSize];");
+            w.Line("HPrevious = new float[rows * HiddenSize];");
+            if (m.Cell == Cell.Lstm)
+            {
+                w.Line("DcNext = new float[maxBatch * HiddenSize];");
+                w.Line("CPrevious = new float[maxBatch * HiddenSize];");
+            }
+            w.Line($"GemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out GemmScratchStart);");
+            if (tokens)
+            {
+                w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
+                w.Line("SlotOfToken = new int[VocabularySize];");
+                w.Line("for (int v = 0; v < SlotOfToken.Length; v++) SlotOfToken[v] = -1;");
+                w.Line("TokenOfSlot = new int[slots];");
+                w.Line("TokenGates = new float[slots * GateSize];");
+                w.Line("TokenInputs = new float[slots * InputSize];");
+                w.Line("TokenInputGrads = new float[slots * InputSize];");
+            }
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>A bidirectional layer's backward with its two directions at the same time, and the runner that does it.</summary>
+        private static void BackwardDirections(SourceWriter w, ModelSpec m)
+        {
+            bool tokens = m.Vocabulary > 0;
+            w.Line("/// <summary>");
+            w.Line("/// Layer <paramref name=\"layer\"/>'s backward with its directions at the same time (forward on the calling thread, reverse");
+            w.Line("/// on the model's worker), each in its own buffers and writing its own gradients; then dL/d(its inputs), which both");
+            w.Line("/// directions add to, in two halves of the rows, each adding the forward direction's part first as one thread does.");
+            w.Line("/// </summary>");
+            w.Open($"private void BackwardDirections(int layer, {RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
+            w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
+            w.Line("_buffersReverse ??= new Buffers(MaxSteps, MaxBatch);");
+            w.Line("_runner ??= new DirectionsRunner(this);");
+            w.Line("_runner.Layer = layer;");
+            w.Line("_apart = true;");
+            w.Open("try");
+            w.Line("_model._workers!.Run<float>(_runner, 2, gradOutput, gradInput, finalStateGrad, initialStateGrad);");
+            if (tokens) w.Line("if (layer == 0 && gradInput.IsEmpty) AddTokenGradients(_buffersReverse); // after the forward direction's, as on one thread");
+            w.Open("if (!gradInput.IsEmpty)");
+            w.Line("_runner.InputRows = true;");
+            w.Line("_model._workers.Run<float>(_runner, 2, default, gradInput, default, default);");
+            w.Close();
+            w.Close();
+            w.Open("finally");
+            w.Line("_apart = false;");
+            w.Line("_runner.InputRows = false;");
+            w.Close();
+            w.Close();
+            w.Line();
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                int cols = m.LayerInputWidth(layer);
+                w.Line($"/// <summary>dL/d(layer {Num(layer)}'s inputs) of packed rows [first, first + count): dgates W_ih of the forward direction, then of the reverse.</summary>");
+                w.Line(HotPath);
+                w.Open($"private void InputGradientRows{Num(layer)}({Span} gradInput, int first, int count)");
+                for (int d = 0; d < 2; d++)
+                {
+                    string id = LayerId(layer, d);
+                    string buffers = d == 0 ? "_buffers" : "_buffersReverse!";
+                    w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), new {RoSpan}({buffers}.GradGates, first * GateSize, count * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}, count * {Num(cols)}), {Num(cols)});");
+                }
+                w.Close();
+                w.Line();
+            }
+            w.Line("/// <summary>Runs one direction of a layer's backward, or one half of its input gradient's rows, on a worker thread.</summary>");
+            w.Open($"private sealed class DirectionsRunner : {Rt}IPartitionedForward<float>");
+            w.Line("private readonly Trainer _trainer;");
+            w.Line();
+            w.Line("public DirectionsRunner(Trainer trainer) => _trainer = trainer;");
+            w.Line();
+            w.Line("/// <summary>The layer being run, and whether the parts are its directions (false) or halves of its input gradient's rows.</summary>");
+            w.Line("public int Layer;");
+            w.Line("public bool InputRows;");
+            w.Line();
+            w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Open("if (InputRows)");
+            w.Line("int rows = _trainer._workspace.Layout.Rows, first = rows * part / 2, count = rows * (part + 1) / 2 - first;");
+            w.Open("switch (Layer)");
+            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.InputGradientRows{Num(layer)}(output, first, count); break;");
+            w.Close();
+            w.Line("return;");
+            w.Close();
+            w.Open("switch (Layer * 2 + part)");
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < 2; d++) w.Line($"case {Num(layer * 2 + d)}: _trainer.BackwardLayer{LayerId(layer, d)}(input, output, initialState, finalState); break;");
+            }
+            w.Close();
+            w.Close();
             w.Close();
             w.Line();
         }
@@ -190,27 +294,34 @@ public sealed partial class RecurrentModelGenerator
         {
             w.Line("/// <summary>");
             w.Line("/// Sums the rows of <paramref name=\"gradGates\"/> ([rows, GateSize], packed order) by the token each step read, into");
-            w.Line("/// _tokenGates, one row per distinct token in order of first appearance (_tokenOfSlot), and copies each token's");
-            w.Line("/// embedding row into _tokenInputs. Returns the number of distinct tokens.");
+            w.Line("/// b.TokenGates, one row per distinct token in order of first appearance (b.TokenOfSlot), and copies each token's");
+            w.Line("/// embedding row into b.TokenInputs. Returns the number of distinct tokens.");
             w.Line("/// </summary>");
-            w.Open($"private int AggregateTokens({RoSpan} gradGates, int rows)");
+            w.Open($"private int AggregateTokens({RoSpan} gradGates, int rows, Buffers b)");
             w.Line("int[] tokens = _workspace.Tokens;");
-            w.Line($"{Span} sums = _tokenGates;");
+            w.Line("int[] slotOfToken = b.SlotOfToken, tokenOfSlot = b.TokenOfSlot;");
+            w.Line($"{Span} sums = b.TokenGates;");
             w.Line("int slots = 0;");
             w.Open("for (int i = 0; i < rows; i++)");
-            w.Line("int token = tokens[i], slot = _slotOfToken[token];");
+            w.Line("int token = tokens[i], slot = slotOfToken[token];");
             w.Line($"{RoSpan} row = gradGates.Slice(i * GateSize, GateSize);");
             w.Open("if (slot < 0)");
             w.Line("slot = slots++;");
-            w.Line("_slotOfToken[token] = slot;");
-            w.Line("_tokenOfSlot[slot] = token;");
+            w.Line("slotOfToken[token] = slot;");
+            w.Line("tokenOfSlot[slot] = token;");
             w.Line("row.CopyTo(sums.Slice(slot * GateSize, GateSize));");
-            w.Line($"new {RoSpan}(_workspace.Input, i * InputSize, InputSize).CopyTo(new {Span}(_tokenInputs, slot * InputSize, InputSize));");
+            w.Line($"new {RoSpan}(_workspace.Input, i * InputSize, InputSize).CopyTo(new {Span}(b.TokenInputs, slot * InputSize, InputSize));");
             w.Close();
             w.Line($"else {Rt}Kernels.AddTo(row, sums.Slice(slot * GateSize, GateSize));");
             w.Close();
-            w.Line("for (int s = 0; s < slots; s++) _slotOfToken[_tokenOfSlot[s]] = -1;");
+            w.Line("for (int s = 0; s < slots; s++) slotOfToken[tokenOfSlot[s]] = -1;");
             w.Line("return slots;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Adds each distinct token's dL/d(embedding row) of the last aggregation in <paramref name=\"b\"/> to the embedding's gradient.</summary>");
+            w.Open("private void AddTokenGradients(Buffers b)");
+            w.Line($"{Span} g = _model._gradients;");
+            w.Line($"for (int s = 0; s < b.Slots; s++) {Rt}Kernels.AddTo(new {RoSpan}(b.TokenInputGrads, s * InputSize, InputSize), g.Slice(EmbeddingWeight + b.TokenOfSlot[s] * InputSize, InputSize));");
             w.Close();
             w.Line();
         }
@@ -255,12 +366,17 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"layout.Gather(outputGrad, OutputSize, {Bool(m.BatchFirst)}, _gradOutput);");
                 w.Line("gradTop.Clear();");
                 w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
-                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize));");
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
             {
                 w.Line($"layout.Gather(outputGrad, LayerWidth, {Bool(m.BatchFirst)}, gradTop);");
+            }
+            if (m.Bidirectional)
+            {
+                w.Comment("With the model's Threads > 1, each layer's two directions run at the same time, each in its own buffers (same bits).");
+                w.Line("bool apart = _model._workers is not null && rows >= ThreadedMinSteps;");
             }
             for (int layer = m.Layers - 1; layer >= 0; layer--)
             {
@@ -280,10 +396,16 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Span} gradInput = inputGrad.IsEmpty ? default : new {Span}(_gradInput, 0, rows * InputSize);");
                     w.Line("gradInput.Clear();");
                 }
+                if (m.Bidirectional)
+                {
+                    w.Line($"if (apart) BackwardDirections({Num(layer)}, {gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
+                    w.Open("else");
+                }
                 for (int d = 0; d < m.Directions; d++)
                 {
                     w.Line($"BackwardLayer{LayerId(layer, d)}({gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
                 }
+                if (m.Bidirectional) w.Close();
             }
             if (tokens)
             {
@@ -315,22 +437,23 @@ public sealed partial class RecurrentModelGenerator
             w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
+            w.Line(d == 1 ? "Buffers b = _buffersReverse ?? _buffers; // its own when the directions may run apart" : "Buffers b = _buffers;");
             w.Line($"{RoSpan} activations = _workspace.Projection[{Num(row)}];");
             w.Line($"{RoSpan} y = _workspace.Layer[{Num(layer)}];");
-            w.Line($"{Span} gradGates = _gradGates;");
-            w.Line($"{Span} dh = _dh;");
-            w.Line($"{Span} dhNext = _dhNext;");
-            w.Line($"{Span} hPrevious = _hPrevious;");
+            w.Line($"{Span} gradGates = b.GradGates;");
+            w.Line($"{Span} dh = b.Dh;");
+            w.Line($"{Span} dhNext = b.DhNext;");
+            w.Line($"{Span} hPrevious = b.HPrevious;");
             w.Line($"{RoSpan} initial = _hasInitialState ? new {RoSpan}(_initialState, 0, batch * StateSize) : default;");
             w.Line($"layout.GatherState(finalStateGrad, {Num(row)}, HiddenSize, dhNext);");
-            w.Line($"layout.GatherState(initial, {Num(row)}, HiddenSize, _h0);");
+            w.Line($"layout.GatherState(initial, {Num(row)}, HiddenSize, b.H0);");
             if (lstm)
             {
-                w.Line($"{Span} dcNext = _dcNext;");
-                w.Line($"{Span} cPrevious = _cPrevious;");
+                w.Line($"{Span} dcNext = b.DcNext;");
+                w.Line($"{Span} cPrevious = b.CPrevious;");
                 w.Line($"{RoSpan} cells = _workspace.CellStates[{Num(row)}];");
                 w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, dcNext);");
-                w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, _c0);");
+                w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, b.C0);");
             }
             w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
             w.Open("for (int k = 0; k < steps; k++)");
@@ -342,11 +465,11 @@ public sealed partial class RecurrentModelGenerator
             w.Comment("h_{t-1} (and c_{t-1}) of each running sequence: the previous step's output, or the initial state where the sequence starts here.");
             w.Open("for (int j = 0; j < n; j++)");
             w.Line($"{Span} hp = hPrevious.Slice((offset + j) * HiddenSize, HiddenSize);");
-            w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else new {RoSpan}(_h0, j * HiddenSize, HiddenSize).CopyTo(hp);");
+            w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else new {RoSpan}(b.H0, j * HiddenSize, HiddenSize).CopyTo(hp);");
             if (lstm)
             {
                 w.Line($"{Span} cp = cPrevious.Slice(j * HiddenSize, HiddenSize);");
-                w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else new {RoSpan}(_c0, j * HiddenSize, HiddenSize).CopyTo(cp);");
+                w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else new {RoSpan}(b.C0, j * HiddenSize, HiddenSize).CopyTo(cp);");
             }
             w.Line($"{Rt}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
             w.Line($"{Span} dGates = gradGates.Slice((offset + j) * GateSize, GateSize);");
@@ -357,26 +480,26 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{Num(row)}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
                 case Cell.Gru:
-                    w.Line($"{Rt}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(_gradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
+                    w.Line($"{Rt}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
                     break;
                 default:
                     w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
             }
             w.Close();
-            string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
+            string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
             w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step, below).");
             w.Line($"{RoSpan} dHidden = {dHidden};");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
             w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
             w.Comment("Recurrent weights for every valid step at once: dW_hh += dgatesᵀ h_{t-1}; db_hh += Σ dgates (one product over all rows, not one per step).");
-            w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(_gradHiddenGates, 0, rows * GateSize)" : "gradGates.Slice(0, rows * GateSize)")};");
-            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, hPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+            w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, 0, rows * GateSize)" : "gradGates.Slice(0, rows * GateSize)")};");
+            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, hPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
             if (SharedBiasGradient(m))
             {
                 w.Comment("b_ih and b_hh enter the gates the same way: one sum over the rows is the gradient of both.");
-                w.Line($"{Span} biasGrad = _biasGrad;");
+                w.Line($"{Span} biasGrad = b.BiasGrad;");
                 w.Line("biasGrad.Clear();");
                 w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, biasGrad);");
                 w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasHh{id}, GateSize));");
@@ -394,20 +517,21 @@ public sealed partial class RecurrentModelGenerator
                 w.Comment("Token inputs and no inputGrad wanted: every step that read token v had input embedding[v], so the same three products");
                 w.Comment("run over the distinct tokens of the batch (at most VocabularySize rows) on their summed gate gradients.");
                 w.Open("if (gradInput.IsEmpty)");
-                w.Line("int slots = AggregateTokens(dAll, rows);");
-                w.Line($"{RoSpan} tokenGates = new {RoSpan}(_tokenGates, 0, slots * GateSize);");
-                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, _tokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+                w.Line("int slots = AggregateTokens(dAll, rows, b);");
+                w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
+                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
                 if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
-                w.Line($"{Span} tokenInputGrads = new {Span}(_gradInput, 0, slots * InputSize); // dL/d(embedding row) per distinct token (_gradInput is free: no inputGrad)");
+                w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
-                w.Line($"for (int s = 0; s < slots; s++) {Rt}Kernels.AddTo(tokenInputGrads.Slice(s * InputSize, InputSize), g.Slice(EmbeddingWeight + _tokenOfSlot[s] * InputSize, InputSize));");
+                w.Line("b.Slots = slots;");
+                w.Line(d == 1 ? "if (!_apart) AddTokenGradients(b); // else the caller adds them once the forward direction's are in" : "AddTokenGradients(b);");
                 w.Line("return;");
                 w.Close();
             }
-            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(_gemmScratch, _gemmScratchStart, GemmScratchSize));");
+            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
             if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});");
+            w.Line($"if (!gradInput.IsEmpty{(m.Bidirectional ? " && !_apart" : "")}) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});{(m.Bidirectional ? " // apart: BackwardDirections does it" : "")}");
             w.Close();
             w.Line();
         }

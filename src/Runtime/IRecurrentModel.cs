@@ -35,8 +35,9 @@ public interface IRecurrentModel
     int ParameterCount { get; }
 
     /// <summary>
-    /// Threads a batch Forward may use (default 1). Above 1, large enough batches run in parts of whole sequences at the
-    /// same time, with results identical to one thread; see the generated property's documentation.
+    /// Threads a batch Forward may use (default 1). Above 1, large enough batches run in parts at the same time (a
+    /// bidirectional model's two directions, or parts of whole sequences; a bidirectional model's trainer runs its
+    /// directions apart too), with results identical to one thread; see the generated property's documentation.
     /// </summary>
     int Threads { get; set; }
 

@@ -1,0 +1,152 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using RnnGen.Tests.BatchGolden;
+using Xunit;
+
+namespace RnnGen.Tests;
+
+/// <summary>
+/// A bidirectional model's trainer with the model's <c>Threads</c> above 1 runs each layer's two directions at the same
+/// time, in Forward and in Backward: the same bits as one thread for every output and gradient, and no allocation.
+/// </summary>
+[Collection(nameof(ThreadedCollection))]
+public class ThreadedTrainingTests
+{
+    private static readonly string[] BidirectionalModels = BatchGoldenModels.ByCase.Keys
+        .Where(name => BatchGoldenModels.ByCase[name]().NumDirections == 2)
+        .Concat(new[] { "batched_bi_lstm" })
+        .ToArray();
+
+    public static TheoryData<string> Models() => new(BidirectionalModels);
+
+    private static IRecurrentModel Create(string name) => name == "batched_bi_lstm" ? new BatchedBiLstm() : BatchGoldenModels.ByCase[name]();
+
+    private static int MinSteps(IRecurrentModel model) =>
+        (int)model.GetType().GetField("ThreadedMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+
+    /// <summary>Everything one training pass produces.</summary>
+    private sealed record Pass(float[] Output, float[] FinalState, float[] Gradients, float[] InputGrad, float[] InitialStateGrad);
+
+    /// <summary>One Forward and Backward from zeroed gradients; the inputs depend only on <paramref name="seed"/>.</summary>
+    private static Pass Train(IRecurrentModel model, ITrainer trainer, int steps, int batch, int[] lengths, int seed, bool inputGrad)
+    {
+        var random = new Random(seed);
+        float Next() => (float)(random.NextDouble() * 2 - 1);
+        model.ZeroGradients();
+        var output = new float[steps * batch * model.OutputSize];
+        var initial = Enumerable.Range(0, batch * model.StateSize).Select(_ => Next() * 0.5f).ToArray();
+        var final = new float[batch * model.StateSize];
+        if (trainer is ITokenTrainer tokens)
+        {
+            int[] ids = Enumerable.Range(0, steps * batch).Select(_ => random.Next(model.VocabularySize)).ToArray();
+            tokens.Forward(ids, batch, lengths, output, initial, final);
+        }
+        else
+        {
+            float[] input = Enumerable.Range(0, steps * batch * model.InputSize).Select(_ => Next()).ToArray();
+            ((IVectorTrainer)trainer).Forward(input, batch, lengths, output, initial, final);
+        }
+        float[] dy = Enumerable.Range(0, output.Length).Select(_ => Next()).ToArray();
+        float[] dFinal = Enumerable.Range(0, final.Length).Select(_ => Next()).ToArray();
+        var dx = inputGrad ? new float[steps * batch * model.InputSize] : Array.Empty<float>();
+        var dInitial = new float[initial.Length];
+        trainer.Backward(dy, dx, dFinal, dInitial);
+        return new Pass(output, final, model.Gradients.ToArray(), dx, dInitial);
+    }
+
+    private static void AssertSameBits(Pass expected, Pass actual, string what)
+    {
+        void Same(float[] e, float[] a, string part)
+        {
+            Assert.Equal(e.Length, a.Length);
+            for (int i = 0; i < e.Length; i++)
+            {
+                if (BitConverter.SingleToInt32Bits(e[i]) != BitConverter.SingleToInt32Bits(a[i]))
+                    Assert.Fail($"{what}: {part}[{i}] is {a[i]:R} threaded, {e[i]:R} on one thread");
+            }
+        }
+        Same(expected.Output, actual.Output, "output");
+        Same(expected.FinalState, actual.FinalState, "final state");
+        Same(expected.Gradients, actual.Gradients, "gradients");
+        Same(expected.InputGrad, actual.InputGrad, "input gradient");
+        Same(expected.InitialStateGrad, actual.InitialStateGrad, "initial state gradient");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Threaded_training_gives_the_same_bits_as_one_thread(string name)
+    {
+        IRecurrentModel single = Create(name), threaded = Create(name);
+        single.Parameters.CopyTo(threaded.Parameters);
+        int minSteps = MinSteps(threaded);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            threaded.Threads = threads;
+            foreach (int batch in new[] { 1, 3, 7 })
+            {
+                int steps = Math.Max(4, 2 * ((minSteps + batch - 1) / batch)); // enough valid steps to run apart
+                var random = new Random(batch * 17 + threads);
+                int[] lengths = Enumerable.Range(0, batch).Select(i => i == 0 ? steps : random.Next(steps / 2, steps + 1)).ToArray();
+                ITrainer one = single.CreateTrainer(steps, batch), apart = threaded.CreateTrainer(steps, batch);
+                foreach (bool inputGrad in new[] { false, true }) // token models: the aggregated embedding path, then per row
+                {
+                    int seed = batch * 100 + threads * 10 + (inputGrad ? 1 : 0);
+                    Pass expected = Train(single, one, steps, batch, lengths, seed, inputGrad);
+                    Pass actual = Train(threaded, apart, steps, batch, lengths, seed, inputGrad);
+                    AssertSameBits(expected, actual, $"{name}, {threads} threads, batch {batch}, inputGrad {inputGrad}");
+                }
+            }
+        }
+        threaded.Threads = 1;
+    }
+
+    [Fact]
+    public void A_trainer_created_before_threads_were_set_allocates_the_reverse_buffers_once_and_matches()
+    {
+        IRecurrentModel single = new BatchedBiLstm(), threaded = new BatchedBiLstm();
+        single.Parameters.CopyTo(threaded.Parameters);
+        int steps = Math.Max(8, BatchedBiLstm.ThreadedMinSteps);
+        int[] lengths = { steps, steps - 3 };
+        ITrainer one = single.CreateTrainer(steps, 2), late = threaded.CreateTrainer(steps, 2);
+        FieldInfo reverse = late.GetType().GetField("_buffersReverse", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        Assert.Null(reverse.GetValue(late));
+        threaded.Threads = 2;
+        AssertSameBits(Train(single, one, steps, 2, lengths, 5, true), Train(threaded, late, steps, 2, lengths, 5, true), "late threads");
+        object? buffers = reverse.GetValue(late);
+        Assert.NotNull(buffers); // the directions did run apart
+        Train(threaded, late, steps, 2, lengths, 6, false);
+        Assert.Same(buffers, reverse.GetValue(late));
+        threaded.Threads = 1;
+    }
+
+    [Fact]
+    public void Threaded_training_allocates_nothing_on_the_calling_thread()
+    {
+        var model = new BatchedBiLstm { Threads = 2 };
+        const int batch = 3;
+        int steps = Math.Max(40, BatchedBiLstm.ThreadedMinSteps);
+        BatchedBiLstm.Trainer trainer = model.CreateTrainer(steps, batch);
+        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => (i * 7) % BatchedBiLstm.VocabularySize).ToArray();
+        int[] lengths = { steps, steps - 5, steps / 2 };
+        var output = new float[steps * batch * BatchedBiLstm.OutputSize];
+        var dy = new float[output.Length];
+        new Rng(8).FillUniform(dy, -1, 1);
+        var state = new float[batch * BatchedBiLstm.StateSize];
+        var dState = new float[state.Length];
+        var dFinal = new float[state.Length];
+        var dx = new float[steps * batch * BatchedBiLstm.InputSize];
+        void Pass()
+        {
+            trainer.Forward(tokens, batch, lengths, output, state, state);
+            trainer.Backward(dy, default, default, dState); // aggregated token gradients
+            trainer.Forward(tokens, batch, lengths, output, state, state);
+            trainer.Backward(dy, dx, dFinal, dState); // input gradients, in two halves of the rows
+        }
+        Pass(); // warm-up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) Pass();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        model.Threads = 1;
+    }
+}
