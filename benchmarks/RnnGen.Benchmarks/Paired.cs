@@ -85,6 +85,14 @@ public static class Paired
             training.SetupOurs();
             pairs.Add(new Pair($"training {model}", "step", () => training.TrainStep(), "trainer forward", training.TrainerForward, 1));
         }
+        {
+            // Two threads: the bidirectional model's trainer runs each layer's directions at the same time.
+            var one = new Training { Model = TrainingModel.BiLstm128x256 };
+            one.SetupOurs();
+            var two = new Training { Model = TrainingModel.BiLstm128x256 };
+            two.SetupOursTwoThreads();
+            pairs.Add(new Pair($"training {TrainingModel.BiLstm128x256}, 2 threads", "step, 2 threads", () => two.TrainStepTwoThreads(), "step, 1 thread", () => one.TrainStep(), 1));
+        }
 
         Console.WriteLine($"// paired: {rounds} rounds per pair; each round times A and B back to back (order alternating).");
         Console.WriteLine($"// machine: {CpuName()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");

@@ -15,10 +15,14 @@ public class Training
     public TrainingModel Model { get; set; }
 
     private OursTraining _ours = null!;
+    private OursTraining _oursTwoThreads = null!;
     private TorchTrainingPeer? _torch;
 
     [GlobalSetup(Targets = new[] { nameof(TrainStep), nameof(TrainerForward), nameof(InferenceForward) })]
     public void SetupOurs() => _ours = new OursTraining(Model);
+
+    [GlobalSetup(Target = nameof(TrainStepTwoThreads))]
+    public void SetupOursTwoThreads() => _oursTwoThreads = new OursTraining(Model, threads: 2);
 
     [GlobalSetup(Targets = new[] { nameof(TorchSharpTrainStep), nameof(TorchSharpForward) })]
     public void SetupTorchSharp()
@@ -37,6 +41,14 @@ public class Training
     /// <summary>Forward, loss, backward, Adam: one optimizer step.</summary>
     [Benchmark]
     public float TrainStep() => _ours.TrainStep();
+
+    /// <summary>
+    /// The same step with the model's Threads = 2: a bidirectional model's trainer runs the two directions of each layer
+    /// at the same time (wall clock; outside the single-thread comparison). The char LSTM is unidirectional, so
+    /// its training runs on one thread either way.
+    /// </summary>
+    [Benchmark]
+    public float TrainStepTwoThreads() => _oursTwoThreads.TrainStep();
 
     /// <summary>The trainer's forward alone (keeps what Backward needs).</summary>
     [Benchmark(Baseline = true)]
@@ -68,12 +80,12 @@ internal sealed class OursTraining
 
     public TrainingData Data { get; }
 
-    public OursTraining(TrainingModel model)
+    public OursTraining(TrainingModel model, int threads = 1)
     {
         Data = TrainingData.Create(model);
         if (model == TrainingModel.BiLstm128x256)
         {
-            _bi = new BiLstm128x256(Fixture.Seed);
+            _bi = new BiLstm128x256(Fixture.Seed) { Threads = threads };
             _bi.Reserve(Data.Steps, Data.Batch);
             _biTrainer = _bi.CreateTrainer(Data.Steps, Data.Batch);
             _model = _bi;
@@ -81,7 +93,7 @@ internal sealed class OursTraining
         }
         else
         {
-            _char = new CharLstm(Fixture.Seed);
+            _char = new CharLstm(Fixture.Seed) { Threads = threads };
             _char.Reserve(Data.Steps, Data.Batch);
             _charTrainer = _char.CreateTrainer(Data.Steps, Data.Batch);
             _model = _char;
