@@ -6,6 +6,10 @@ using Xunit;
 
 namespace RnnGen.Tests;
 
+/// <summary>Large enough that one step is worth a hand-over (ThreadedMinSteps = 1).</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 96, Hidden = 160, Bidirectional = true)]
+public partial class OneStepBiLstm { }
+
 /// <summary>
 /// A bidirectional model's trainer with the model's <c>Threads</c> above 1 runs each layer's two directions at the same
 /// time, in Forward and in Backward: the same bits as one thread for every output and gradient, and no allocation.
@@ -97,6 +101,21 @@ public class ThreadedTrainingTests
                     AssertSameBits(expected, actual, $"{name}, {threads} threads, batch {batch}, inputGrad {inputGrad}");
                 }
             }
+        }
+        threaded.Threads = 1;
+    }
+
+    [Fact]
+    public void A_single_step_runs_apart_and_gives_the_same_bits()
+    {
+        // One row in all: the input gradient's halves are 0 and 1 rows.
+        Assert.Equal(1, OneStepBiLstm.ThreadedMinSteps);
+        IRecurrentModel single = new OneStepBiLstm(), threaded = new OneStepBiLstm { Threads = 2 };
+        single.Parameters.CopyTo(threaded.Parameters);
+        foreach (int steps in new[] { 1, 2, 3 })
+        {
+            ITrainer one = single.CreateTrainer(steps), apart = threaded.CreateTrainer(steps);
+            AssertSameBits(Train(single, one, steps, 1, new[] { steps }, steps, true), Train(threaded, apart, steps, 1, new[] { steps }, steps, true), $"{steps} steps");
         }
         threaded.Threads = 1;
     }
