@@ -14,7 +14,12 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>");
             w.Line("/// Creates a trainer: a Forward that keeps every activation backpropagation needs, for batches of up to");
             w.Line("/// <paramref name=\"maxBatch\"/> sequences of up to <paramref name=\"maxSteps\"/> steps, and a Backward that adds");
-            w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once.");
+            if (m.Bidirectional)
+            {
+                w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once (with Threads above 1 the");
+                w.Line("/// reverse direction's backward gets its own; set Threads first, or the first threaded Backward allocates them).");
+            }
+            else w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once.");
             w.Line("/// </summary>");
             w.Line("/// <param name=\"maxSteps\">Longest (padded) sequence the trainer will see.</param>");
             w.Line("/// <param name=\"maxBatch\">Largest batch the trainer will see.</param>");
@@ -117,60 +122,39 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>The scratch of one direction's backward, so that a bidirectional layer's two directions can run at once.</summary>
         private static void BackwardBuffers(SourceWriter w, ModelSpec m)
         {
-            bool tokens = m.Vocabulary > 0;
+            bool tokens = m.Vocabulary > 0, lstm = m.Cell == Cell.Lstm, gru = m.Cell == Cell.Gru;
+            // (element type, name, length, what it holds), declared and allocated from the one list.
+            var arrays = new List<(string Type, string Name, string Length, string Doc)>();
+            void Add(bool when, string type, string name, string length, string doc) { if (when) arrays.Add((type, name, length, doc)); }
+            Add(true, "float", "H0", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: the layer's initial h, in length order");
+            Add(lstm, "float", "C0", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: the layer's initial c, in length order");
+            Add(true, "float", "GradGates", "rows * GateSize", "[rows, GateSize]: dL/d(pre-activation gates)");
+            Add(gru, "float", "GradHiddenGates", "rows * GateSize", "[rows, GateSize]: dL/d(W_hh h + b_hh)");
+            Add(SharedBiasGradient(m), "float", "BiasGrad", "GateSize", "[GateSize]: Σ dL/d(gates), which is both dL/db_ih and dL/db_hh");
+            Add(true, "float", "Dh", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: dL/dh_t of one step");
+            Add(true, "float", "DhNext", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
+            Add(true, "float", "HPrevious", "rows * HiddenSize", "[rows, HiddenSize]: h_{t-1} of every valid step, in packed order");
+            Add(lstm, "float", "DcNext", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: dL/dc_{t-1}, carried backwards in time");
+            Add(lstm, "float", "CPrevious", "maxBatch * HiddenSize", "[maxBatch, HiddenSize]: c_{t-1} of one step");
+            Add(tokens, "int", "SlotOfToken", "VocabularySize", "[VocabularySize]: each token's row in TokenGates during one aggregation, -1 when absent");
+            Add(tokens, "int", "TokenOfSlot", "slots", "[slots]: the token of each row of TokenGates");
+            Add(tokens, "float", "TokenGates", "slots * GateSize", "[slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
+            Add(tokens, "float", "TokenInputs", "slots * InputSize", "[slots, InputSize]: the embedding row of each distinct token");
+            Add(tokens, "float", "TokenInputGrads", "slots * InputSize", "[slots, InputSize]: dL/d(embedding row) of each distinct token");
+
             w.Line("/// <summary>What one direction's backward works in: every buffer it writes that is not a gradient of its own.</summary>");
             w.Open("private sealed class Buffers");
-            w.Line("public readonly float[] H0; // [maxBatch, HiddenSize]: the layer's initial h, in length order");
-            if (m.Cell == Cell.Lstm) w.Line("public readonly float[] C0; // [maxBatch, HiddenSize]: the layer's initial c, in length order");
-            w.Line("public readonly float[] GradGates; // [rows, GateSize]: dL/d(pre-activation gates)");
-            if (m.Cell == Cell.Gru) w.Line("public readonly float[] GradHiddenGates; // [rows, GateSize]: dL/d(W_hh h + b_hh)");
-            if (SharedBiasGradient(m)) w.Line("public readonly float[] BiasGrad; // [GateSize]: Σ dL/d(gates), which is both dL/db_ih and dL/db_hh");
-            w.Line("public readonly float[] Dh; // [maxBatch, HiddenSize]: dL/dh_t of one step");
-            w.Line("public readonly float[] DhNext; // [maxBatch, HiddenSize]: dL/dh_{t-1}, carried backwards in time");
-            w.Line("public readonly float[] HPrevious; // [rows, HiddenSize]: h_{t-1} of every valid step, in packed order");
-            if (m.Cell == Cell.Lstm)
-            {
-                w.Line("public readonly float[] DcNext; // [maxBatch, HiddenSize]: dL/dc_{t-1}, carried backwards in time");
-                w.Line("public readonly float[] CPrevious; // [maxBatch, HiddenSize]: c_{t-1} of one step");
-            }
+            foreach (var (type, name, _, doc) in arrays) w.Line($"public readonly {type}[] {name}; // {doc}");
             w.Line("public readonly float[] GemmScratch; // one block of the weight-gradient products' operands, packed, from GemmScratchStart on (64-byte aligned)");
             w.Line("public readonly int GemmScratchStart;");
-            if (tokens)
-            {
-                w.Line("public readonly int[] SlotOfToken; // [VocabularySize]: each token's row in TokenGates during one aggregation, -1 when absent");
-                w.Line("public readonly int[] TokenOfSlot; // [slots]: the token of each row of TokenGates");
-                w.Line("public readonly float[] TokenGates; // [slots, GateSize]: dL/d(gates) summed over the steps that read each distinct token");
-                w.Line("public readonly float[] TokenInputs; // [slots, InputSize]: the embedding row of each distinct token");
-                w.Line("public readonly float[] TokenInputGrads; // [slots, InputSize]: dL/d(embedding row) of each distinct token");
-                w.Line("public int Slots; // distinct tokens of the last aggregation");
-            }
+            if (tokens) w.Line("public int Slots; // distinct tokens of the last aggregation");
             w.Line();
             w.Open("public Buffers(int maxSteps, int maxBatch)");
             w.Line("int rows = maxSteps * maxBatch;");
-            w.Line("H0 = new float[maxBatch * HiddenSize];");
-            if (m.Cell == Cell.Lstm) w.Line("C0 = new float[maxBatch * HiddenSize];");
-            w.Line("GradGates = new float[rows * GateSize];");
-            if (m.Cell == Cell.Gru) w.Line("GradHiddenGates = new float[rows * GateSize];");
-            if (SharedBiasGradient(m)) w.Line("BiasGrad = new float[GateSize];");
-            w.Line("Dh = new float[maxBatch * HiddenSize];");
-            w.Line("DhNext = new float[maxBatch * HiddenSize];");
-            w.Line("HPrevious = new float[rows * HiddenSize];");
-            if (m.Cell == Cell.Lstm)
-            {
-                w.Line("DcNext = new float[maxBatch * HiddenSize];");
-                w.Line("CPrevious = new float[maxBatch * HiddenSize];");
-            }
+            if (tokens) w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
+            foreach (var (type, name, length, _) in arrays) w.Line($"{name} = new {type}[{length}];");
+            if (tokens) w.Line("for (int v = 0; v < SlotOfToken.Length; v++) SlotOfToken[v] = -1;");
             w.Line($"GemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out GemmScratchStart);");
-            if (tokens)
-            {
-                w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
-                w.Line("SlotOfToken = new int[VocabularySize];");
-                w.Line("for (int v = 0; v < SlotOfToken.Length; v++) SlotOfToken[v] = -1;");
-                w.Line("TokenOfSlot = new int[slots];");
-                w.Line("TokenGates = new float[slots * GateSize];");
-                w.Line("TokenInputs = new float[slots * InputSize];");
-                w.Line("TokenInputGrads = new float[slots * InputSize];");
-            }
             w.Close();
             w.Close();
             w.Line();
