@@ -8,7 +8,7 @@ namespace RnnGen.Benchmarks;
 /// Entry point. <c>--validate</c> runs only the set-up and the equality checks (exit code 1 if a peer disagrees);
 /// <c>--paired [rounds]</c> the target ratios measured round by round in pairs (<see cref="Paired"/>);
 /// anything else goes to BenchmarkDotNet's switcher, e.g. <c>--filter '*'</c> for the whole suite or
-/// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents).
+/// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents, Window).
 /// </summary>
 public static class Program
 {
@@ -40,7 +40,7 @@ public static class Program
         bool informational = args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version");
         if (!informational) Fixture.Prepare();
         var summaries = BenchmarkSwitcher
-            .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents) })
+            .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents), typeof(Window) })
             .Run(args, new BenchmarkConfig());
         if (!informational) DerivedReport.Print(summaries);
         return 0;
