@@ -49,7 +49,6 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Line("private Buffers? _buffersReverse; // the reverse direction's own, once its directions run apart (model.Threads > 1)");
                 w.Line("private DirectionsRunner? _runner; // runs a layer's reverse direction on the model's worker thread");
-                w.Line("private bool _apart; // set while a layer's two directions run at the same time: each leaves its shared writes to the caller");
             }
             w.Line("private bool _hasInitialState;");
             w.Line("private bool _ready;");
@@ -163,30 +162,18 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>A bidirectional layer's backward with its two directions at the same time, and the runner that does it.</summary>
         private static void BackwardDirections(SourceWriter w, ModelSpec m)
         {
-            bool tokens = m.Vocabulary > 0;
             w.Line("/// <summary>");
-            w.Line("/// Layer <paramref name=\"layer\"/>'s backward with its directions at the same time (forward on the calling thread, reverse");
-            w.Line("/// on the model's worker), each in its own buffers and writing its own gradients; then dL/d(its inputs), which both");
-            w.Line("/// directions add to, in two halves of the rows, each adding the forward direction's part first as one thread does.");
+            w.Line("/// Runs layer <paramref name=\"layer\"/>'s two backward directions at the same time (forward on the calling thread, reverse");
+            w.Line("/// on the model's worker), each in its own buffers and writing its own gradients; or, with <paramref name=\"inputRows\"/>,");
+            w.Line("/// its dL/d(inputs) in two halves of the rows (InputGradientRows).");
             w.Line("/// </summary>");
-            w.Open($"private void BackwardDirections(int layer, {RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
+            w.Open($"private void BackwardDirections(int layer, bool inputRows, {RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
             w.Line("_buffersReverse ??= new Buffers(MaxSteps, MaxBatch);");
             w.Line("_runner ??= new DirectionsRunner(this);");
             w.Line("_runner.Layer = layer;");
-            w.Line("_apart = true;");
-            w.Open("try");
+            w.Line("_runner.InputRows = inputRows;");
             w.Line("_model._workers!.Run<float>(_runner, 2, gradOutput, gradInput, finalStateGrad, initialStateGrad);");
-            if (tokens) w.Line("if (layer == 0 && gradInput.IsEmpty) AddTokenGradients(_buffersReverse); // after the forward direction's, as on one thread");
-            w.Open("if (!gradInput.IsEmpty)");
-            w.Line("_runner.InputRows = true;");
-            w.Line("_model._workers.Run<float>(_runner, 2, default, gradInput, default, default);");
-            w.Close();
-            w.Close();
-            w.Open("finally");
-            w.Line("_apart = false;");
-            w.Line("_runner.InputRows = false;");
-            w.Close();
             w.Close();
             w.Line();
             for (int layer = 0; layer < m.Layers; layer++)
@@ -382,14 +369,23 @@ public sealed partial class RecurrentModelGenerator
                 }
                 if (m.Bidirectional)
                 {
-                    w.Line($"if (apart) BackwardDirections({Num(layer)}, {gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
+                    w.Line($"if (apart) BackwardDirections({Num(layer)}, false, {gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
                     w.Open("else");
                 }
                 for (int d = 0; d < m.Directions; d++)
                 {
                     w.Line($"BackwardLayer{LayerId(layer, d)}({gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
                 }
-                if (m.Bidirectional) w.Close();
+                if (m.Bidirectional)
+                {
+                    w.Close();
+                    if (layer == 0 && tokens) w.Line("if (gradInput.IsEmpty) AddTokenGradients(_buffersReverse ?? _buffers); // the reverse direction's tokens, after the forward's");
+                    w.Comment("dL/d(inputs), once each direction has buffers of its own: forward part, then reverse (two halves of the rows when apart).");
+                    w.Open($"if (!{gradIn}.IsEmpty && _buffersReverse is not null)");
+                    w.Line($"if (apart) BackwardDirections({Num(layer)}, true, default, {gradIn}, default, default);");
+                    w.Line($"else InputGradientRows{Num(layer)}({gradIn}, 0, rows);");
+                    w.Close();
+                }
             }
             if (tokens)
             {
@@ -509,13 +505,15 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
                 w.Line("b.Slots = slots;");
-                w.Line(d == 1 ? "if (!_apart) AddTokenGradients(b); // else the caller adds them once the forward direction's are in" : "AddTokenGradients(b);");
+                if (d == 0) w.Line("AddTokenGradients(b);");
+                else w.Comment("Backward adds the embedding's part once the forward direction's is in (the two may run at the same time).");
                 w.Line("return;");
                 w.Close();
             }
             w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
             if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            w.Line($"if (!gradInput.IsEmpty{(m.Bidirectional ? " && !_apart" : "")}) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});{(m.Bidirectional ? " // apart: BackwardDirections does it" : "")}");
+            if (m.Bidirectional) w.Comment("dx: here while both directions share one set of buffers; otherwise Backward adds both directions' parts (InputGradientRows).");
+            w.Line($"if (!gradInput.IsEmpty{(m.Bidirectional ? " && _buffersReverse is null" : "")}) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});");
             w.Close();
             w.Line();
         }

@@ -22,11 +22,11 @@ public sealed class ThreadedCollection { }
 [Collection(nameof(ThreadedCollection))]
 public class ThreadedForwardTests
 {
-    private static readonly string[] ModelNames = BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }).ToArray();
+    internal static readonly string[] ModelNames = BatchGoldenModels.ByCase.Keys.Concat(new[] { "wide", "agent_gru", "batched_bi_lstm" }).ToArray();
 
     public static TheoryData<string> Models() => new(ModelNames);
 
-    private static IRecurrentModel Create(string name) => name switch
+    internal static IRecurrentModel Create(string name) => name switch
     {
         "wide" => new WideLstm(),
         "agent_gru" => new AgentGru(),
@@ -34,7 +34,7 @@ public class ThreadedForwardTests
         _ => BatchGoldenModels.ByCase[name](),
     };
 
-    private static int MinSteps(IRecurrentModel model) =>
+    internal static int MinSteps(IRecurrentModel model) =>
         (int)model.GetType().GetField("ThreadedMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 
     /// <summary>Runs a batch Forward with states in and out (the same array when <paramref name="aliased"/>).</summary>

@@ -17,17 +17,12 @@ public partial class OneStepBiLstm { }
 [Collection(nameof(ThreadedCollection))]
 public class ThreadedTrainingTests
 {
-    private static readonly string[] BidirectionalModels = BatchGoldenModels.ByCase.Keys
-        .Where(name => BatchGoldenModels.ByCase[name]().NumDirections == 2)
-        .Concat(new[] { "batched_bi_lstm" })
-        .ToArray();
+    public static TheoryData<string> Models() =>
+        new(ThreadedForwardTests.ModelNames.Where(name => ThreadedForwardTests.Create(name).NumDirections == 2));
 
-    public static TheoryData<string> Models() => new(BidirectionalModels);
+    private static IRecurrentModel Create(string name) => ThreadedForwardTests.Create(name);
 
-    private static IRecurrentModel Create(string name) => name == "batched_bi_lstm" ? new BatchedBiLstm() : BatchGoldenModels.ByCase[name]();
-
-    private static int MinSteps(IRecurrentModel model) =>
-        (int)model.GetType().GetField("ThreadedMinSteps", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+    private static int MinSteps(IRecurrentModel model) => ThreadedForwardTests.MinSteps(model);
 
     /// <summary>Everything one training pass produces.</summary>
     private sealed record Pass(float[] Output, float[] FinalState, float[] Gradients, float[] InputGrad, float[] InitialStateGrad);
@@ -121,7 +116,7 @@ public class ThreadedTrainingTests
     }
 
     [Fact]
-    public void A_trainer_created_before_threads_were_set_allocates_the_reverse_buffers_once_and_matches()
+    public void A_trainer_created_before_threads_were_set_allocates_the_reverse_buffers_once_and_matches_on_one_thread_or_two()
     {
         IRecurrentModel single = new BatchedBiLstm(), threaded = new BatchedBiLstm();
         single.Parameters.CopyTo(threaded.Parameters);
@@ -136,7 +131,13 @@ public class ThreadedTrainingTests
         Assert.NotNull(buffers); // the directions did run apart
         Train(threaded, late, steps, 2, lengths, 6, false);
         Assert.Same(buffers, reverse.GetValue(late));
+        // Back on one thread, the trainer keeps its own reverse buffers: the shared sums then run on the caller alone.
         threaded.Threads = 1;
+        foreach (bool inputGrad in new[] { false, true })
+        {
+            AssertSameBits(Train(single, one, steps, 2, lengths, 7, inputGrad), Train(threaded, late, steps, 2, lengths, 7, inputGrad), $"one thread, own buffers, inputGrad {inputGrad}");
+        }
+        Assert.Same(buffers, reverse.GetValue(late));
     }
 
     [Fact]
