@@ -40,6 +40,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"private {Rt}WorkerThreads? _workers; // the threads a batch Forward may use, when Threads > 1");
             w.Line("private Workspace[] _parts = global::System.Array.Empty<Workspace>(); // per part of a batch Forward run on the workers");
             w.Line("private PartRunner? _partRunner;");
+            if (!m.Bidirectional) w.Line("private SplitRunner? _splitRunner; // runs a trainer's layer in parts (Threads > 1)");
             if (m.StepBFloat16)
             {
                 w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by PackHalf, from _packedHalfStart on");
@@ -164,6 +165,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"_workers = new {Rt}WorkerThreads(value);");
             }
             w.Line("_partRunner ??= new PartRunner(this);");
+            if (!m.Bidirectional) w.Line("_splitRunner ??= new SplitRunner(this);");
             w.Line("ReserveParts();");
             w.Close();
             w.Close();
@@ -254,6 +256,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Close();
                 w.Line();
             }
+            if (!m.Bidirectional) SplitRunner(w, m);
             w.Line("/// <summary>Runs one part of a threaded batch Forward (a private type, so the model's own type list stays as declared).</summary>");
             w.Open($"private sealed class PartRunner : {Rt}IPartitionedForward<{input}>{(m.Bidirectional && m.Vocabulary > 0 ? $", {Rt}IPartitionedForward<float>" : "")}");
             w.Line($"private readonly {name} _model;");
@@ -306,6 +309,58 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"_model.StepCore({inputSlice}, count, finalState.Slice(first * StateSize, count * StateSize), output.Slice(first * OutputSize, count * OutputSize), first);");
                 w.Close();
             }
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>
+        /// A unidirectional trainer's threaded Forward: each layer's projection in parts of the packed rows, then its
+        /// recurrence in parts of the sequences (each part all steps of its own sequences), on the one workspace, so the
+        /// activations Backward reads are where one thread puts them, with the same bits.
+        /// </summary>
+        private static void SplitRunner(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences) on the worker threads.</summary>");
+            w.Open($"private void RunSplit(int layer, bool recurrence, {RoSpan} x, {Span} y, Workspace ws, int parts)");
+            w.Line("SplitRunner runner = _splitRunner!;");
+            w.Line("runner.Layer = layer;");
+            w.Line("runner.Recurrence = recurrence;");
+            w.Line("runner.Parts = parts;");
+            w.Line("runner.Workspace = ws;");
+            w.Open("try");
+            w.Line("_workers!.Run<float>(runner, parts, x, y, default, default);");
+            w.Close();
+            w.Open("finally");
+            w.Line("runner.Workspace = null;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs one part of a layer of a threaded training Forward (RunSplit).</summary>");
+            w.Open($"private sealed class SplitRunner : {Rt}IPartitionedForward<float>");
+            w.Line($"private readonly {m.Name} _model;");
+            w.Line();
+            w.Line($"public SplitRunner({m.Name} model) => _model = model;");
+            w.Line();
+            w.Line("/// <summary>Set while a layer runs: which layer and phase, into how many parts, on which workspace.</summary>");
+            w.Line("public int Layer, Parts;");
+            w.Line("public bool Recurrence;");
+            w.Line("public Workspace? Workspace;");
+            w.Line();
+            w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Line("Workspace ws = Workspace!;");
+            w.Open("if (Recurrence)");
+            w.Line("int first = ws.Layout.SequencePartStart(part, Parts), count = ws.Layout.SequencePartStart(part + 1, Parts) - first;");
+            w.Open("switch (Layer)");
+            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _model.Recur{LayerId(layer, 0)}(output, ws, first, count); break;");
+            w.Close();
+            w.Close();
+            w.Open("else");
+            w.Line("int rows = ws.Layout.Rows, first = (int)((long)rows * part / Parts), count = (int)((long)rows * (part + 1) / Parts) - first;");
+            w.Open("switch (Layer)");
+            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _model.Project{LayerId(layer, 0)}(input, ws, first, count); break;");
+            w.Close();
+            w.Close();
+            w.Close();
             w.Close();
             w.Line();
         }
@@ -454,6 +509,7 @@ public sealed partial class RecurrentModelGenerator
         private static void Layers(SourceWriter w, ModelSpec m)
         {
             int stateRows = m.Layers * m.Directions;
+            bool split = !m.Bidirectional; // a unidirectional trainer's Forward runs each layer in parts of the batch (SplitRunner)
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 for (int d = 0; d < m.Directions; d++)
@@ -463,37 +519,68 @@ public sealed partial class RecurrentModelGenerator
                     int row = layer * m.Directions + d;
                     string hOffset = d == 1 ? " + HiddenSize" : "";
                     w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: packed x [rows, {Num(cols)}] → packed y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [rows, LayerWidth]; state row {Num(row)}.</summary>");
-                    w.Line(HotPath);
                     w.Open($"private void RunLayer{id}({RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
                     w.Line($"{Rt}PackedSequences layout = ws.Layout;");
-                    w.Line("int steps = layout.Steps, batch = layout.PaddedBatch, rows = layout.Rows; // batch: the states' (a part of a threaded Forward has fewer sequences)");
-                    w.Line($"{RoSpan} p = _parameters;");
+                    w.Line("int batch = layout.PaddedBatch; // the states' (a part of a threaded Forward has fewer sequences)");
+                    if (split)
+                    {
+                        w.Comment("A trainer's Forward with Threads > 1: the projection in parts of the rows, the recurrence in parts of the sequences.");
+                        w.Line("int parts = ws.Training ? PartCount(layout.Batch, layout.Rows) : 1;");
+                        w.Line($"if (parts > 1) RunSplit({Num(layer)}, false, x, y, ws, parts);");
+                        w.Line($"else Project{id}(x, ws, 0, layout.Rows);");
+                    }
+                    else w.Line($"Project{id}(x, ws, 0, layout.Rows);");
+                    w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
+                    w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, ws.H[{Num(d)}]);");
+                    if (m.Cell == Cell.Lstm) w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, ws.C[{Num(d)}]);");
+                    if (split)
+                    {
+                        w.Line($"if (parts > 1) RunSplit({Num(layer)}, true, x, y, ws, parts);");
+                        w.Line($"else Recur{id}(y, ws, 0, layout.Batch);");
+                    }
+                    else w.Line($"Recur{id}(y, ws, 0, layout.Batch);");
+                    w.Line($"layout.ScatterState(ws.H[{Num(d)}], {Num(row)}, HiddenSize, finalState);");
+                    if (m.Cell == Cell.Lstm) w.Line($"layout.ScatterState(ws.C[{Num(d)}], {Num(row)}, HiddenSize, finalState.IsEmpty ? default : finalState.Slice({Num(stateRows)} * batch * HiddenSize));");
+                    w.Close();
+                    w.Line();
+
+                    w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s input projection of packed rows [first, first + count) into ws.Projection[{Num(row)}].</summary>");
+                    w.Line(HotPath);
+                    w.Open($"private void Project{id}({RoSpan} x, Workspace ws, int first, int count)");
                     w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
                     w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
                     if (layer == 0 && m.Vocabulary > 0)
                     {
-                        w.Comment($"Input projection of every valid step: a row of the token table (W_ih embedding[token] + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}).");
-                        w.Line($"for (int i = 0; i < rows; i++) q.Slice(PackedTokens{id} + ws.Tokens[i] * GateSize, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
+                        w.Comment($"A row of the token table per step (W_ih embedding[token] + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}).");
+                        w.Line($"for (int i = first; i < first + count; i++) q.Slice(PackedTokens{id} + ws.Tokens[i] * GateSize, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
                     }
                     else
                     {
-                        w.Comment($"Input projection of every valid step at once: x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}.");
-                        w.Line($"for (int i = 0; i < rows; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
-                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, x, {Num(cols)}, rows, projection, GateSize);");
+                        w.Comment($"x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}, the rows in one product.");
+                        w.Line($"for (int i = first; i < first + count; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
+                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
                     }
-                    w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
-                    w.Line($"{Span} h = ws.H[{Num(d)}];");
-                    w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, h);");
-                    if (m.Cell == Cell.Lstm)
-                    {
-                        w.Line($"{Span} c = ws.C[{Num(d)}];");
-                        w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, c);");
-                    }
+                    w.Close();
+                    w.Line();
+
+                    w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s recurrence for the sequences [first, first + count) of the length order (their rows of every step), from the states in ws.</summary>");
+                    w.Line(HotPath);
+                    w.Open($"private void Recur{id}({Span} y, Workspace ws, int first, int count)");
+                    w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+                    w.Line("int steps = layout.Steps;");
+                    if (m.Cell == Cell.Gru) w.Line($"{RoSpan} p = _parameters;");
+                    w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
+                    w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
+                    w.Line($"{Span} h = new {Span}(ws.H[{Num(d)}]).Slice(first * HiddenSize);");
+                    if (m.Cell == Cell.Lstm) w.Line($"{Span} c = new {Span}(ws.C[{Num(d)}]).Slice(first * HiddenSize);");
                     w.Line($"{RoSpan} weightHhT = {LayerPanels(m, id, layer, cols)};");
                     w.Open("for (int s = 0; s < steps; s++)");
                     w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
-                    w.Line("int n = layout.BatchSize(t), offset = layout.Offset(t);");
-                    if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : 0; // training keeps every step's activations, inference one step's");
+                    w.Line("int n = layout.BatchSize(t) - first;");
+                    w.Line("if (n > count) n = count;");
+                    w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
+                    w.Line("int offset = layout.Offset(t) + first; // the first of these sequences' rows at step t");
+                    if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : first; // training keeps every step's activations, inference one step's (by sequence)");
                     w.Line($"{Span} gates = projection.Slice(offset * GateSize, n * GateSize);");
                     string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                     switch (m.Cell)
@@ -525,11 +612,6 @@ public sealed partial class RecurrentModelGenerator
                     }
                     w.Line($"for (int j = 0; j < n; j++) h.Slice(j * HiddenSize, HiddenSize).CopyTo(y.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize));");
                     w.Close();
-                    w.Line($"layout.ScatterState(h, {Num(row)}, HiddenSize, finalState);");
-                    if (m.Cell == Cell.Lstm)
-                    {
-                        w.Line($"layout.ScatterState(c, {Num(row)}, HiddenSize, finalState.IsEmpty ? default : finalState.Slice({Num(stateRows)} * batch * HiddenSize));");
-                    }
                     w.Close();
                     w.Line();
                 }

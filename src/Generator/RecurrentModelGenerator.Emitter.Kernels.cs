@@ -331,14 +331,22 @@ public sealed partial class RecurrentModelGenerator
         private static void GemmTN(SourceWriter w, int rows, int cols, TargetInfo target)
         {
             w.Line($"/// <summary>C [{Num(rows)}, {Num(cols)}] += Σ_i A[i, :]ᵀ B[i, :] for i &lt; n, rows of A and B at the given strides; scratch holds {Num(GemmTNScratch(rows, cols))} floats.</summary>");
+            w.Line($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c, {Span} scratch) => {GemmTNName(rows, cols)}(a, aStride, b, bStride, n, c, scratch, 0, {Num(rows)});");
+            w.Line();
+            w.Line($"/// <summary>");
+            w.Line($"/// Rows [rowFirst, rowEnd) of C [{Num(rows)}, {Num(cols)}] += Σ_i A[i, :]ᵀ B[i, :] for i &lt; n (rowFirst a multiple of 4): each row is");
+            w.Line($"/// computed exactly as by the whole product, so threads that take different rows get the same bits as one thread.");
+            w.Line($"/// </summary>");
             w.Line(HotPath);
-            w.Open($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c, {Span} scratch)");
+            w.Open($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c, {Span} scratch, int rowFirst, int rowEnd)");
             w.Line($"ref float aRef = ref {Marshal}.GetReference(a);");
             w.Line($"ref float bRef = ref {Marshal}.GetReference(b);");
             w.Line($"ref float cRef = ref {Marshal}.GetReference(c);");
             w.Line($"ref float aPack = ref {Marshal}.GetReference(scratch);");
             w.Line($"ref float bPack = ref {Unsafe}.Add(ref aPack, {Num(rows / 4 * 4 * GemmTNRowBlock)});");
-            w.Line("nuint as_ = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n;");
+            w.Line("nuint as_ = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n, rFirst = (nuint)rowFirst, rEnd = (nuint)rowEnd;");
+            int blockedRows = rows - rows % 4;
+            if (rows / 4 > 0) w.Line($"nuint tileEnd = rEnd < {Num(blockedRows)} ? rEnd : {Num(blockedRows)}; // rows of C in whole tiles of four");
             List<int> widths = Widths(cols, target);
             bool first = true;
             foreach (int width in widths)
@@ -356,7 +364,7 @@ public sealed partial class RecurrentModelGenerator
                 if (quads > 0)
                 {
                     w.Line($"ref float aRow = ref {Unsafe}.Add(ref aRef, (i0 + ii) * as_);");
-                    w.Line($"for (nuint q = 0; q < {Num(quads)}; q++) {Intrinsics}Vector128.StoreUnsafe({Intrinsics}Vector128.LoadUnsafe(ref aRow, q * 4), ref aPack, q * {Num(4 * GemmTNRowBlock)} + ii * 4);");
+                    w.Line($"for (nuint q = rFirst >> 2; q < tileEnd >> 2; q++) {Intrinsics}Vector128.StoreUnsafe({Intrinsics}Vector128.LoadUnsafe(ref aRow, q * 4), ref aPack, q * {Num(4 * GemmTNRowBlock)} + ii * 4);");
                 }
                 w.Line($"ref float bRow = ref {Unsafe}.Add(ref bRef, (i0 + ii) * bs);");
                 w.Line($"for (nuint col = 0; col < {Num(vectorCols)}; col += {Num(width)}) {v}.StoreUnsafe({v}.LoadUnsafe(ref bRow, col), ref bPack, (col >> 6) * {Num(GemmTNRowBlock * PanelWidth)} + ii * {Num(PanelWidth)} + (col & 63));");
@@ -408,13 +416,13 @@ public sealed partial class RecurrentModelGenerator
             int blocked = rows - rows % 4;
             if (blocked > 0)
             {
-                w.Open($"for (nuint r = 0; r < {Num(blocked)}; r += 4)");
+                w.Open("for (nuint r = rFirst; r < tileEnd; r += 4)");
                 GemmTNTile(w, cols, width, vectors, 4, col, packed: true);
                 w.Close();
             }
             if (blocked < rows)
             {
-                w.Open($"for (nuint r = {Num(blocked)}; r < {Num(rows)}; r++)");
+                w.Open($"for (nuint r = rFirst > {Num(blocked)} ? rFirst : {Num(blocked)}; r < rEnd; r++)");
                 GemmTNTile(w, cols, width, vectors, 1, col, packed: false);
                 w.Close();
             }
@@ -448,7 +456,7 @@ public sealed partial class RecurrentModelGenerator
 
         private static void GemmTNScalarColumns(SourceWriter w, int rows, int cols, int start)
         {
-            w.Open($"for (nuint r = 0; r < {Num(rows)}; r++)");
+            w.Open("for (nuint r = rFirst; r < rEnd; r++)");
             w.Open($"for (nuint col = {Num(start)}; col < {Num(cols)}; col++)");
             w.Line($"float sum = {Unsafe}.Add(ref cRef, r * {Num(cols)} + col);");
             w.Line($"for (nuint i = 0; i < count; i++) sum += {Unsafe}.Add(ref aRef, i * as_ + r) * {Unsafe}.Add(ref bRef, i * bs + col);");

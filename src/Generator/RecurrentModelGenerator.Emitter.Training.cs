@@ -50,6 +50,12 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("private Buffers? _buffersReverse; // the reverse direction's own, once its directions run apart (model.Threads > 1)");
                 w.Line("private DirectionsRunner? _runner; // runs a layer's reverse direction on the model's worker thread");
             }
+            else
+            {
+                w.Line("private float[][] _partScratch = global::System.Array.Empty<float[]>(); // GemmScratch of parts 1, 2, ... of a threaded Backward (model.Threads > 1)");
+                w.Line("private int[] _partScratchStart = global::System.Array.Empty<int>();");
+                w.Line("private PartsRunner? _runner; // runs parts of a layer's backward on the model's worker threads");
+            }
             w.Line("private bool _hasInitialState;");
             w.Line("private bool _ready;");
             w.Line();
@@ -73,7 +79,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_gradInput = new float[rows * InputSize];");
             w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
             w.Line("_buffers = new Buffers(maxSteps, maxBatch);");
-            if (m.Bidirectional) w.Line("if (model.Threads > 1) _buffersReverse = new Buffers(maxSteps, maxBatch);");
+            w.Line(m.Bidirectional ? "if (model.Threads > 1) _buffersReverse = new Buffers(maxSteps, maxBatch);" : "if (model.Threads > 1) AllocatePartScratch(model.Threads);");
             w.Close();
             w.Line();
             w.Line("/// <summary>The model whose parameters this trainer reads and whose gradients it writes.</summary>");
@@ -113,6 +119,7 @@ public sealed partial class RecurrentModelGenerator
                 for (int d = 0; d < m.Directions; d++) BackwardLayer(w, m, layer, d);
             }
             if (m.Bidirectional) BackwardDirections(w, m);
+            else BackwardParts(w, m);
             BackwardBuffers(w, m);
             w.Close();
             w.Line();
@@ -410,46 +417,122 @@ public sealed partial class RecurrentModelGenerator
             int cols = m.LayerInputWidth(layer);
             string hOffset = d == 1 ? " + HiddenSize" : "";
             bool lstm = m.Cell == Cell.Lstm;
-            w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its input weights for every valid step at once.</summary>");
-            w.Line(HotPath);
+            bool split = !m.Bidirectional; // with Threads > 1 a unidirectional layer runs in parts (PartsRunner)
+            bool tokenLayer = layer == 0 && m.Vocabulary > 0;
+            string buffers = d == 1 ? "_buffersReverse ?? _buffers" : "_buffers";
+            w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its weights for every valid step at once.</summary>");
             w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
-            w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
-            w.Line($"{RoSpan} p = _model._parameters;");
-            w.Line($"{Span} g = _model._gradients;");
+            w.Line("int batch = layout.Batch, rows = layout.Rows;");
+            if (m.Bias || tokenLayer) w.Line($"{Span} g = _model._gradients;");
             w.Line(d == 1 ? "Buffers b = _buffersReverse ?? _buffers; // its own when the directions may run apart" : "Buffers b = _buffers;");
-            w.Line($"{RoSpan} activations = _workspace.Projection[{Num(row)}];");
-            w.Line($"{RoSpan} y = _workspace.Layer[{Num(layer)}];");
-            w.Line($"{Span} gradGates = b.GradGates;");
-            w.Line($"{Span} dh = b.Dh;");
-            w.Line($"{Span} dhNext = b.DhNext;");
-            w.Line($"{Span} hPrevious = b.HPrevious;");
             w.Line($"{RoSpan} initial = _hasInitialState ? new {RoSpan}(_initialState, 0, batch * StateSize) : default;");
-            w.Line($"layout.GatherState(finalStateGrad, {Num(row)}, HiddenSize, dhNext);");
+            w.Line($"layout.GatherState(finalStateGrad, {Num(row)}, HiddenSize, b.DhNext);");
             w.Line($"layout.GatherState(initial, {Num(row)}, HiddenSize, b.H0);");
             if (lstm)
             {
-                w.Line($"{Span} dcNext = b.DcNext;");
-                w.Line($"{Span} cPrevious = b.CPrevious;");
-                w.Line($"{RoSpan} cells = _workspace.CellStates[{Num(row)}];");
-                w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, dcNext);");
+                w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, b.DcNext);");
                 w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, b.C0);");
+            }
+            // dL/d(inputs) row by row here, or (bidirectional, buffers of its own) by Backward after both directions.
+            string dx = m.Bidirectional ? "!gradInput.IsEmpty && _buffersReverse is null" : "!gradInput.IsEmpty";
+            string inputWeights = tokenLayer ? "!gradInput.IsEmpty" : "true";
+            if (split)
+            {
+                w.Comment("With Threads > 1: the steps in parts of the sequences, then the weight gradients in parts of their rows (same bits).");
+                w.Line("int parts = _model.PartCount(batch, rows);");
+                w.Line($"if (parts > 1) RunParts({Num(layer)}, false, parts, gradOutput, gradInput);");
+                w.Line($"else BackwardSteps{id}(gradOutput, 0, batch);");
+            }
+            else w.Line($"BackwardSteps{id}(gradOutput, b, 0, batch);");
+            w.Comment("dW_hh += dgatesᵀ h_{t-1} and dW_ih += dgatesᵀ x over every valid step at once (one product each, not one per step); dx += dgates W_ih.");
+            if (split)
+            {
+                w.Line($"if (parts > 1) RunParts({Num(layer)}, true, parts, gradOutput, gradInput);");
+                w.Line($"else BackwardWeights{id}(gradInput, 0, 1);");
+            }
+            else w.Line($"BackwardWeights{id}(gradInput, b, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize), {inputWeights}, {dx});");
+            if (m.Bias) w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, 0, rows * GateSize)" : "new " + RoSpan + "(b.GradGates, 0, rows * GateSize)")};");
+            if ((m.Bias && !SharedBiasGradient(m)) || tokenLayer) w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
+            if (SharedBiasGradient(m))
+            {
+                w.Comment("b_ih and b_hh enter the gates the same way: one sum over the rows is the gradient of both.");
+                w.Line($"{Span} biasGrad = b.BiasGrad;");
+                w.Line("biasGrad.Clear();");
+                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, biasGrad);");
+                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasHh{id}, GateSize));");
+                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasIh{id}, GateSize));");
+            }
+            else if (m.Bias)
+            {
+                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
+                if (tokenLayer) w.Line($"if (!gradInput.IsEmpty) {Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
+                else w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
+            }
+            w.Line($"layout.ScatterState(b.DhNext, {Num(row)}, HiddenSize, initialStateGrad);");
+            if (lstm) w.Line($"layout.ScatterState(b.DcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
+            if (tokenLayer)
+            {
+                string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
+                w.Comment("Token inputs and no inputGrad wanted: every step that read token v had input embedding[v], so the same three products");
+                w.Comment("run over the distinct tokens of the batch (at most VocabularySize rows) on their summed gate gradients.");
+                w.Open("if (gradInput.IsEmpty)");
+                w.Line("int slots = AggregateTokens(dAll, rows, b);");
+                w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
+                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
+                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
+                w.Line("tokenInputGrads.Clear();");
+                w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
+                w.Line("b.Slots = slots;");
+                if (d == 0) w.Line("AddTokenGradients(b);");
+                else w.Comment("Backward adds the embedding's part once the forward direction's is in (the two may run at the same time).");
+                w.Close();
+            }
+            w.Close();
+            w.Line();
+
+            // The steps: for sequences [first, first + count) of the length order.
+            w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s steps in reverse order for the sequences [first, first + count) of the length order: dL/d(gates) of each of their rows, and h_{{t-1}} for dW_hh.</summary>");
+            w.Line(HotPath);
+            w.Open(split
+                ? $"private void BackwardSteps{id}({RoSpan} gradOutput, int first, int count)"
+                : $"private void BackwardSteps{id}({RoSpan} gradOutput, Buffers b, int first, int count)");
+            w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
+            w.Line("int steps = layout.Steps;");
+            if (split) w.Line("Buffers b = _buffers;");
+            w.Line($"{RoSpan} activations = _workspace.Projection[{Num(row)}];");
+            w.Line($"{RoSpan} y = _workspace.Layer[{Num(layer)}];");
+            w.Line($"{Span} gradGates = b.GradGates;");
+            w.Line($"{Span} dh = new {Span}(b.Dh, first * HiddenSize, count * HiddenSize);");
+            w.Line($"{Span} dhNext = new {Span}(b.DhNext, first * HiddenSize, count * HiddenSize);");
+            w.Line($"{Span} hPrevious = b.HPrevious;");
+            w.Line($"{RoSpan} h0 = new {RoSpan}(b.H0, first * HiddenSize, count * HiddenSize);");
+            if (lstm)
+            {
+                w.Line($"{Span} dcNext = new {Span}(b.DcNext, first * HiddenSize, count * HiddenSize);");
+                w.Line($"{Span} cPrevious = new {Span}(b.CPrevious, first * HiddenSize, count * HiddenSize);");
+                w.Line($"{RoSpan} c0 = new {RoSpan}(b.C0, first * HiddenSize, count * HiddenSize);");
+                w.Line($"{RoSpan} cells = _workspace.CellStates[{Num(row)}];");
             }
             w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
             w.Open("for (int k = 0; k < steps; k++)");
             w.Line(d == 0 ? "int t = steps - 1 - k;" : "int t = k;");
             w.Line(d == 0 ? "int previous = t - 1; // the step this one started from" : "int previous = t + 1; // the step this one started from (time runs backwards)");
-            w.Line("int n = layout.BatchSize(t), offset = layout.Offset(t);");
-            w.Line("int previousCount = previous >= 0 && previous < steps ? layout.BatchSize(previous) : 0;");
-            w.Line("int previousOffset = previousCount > 0 ? layout.Offset(previous) : 0;");
+            w.Line("int n = layout.BatchSize(t) - first;");
+            w.Line("if (n > count) n = count;");
+            w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
+            w.Line("int offset = layout.Offset(t) + first; // the first of these sequences' rows at step t");
+            w.Line("int previousCount = previous >= 0 && previous < steps ? layout.BatchSize(previous) - first : 0;");
+            w.Line("int previousOffset = previousCount > 0 ? layout.Offset(previous) + first : 0;");
             w.Comment("h_{t-1} (and c_{t-1}) of each running sequence: the previous step's output, or the initial state where the sequence starts here.");
             w.Open("for (int j = 0; j < n; j++)");
             w.Line($"{Span} hp = hPrevious.Slice((offset + j) * HiddenSize, HiddenSize);");
-            w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else new {RoSpan}(b.H0, j * HiddenSize, HiddenSize).CopyTo(hp);");
+            w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else h0.Slice(j * HiddenSize, HiddenSize).CopyTo(hp);");
             if (lstm)
             {
                 w.Line($"{Span} cp = cPrevious.Slice(j * HiddenSize, HiddenSize);");
-                w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else new {RoSpan}(b.C0, j * HiddenSize, HiddenSize).CopyTo(cp);");
+                w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else c0.Slice(j * HiddenSize, HiddenSize).CopyTo(cp);");
             }
             w.Line($"{Rt}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
             w.Line($"{Span} dGates = gradGates.Slice((offset + j) * GateSize, GateSize);");
@@ -468,52 +551,104 @@ public sealed partial class RecurrentModelGenerator
             }
             w.Close();
             string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
-            w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step, below).");
+            w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step: BackwardWeights).");
             w.Line($"{RoSpan} dHidden = {dHidden};");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
             w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
-            w.Comment("Recurrent weights for every valid step at once: dW_hh += dgatesᵀ h_{t-1}; db_hh += Σ dgates (one product over all rows, not one per step).");
-            w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, 0, rows * GateSize)" : "gradGates.Slice(0, rows * GateSize)")};");
-            w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, hPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
-            if (SharedBiasGradient(m))
-            {
-                w.Comment("b_ih and b_hh enter the gates the same way: one sum over the rows is the gradient of both.");
-                w.Line($"{Span} biasGrad = b.BiasGrad;");
-                w.Line("biasGrad.Clear();");
-                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, biasGrad);");
-                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasHh{id}, GateSize));");
-                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasIh{id}, GateSize));");
-            }
-            else if (m.Bias) w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
-            w.Line($"layout.ScatterState(dhNext, {Num(row)}, HiddenSize, initialStateGrad);");
-            if (lstm) w.Line($"layout.ScatterState(dcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
-            w.Comment("Input weights for every valid step at once: dW_ih += dgatesᵀ x; " + (SharedBiasGradient(m) ? "" : "db_ih += Σ dgates; ") + "dx += dgates W_ih.");
+            w.Close();
+            w.Line();
+
+            // The weight products: rows [r0, r1) of dW (part of parts), and dx rows of the part.
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
-            string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
-            w.Line($"{RoSpan} dAll = gradGates.Slice(0, rows * GateSize);");
-            if (layer == 0 && m.Vocabulary > 0)
+            string panels = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
+            if (split)
             {
-                w.Comment("Token inputs and no inputGrad wanted: every step that read token v had input embedding[v], so the same three products");
-                w.Comment("run over the distinct tokens of the batch (at most VocabularySize rows) on their summed gate gradients.");
-                w.Open("if (gradInput.IsEmpty)");
-                w.Line("int slots = AggregateTokens(dAll, rows, b);");
-                w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
-                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
-                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
-                w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
-                w.Line("tokenInputGrads.Clear();");
-                w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
-                w.Line("b.Slots = slots;");
-                if (d == 0) w.Line("AddTokenGradients(b);");
-                else w.Comment("Backward adds the embedding's part once the forward direction's is in (the two may run at the same time).");
-                w.Line("return;");
-                w.Close();
+                w.Line($"/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of layer {Num(layer)}'s weight products: its rows of dW_hh and dW_ih (whole quads), and its packed rows of dx.</summary>");
+                w.Line(HotPath);
+                w.Open($"private void BackwardWeights{id}({Span} gradInput, int part, int parts)");
+                w.Line("int rows = _workspace.Layout.Rows;");
+                w.Line($"{Span} g = _model._gradients;");
+                w.Line("Buffers b = _buffers;");
+                w.Line($"{Span} scratch = part == 0 ? new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize);");
+                w.Line("int r0 = part == 0 ? 0 : GateSize * part / parts & ~3, r1 = part == parts - 1 ? GateSize : GateSize * (part + 1) / parts & ~3;");
+                w.Line("int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;");
             }
-            w.Line($"{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
-            if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-            if (m.Bidirectional) w.Comment("dx: here while both directions share one set of buffers; otherwise Backward adds both directions' parts (InputGradientRows).");
-            w.Line($"if (!gradInput.IsEmpty{(m.Bidirectional ? " && _buffersReverse is null" : "")}) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, dAll, GateSize, rows, gradInput, {Num(cols)});");
+            else
+            {
+                w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s weight products over every valid step: dW_hh, dW_ih when <paramref name=\"inputWeights\"/>, and dx when <paramref name=\"dx\"/>.</summary>");
+                w.Line(HotPath);
+                w.Open($"private void BackwardWeights{id}({Span} gradInput, Buffers b, {Span} scratch, bool inputWeights, bool dx)");
+                w.Line("int rows = _workspace.Layout.Rows;");
+                w.Line($"{Span} g = _model._gradients;");
+            }
+            w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, 0, rows * GateSize)" : $"new {RoSpan}(b.GradGates, 0, rows * GateSize)")};");
+            w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
+            if (split)
+            {
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch, r0, r1);");
+                w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch, r0, r1);");
+                w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, dAll.Slice(first * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}), {Num(cols)});");
+            }
+            else
+            {
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch);");
+                w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch);");
+                w.Line($"if (dx) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, dAll, GateSize, rows, gradInput, {Num(cols)});");
+            }
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>A unidirectional layer's backward in parts on the model's worker threads, and the runner that does it.</summary>
+        private static void BackwardParts(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Runs layer <paramref name=\"layer\"/>'s backward steps in <paramref name=\"parts\"/> parts of the sequences, or (with");
+            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx, on the model's worker threads.");
+            w.Line("/// </summary>");
+            w.Open($"private void RunParts(int layer, bool weights, int parts, {RoSpan} gradOutput, {Span} gradInput)");
+            w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
+            w.Line("if (_partScratch.Length < parts - 1) AllocatePartScratch(parts);");
+            w.Line("_runner ??= new PartsRunner(this);");
+            w.Line("_runner.Layer = layer;");
+            w.Line("_runner.Weights = weights;");
+            w.Line("_runner.Parts = parts;");
+            w.Line("_model._workers!.Run<float>(_runner, parts, gradOutput, gradInput, default, default);");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>One block of GemmScratch for each part but the first (which uses the buffers' own).</summary>");
+            w.Open("private void AllocatePartScratch(int parts)");
+            w.Line("var scratch = new float[parts - 1][];");
+            w.Line("var start = new int[parts - 1];");
+            w.Line($"for (int i = 0; i < parts - 1; i++) scratch[i] = {Rt}Kernels.AlignedArray(GemmScratchSize, out start[i]);");
+            w.Line("_partScratch = scratch;");
+            w.Line("_partScratchStart = start;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Runs one part of a layer's threaded backward (RunParts).</summary>");
+            w.Open($"private sealed class PartsRunner : {Rt}IPartitionedForward<float>");
+            w.Line("private readonly Trainer _trainer;");
+            w.Line();
+            w.Line("public PartsRunner(Trainer trainer) => _trainer = trainer;");
+            w.Line();
+            w.Line("/// <summary>Set while a layer runs: which layer, which phase (steps or weight products), into how many parts.</summary>");
+            w.Line("public int Layer, Parts;");
+            w.Line("public bool Weights;");
+            w.Line();
+            w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Open("if (Weights)");
+            w.Open("switch (Layer)");
+            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.BackwardWeights{LayerId(layer, 0)}(output, part, Parts); break;");
+            w.Close();
+            w.Line("return;");
+            w.Close();
+            w.Line($"{Rt}PackedSequences layout = _trainer._workspace.Layout;");
+            w.Line("int first = layout.SequencePartStart(part, Parts), count = layout.SequencePartStart(part + 1, Parts) - first;");
+            w.Open("switch (Layer)");
+            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.BackwardSteps{LayerId(layer, 0)}(input, first, count); break;");
+            w.Close();
+            w.Close();
             w.Close();
             w.Line();
         }

@@ -169,6 +169,27 @@ public sealed class PackedSequences
         SetSteps();
     }
 
+    /// <summary>
+    /// Cuts the batch, in length order, into <paramref name="parts"/> runs of whole sequences with about equal numbers of
+    /// valid steps, and returns the first sequence (its position in length order) of run <paramref name="part"/>;
+    /// <paramref name="part"/> = <paramref name="parts"/> gives <see cref="Batch"/>. A run may be empty. Used to run one
+    /// layout's recurrence in parts on different threads: a run's rows at each step are the steps of its own sequences.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> is less than 1, or <paramref name="part"/> is not in [0, parts].</exception>
+    public int SequencePartStart(int part, int parts)
+    {
+        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), parts, "Expected at least 1 part.");
+        if ((uint)part > (uint)parts) throw new ArgumentOutOfRangeException(nameof(part), part, $"Expected 0 to {parts}.");
+        if (part == 0) return 0;
+        if (part == parts) return Batch;
+        long target = (long)Rows * part / parts, sum = 0;
+        int j = 0;
+        while (j < Batch && sum + _sortedLengths[j] <= target) sum += _sortedLengths[j++];
+        // The cut nearest the target: before sequence j (sum rows) or after it.
+        if (j < Batch && sum + _sortedLengths[j] - target < target - sum) j++;
+        return j;
+    }
+
     /// <summary>Batch size and first packed row of every step, from the sorted lengths.</summary>
     private void SetSteps()
     {

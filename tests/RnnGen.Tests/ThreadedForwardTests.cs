@@ -447,4 +447,22 @@ public class ThreadedForwardTests
         Assert.Throws<ArgumentOutOfRangeException>(() => part.SetPart(whole, 2, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => part.SetPart(whole, 0, 6));
     }
+
+    [Fact]
+    public void Sequence_runs_cut_the_length_order_where_the_rows_split_most_evenly()
+    {
+        var layout = new PackedSequences();
+        layout.Set(5, 5, new[] { 2, 5, 3, 5, 1 }); // sorted lengths 5, 5, 3, 2, 1: 16 rows
+        int[] Cuts(int parts) => Enumerable.Range(0, parts + 1).Select(p => layout.SequencePartStart(p, parts)).ToArray();
+        Assert.Equal(new[] { 0, 5 }, Cuts(1));
+        Assert.Equal(new[] { 0, 2, 5 }, Cuts(2)); // 10 | 6 rows (the cut after one sequence, 5 | 11, is further from 8)
+        Assert.Equal(new[] { 0, 1, 2, 5 }, Cuts(3)); // 5 | 5 | 6
+        Assert.Equal(new[] { 0, 1, 2, 3, 5 }, Cuts(4)); // 5 | 5 | 3 | 3
+        Assert.Equal(new[] { 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 5 }, Cuts(10)); // more parts than sequences: some runs are empty
+        layout.Set(4, 6, default); // equal lengths: equal counts
+        Assert.Equal(new[] { 0, 3, 6 }, Enumerable.Range(0, 3).Select(p => layout.SequencePartStart(p, 2)).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => layout.SequencePartStart(3, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => layout.SequencePartStart(-1, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => layout.SequencePartStart(0, 0));
+    }
 }

@@ -10,15 +10,20 @@ namespace RnnGen.Tests;
 [RecurrentModel(Cell = CellKind.Lstm, Input = 96, Hidden = 160, Bidirectional = true)]
 public partial class OneStepBiLstm { }
 
+/// <summary>BatchedBiLstm's one-direction twin: a token model whose trainer runs in parts of the batch.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = 12, Input = 5, Hidden = 9, Layers = 2, Output = 4)]
+public partial class BatchedLstm { }
+
 /// <summary>
-/// A bidirectional model's trainer with the model's <c>Threads</c> above 1 runs each layer's two directions at the same
-/// time, in Forward and in Backward: the same bits as one thread for every output and gradient, and no allocation.
+/// A trainer with the model's <c>Threads</c> above 1 runs in parts: a bidirectional model runs each layer's two
+/// directions at the same time, a unidirectional one each layer's steps in parts of the sequences and its weight
+/// products in parts of their rows, in Forward and in Backward. The same bits as one thread for every output and
+/// gradient, and no allocation.
 /// </summary>
 [Collection(nameof(ThreadedCollection))]
 public class ThreadedTrainingTests
 {
-    public static TheoryData<string> Models() =>
-        new(ThreadedForwardTests.ModelNames.Where(name => ThreadedForwardTests.Create(name).NumDirections == 2));
+    public static TheoryData<string> Models() => new(ThreadedForwardTests.ModelNames);
 
     private static IRecurrentModel Create(string name) => ThreadedForwardTests.Create(name);
 
@@ -95,6 +100,8 @@ public class ThreadedTrainingTests
                     Pass actual = Train(threaded, apart, steps, batch, lengths, seed, inputGrad);
                     AssertSameBits(expected, actual, $"{name}, {threads} threads, batch {batch}, inputGrad {inputGrad}");
                 }
+                // The backward did run in parts (the runner is created by the first threaded Backward).
+                if (batch > 1) Assert.NotNull(apart.GetType().GetField("_runner", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(apart));
             }
         }
         threaded.Threads = 1;
@@ -138,6 +145,55 @@ public class ThreadedTrainingTests
             AssertSameBits(Train(single, one, steps, 2, lengths, 7, inputGrad), Train(threaded, late, steps, 2, lengths, 7, inputGrad), $"one thread, own buffers, inputGrad {inputGrad}");
         }
         Assert.Same(buffers, reverse.GetValue(late));
+    }
+
+    [Fact]
+    public void A_unidirectional_trainer_created_before_threads_were_set_allocates_its_part_scratch_once()
+    {
+        IRecurrentModel single = new BatchedLstm(), threaded = new BatchedLstm();
+        single.Parameters.CopyTo(threaded.Parameters);
+        int steps = Math.Max(8, BatchedLstm.ThreadedMinSteps);
+        int[] lengths = { steps, steps - 3, 2 };
+        ITrainer one = single.CreateTrainer(steps, 3), late = threaded.CreateTrainer(steps, 3);
+        FieldInfo scratch = late.GetType().GetField("_partScratch", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        Assert.Empty((float[][])scratch.GetValue(late)!);
+        threaded.Threads = 3;
+        AssertSameBits(Train(single, one, steps, 3, lengths, 5, true), Train(threaded, late, steps, 3, lengths, 5, true), "late threads");
+        var parts = (float[][])scratch.GetValue(late)!;
+        Assert.Equal(2, parts.Length); // parts 1 and 2 of a three-part backward
+        Train(threaded, late, steps, 3, lengths, 6, false);
+        Assert.Same(parts, scratch.GetValue(late));
+        threaded.Threads = 1;
+        AssertSameBits(Train(single, one, steps, 3, lengths, 7, true), Train(threaded, late, steps, 3, lengths, 7, true), "back on one thread");
+    }
+
+    [Fact]
+    public void Threaded_unidirectional_training_allocates_nothing_on_the_calling_thread()
+    {
+        var model = new BatchedLstm { Threads = 2 };
+        const int batch = 3;
+        int steps = Math.Max(40, BatchedLstm.ThreadedMinSteps);
+        BatchedLstm.Trainer trainer = model.CreateTrainer(steps, batch);
+        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => (i * 7) % BatchedLstm.VocabularySize).ToArray();
+        int[] lengths = { steps, steps - 5, steps / 2 };
+        var output = new float[steps * batch * BatchedLstm.OutputSize];
+        var dy = new float[output.Length];
+        new Rng(8).FillUniform(dy, -1, 1);
+        var state = new float[batch * BatchedLstm.StateSize];
+        var dState = new float[state.Length];
+        var dx = new float[steps * batch * BatchedLstm.InputSize];
+        void Pass()
+        {
+            trainer.Forward(tokens, batch, lengths, output, state, state);
+            trainer.Backward(dy, default, default, dState); // aggregated token gradients
+            trainer.Forward(tokens, batch, lengths, output, state, state);
+            trainer.Backward(dy, dx, dState, dState); // input gradients, in parts of the rows
+        }
+        Pass(); // warm-up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) Pass();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        model.Threads = 1;
     }
 
     [Fact]
