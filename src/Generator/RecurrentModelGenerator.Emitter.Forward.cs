@@ -137,8 +137,14 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// Threads, or its first threaded Backward allocates the reverse direction's buffers). Results are identical to one");
                 w.Line("/// thread's, to the bit.");
             }
-            else w.Line("/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents.");
-            if (!m.Bidirectional) w.Line("/// Results are identical to one thread's, to the bit. Single-stream Step and training always run on the calling thread.");
+            else
+            {
+                w.Line("/// A multi-agent Step of at least <see cref=\"ThreadedMinSteps\"/> agents is split the same way, into runs of agents. A");
+                w.Line("/// trainer's Forward and Backward run in parts too: each layer's input projection and weight gradients in parts of");
+                w.Line("/// their rows, its recurrence in runs of whole sequences with about equal numbers of steps (create the trainer after");
+                w.Line("/// setting Threads, or its first threaded Backward allocates a weight-gradient scratch block per extra part).");
+                w.Line("/// Results are identical to one thread's, to the bit. Single-stream Step always runs on the calling thread.");
+            }
             w.Line("/// Setting it allocates the threads and one set of Forward buffers per part" + (m.Bidirectional ? " (or direction)" : "") + "; set it back to 1 to stop");
             w.Line("/// the threads (they also end when the model is collected). A model is still not safe to use from several threads at");
             w.Line("/// a time.");
@@ -320,7 +326,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static void SplitRunner(SourceWriter w, ModelSpec m)
         {
-            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences) on the worker threads.</summary>");
+            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences), or with layer -1 the head (parts of the rows), on the worker threads.</summary>");
             w.Open($"private void RunSplit(int layer, bool recurrence, {RoSpan} x, {Span} y, Workspace ws, int parts)");
             w.Line("SplitRunner runner = _splitRunner!;");
             w.Line("runner.Layer = layer;");
@@ -341,13 +347,21 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line($"public SplitRunner({m.Name} model) => _model = model;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer and phase, into how many parts, on which workspace.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head) and phase, into how many parts, on which workspace.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Recurrence;");
             w.Line("public Workspace? Workspace;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
             w.Line("Workspace ws = Workspace!;");
+            if (m.Output > 0)
+            {
+                w.Open("if (Layer < 0) // the head, in parts of the rows");
+                w.Line("int rows = ws.Layout.Rows, first = (int)((long)rows * part / Parts);");
+                w.Line("_model.Head(ws, first, (int)((long)rows * (part + 1) / Parts) - first);");
+                w.Line("return;");
+                w.Close();
+            }
             w.Open("if (Recurrence)");
             w.Line("int first = ws.Layout.SequencePartStart(part, Parts), count = ws.Layout.SequencePartStart(part + 1, Parts) - first;");
             w.Open("switch (Layer)");
@@ -489,15 +503,34 @@ public sealed partial class RecurrentModelGenerator
             }
             if (m.Output > 0)
             {
-                w.Comment("Linear head on every valid step: y = W_head h + b_head.");
-                w.Line("for (int i = 0; i < rows; i++) p.Slice(HeadBias, OutputSize).CopyTo(new global::System.Span<float>(ws.Top, i * OutputSize, OutputSize));");
-                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, ws.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, ws.Top, OutputSize);");
+                w.Comment("Linear head on every valid step: y = W_head h + b_head" + (m.Bidirectional ? "." : " (a trainer's with Threads > 1 in parts of the rows)."));
+                if (m.Bidirectional) w.Line("Head(ws, 0, rows);");
+                else
+                {
+                    w.Line("int headParts = ws.Training ? PartCount(layout.Batch, rows) : 1;");
+                    w.Line("if (headParts > 1) RunSplit(-1, false, default, default, ws, headParts);");
+                    w.Line("else Head(ws, 0, rows);");
+                }
                 w.Line($"layout.Scatter(ws.Top, OutputSize, {Bool(m.BatchFirst)}, output);");
             }
             else
             {
                 w.Line($"layout.Scatter(ws.Layer[{Num(m.Layers - 1)}], OutputSize, {Bool(m.BatchFirst)}, output);");
             }
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>The linear head of packed rows [first, first + count): ws.Top = W_head ws.Layer[last] + b_head.</summary>
+        private static void Head(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>The linear head of packed rows [first, first + count): y = W_head h + b_head into ws.Top.</summary>");
+            w.Line(HotPath);
+            w.Open("private void Head(Workspace ws, int first, int count)");
+            w.Line($"{RoSpan} p = _parameters;");
+            w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
+            w.Line($"for (int i = first; i < first + count; i++) p.Slice(HeadBias, OutputSize).CopyTo(new {Span}(ws.Top, i * OutputSize, OutputSize));");
+            w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize);");
             w.Close();
             w.Line();
         }

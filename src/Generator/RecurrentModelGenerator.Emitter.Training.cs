@@ -19,7 +19,11 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once (with Threads above 1 the");
                 w.Line("/// reverse direction's backward gets its own; set Threads first, or the first threaded Backward allocates them).");
             }
-            else w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once.");
+            else
+            {
+                w.Line("/// parameter gradients to <see cref=\"Gradients\"/>. Every buffer is allocated here, once (with Threads above 1, one");
+                w.Line("/// weight-gradient scratch block per extra part; set Threads first, or the first threaded Backward allocates them).");
+            }
             w.Line("/// </summary>");
             w.Line("/// <param name=\"maxSteps\">Longest (padded) sequence the trainer will see.</param>");
             w.Line("/// <param name=\"maxBatch\">Largest batch the trainer will see.</param>");
@@ -112,6 +116,7 @@ public sealed partial class RecurrentModelGenerator
                 + "_ready = true;");
 
             Backward(w, m);
+            if (m.Output > 0) BackwardHead(w, m);
             PackWeightPanels(w, m);
             if (tokens) AggregateTokens(w);
             for (int layer = m.Layers - 1; layer >= 0; layer--)
@@ -336,20 +341,22 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
             w.Line("if (_weightPanelsStale) PackWeightPanels();");
-            w.Line($"{RoSpan} panels = new {RoSpan}(_weightPanels, _weightPanelsStart, WeightPanelsSize);");
-            w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, 0, rows * LayerWidth);");
             if (m.Output > 0)
             {
-                w.Comment("Head: dL/dh = dy W_head; dW_head += dyᵀ h; db_head += Σ dy, over the valid steps only.");
+                w.Comment("Head: dL/dh = dy W_head; dW_head += dyᵀ h; db_head += Σ dy, over the valid steps only" + (m.Bidirectional ? "." : " (with Threads > 1 in parts of the rows)."));
                 w.Line($"layout.Gather(outputGrad, OutputSize, {Bool(m.BatchFirst)}, _gradOutput);");
-                w.Line("gradTop.Clear();");
-                w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), _gradOutput, OutputSize, rows, gradTop, LayerWidth);");
-                w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, g.Slice(HeadWeight, OutputSize * LayerWidth), new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize));");
+                if (m.Bidirectional) w.Line("BackwardHead(0, 1);");
+                else
+                {
+                    w.Line("int headParts = _model.PartCount(batch, rows);");
+                    w.Line("if (headParts > 1) RunParts(-1, false, headParts, default, default);");
+                    w.Line("else BackwardHead(0, 1);");
+                }
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
             {
-                w.Line($"layout.Gather(outputGrad, LayerWidth, {Bool(m.BatchFirst)}, gradTop);");
+                w.Line($"layout.Gather(outputGrad, LayerWidth, {Bool(m.BatchFirst)}, new {Span}({GradLayer(m.Layers - 1)}, 0, rows * LayerWidth));");
             }
             if (m.Bidirectional)
             {
@@ -400,6 +407,24 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"if (!inputGrad.IsEmpty) for (int i = 0; i < rows; i++) {Rt}Kernels.AddTo(gradInput.Slice(i * InputSize, InputSize), g.Slice(EmbeddingWeight + _workspace.Tokens[i] * InputSize, InputSize));");
             }
             w.Line($"if (!inputGrad.IsEmpty) layout.Scatter(gradInput, InputSize, {Bool(m.BatchFirst)}, inputGrad);");
+            w.Close();
+            w.Line();
+        }
+
+        /// <summary>Part of the head's backward: dL/dh of some rows, and some rows of dW_head.</summary>
+        private static void BackwardHead(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of the head's backward: dL/dh = dy W_head of its packed rows, and its rows of dW_head += dyᵀ h (whole quads).</summary>");
+            w.Line(HotPath);
+            w.Open("private void BackwardHead(int part, int parts)");
+            w.Line("int rows = _workspace.Layout.Rows;");
+            w.Line("int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;");
+            w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, first * LayerWidth, count * LayerWidth);");
+            w.Line("gradTop.Clear();");
+            w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
+            w.Line($"{Span} scratch = {(m.Bidirectional ? $"new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize)" : $"part == 0 ? new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize)")};");
+            w.Line("int r0 = part == 0 ? 0 : OutputSize * part / parts & ~3, r1 = part == parts - 1 ? OutputSize : OutputSize * (part + 1) / parts & ~3;");
+            w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), scratch, r0, r1);");
             w.Close();
             w.Line();
         }
@@ -605,7 +630,8 @@ public sealed partial class RecurrentModelGenerator
         {
             w.Line("/// <summary>");
             w.Line("/// Runs layer <paramref name=\"layer\"/>'s backward steps in <paramref name=\"parts\"/> parts of the sequences, or (with");
-            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx, on the model's worker threads.");
+            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx, or with layer -1 the head's");
+            w.Line("/// backward in parts of its rows, on the model's worker threads.");
             w.Line("/// </summary>");
             w.Open($"private void RunParts(int layer, bool weights, int parts, {RoSpan} gradOutput, {Span} gradInput)");
             w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
@@ -632,11 +658,18 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("public PartsRunner(Trainer trainer) => _trainer = trainer;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer, which phase (steps or weight products), into how many parts.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head), which phase (steps or weight products), into how many parts.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Weights;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            if (m.Output > 0)
+            {
+                w.Open("if (Layer < 0)");
+                w.Line("_trainer.BackwardHead(part, Parts);");
+                w.Line("return;");
+                w.Close();
+            }
             w.Open("if (Weights)");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.BackwardWeights{LayerId(layer, 0)}(output, part, Parts); break;");

@@ -51,6 +51,7 @@ public sealed partial class RecurrentModelGenerator
             Forward(w, m);
             if (!m.Bidirectional) Step(w, m);
             Layers(w, m);
+            if (m.Output > 0) Head(w, m);
             Packing(w, m);
             Workspace(w, m);
             Trainer(w, m);
