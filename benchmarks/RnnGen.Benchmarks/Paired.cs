@@ -84,14 +84,17 @@ public static class Paired
             var training = new Training { Model = model };
             training.SetupOurs();
             pairs.Add(new Pair($"training {model}", "step", () => training.TrainStep(), "trainer forward", training.TrainerForward, 1));
+            pairs.Add(new Pair($"training {model}", "forward + backward", training.ForwardBackward, "trainer forward", training.TrainerForward, 1));
         }
+        foreach (TrainingModel model in new[] { TrainingModel.BiLstm128x256, TrainingModel.CharLstm })
         {
-            // Two threads: the bidirectional model's trainer runs each layer's directions at the same time.
-            var one = new Training { Model = TrainingModel.BiLstm128x256 };
+            // Two threads: the bidirectional model's trainer runs each layer's directions at the same time, the char
+            // LSTM's each layer in two parts of the batch.
+            var one = new Training { Model = model };
             one.SetupOurs();
-            var two = new Training { Model = TrainingModel.BiLstm128x256 };
+            var two = new Training { Model = model };
             two.SetupOursTwoThreads();
-            pairs.Add(new Pair($"training {TrainingModel.BiLstm128x256}, 2 threads", "step, 2 threads", () => two.TrainStepTwoThreads(), "step, 1 thread", () => one.TrainStep(), 1));
+            pairs.Add(new Pair($"training {model}, 2 threads", "step, 2 threads", () => two.TrainStepTwoThreads(), "step, 1 thread", () => one.TrainStep(), 1));
         }
 
         Console.WriteLine($"// paired: {rounds} rounds per pair; each round times A and B back to back (order alternating).");

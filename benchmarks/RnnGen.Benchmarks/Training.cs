@@ -18,7 +18,7 @@ public class Training
     private OursTraining _oursTwoThreads = null!;
     private TorchTrainingPeer? _torch;
 
-    [GlobalSetup(Targets = new[] { nameof(TrainStep), nameof(TrainerForward), nameof(InferenceForward) })]
+    [GlobalSetup(Targets = new[] { nameof(TrainStep), nameof(ForwardBackward), nameof(TrainerForward), nameof(InferenceForward) })]
     public void SetupOurs() => _ours = new OursTraining(Model);
 
     [GlobalSetup(Target = nameof(TrainStepTwoThreads))]
@@ -43,9 +43,16 @@ public class Training
     public float TrainStep() => _ours.TrainStep();
 
     /// <summary>
-    /// The same step with the model's Threads = 2: a bidirectional model's trainer runs the two directions of each layer
-    /// at the same time (wall clock; outside the issue's single-thread comparison). The char LSTM is unidirectional, so
-    /// its training runs on one thread either way.
+    /// Forward and backward alone (no loss, no update; a fixed dL/doutput): the issue's "forward + backward of a batch
+    /// costs at most 3x its forward", which the Ratio column gives against <see cref="TrainerForward"/>.
+    /// </summary>
+    [Benchmark]
+    public void ForwardBackward() => _ours.ForwardBackward();
+
+    /// <summary>
+    /// The same step with the model's Threads = 2 (wall clock; outside the issue's single-thread comparison): a
+    /// bidirectional model's trainer runs the two directions of each layer at the same time, the char LSTM's runs each
+    /// layer in two parts of the batch's sequences and its weight products in two parts of their rows.
     /// </summary>
     [Benchmark]
     public float TrainStepTwoThreads() => _oursTwoThreads.TrainStep();
@@ -102,6 +109,15 @@ internal sealed class OursTraining
         _outputGrad = new float[_output.Length];
         _adam = new Adam(_model.ParameterCount);
         _model.ZeroGradients();
+        Loss(); // a dL/doutput for ForwardBackward
+    }
+
+    /// <summary>The trainer's forward and backward on the batch with the last dL/doutput (accumulating gradients; no update).</summary>
+    public void ForwardBackward()
+    {
+        TrainerForward();
+        if (_biTrainer is not null) _biTrainer.Backward(_outputGrad, default);
+        else _charTrainer!.Backward(_outputGrad, default);
     }
 
     public float TrainStep()
