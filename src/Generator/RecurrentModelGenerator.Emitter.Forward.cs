@@ -326,7 +326,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static void SplitRunner(SourceWriter w, ModelSpec m)
         {
-            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences), or with layer -1 the head (parts of the rows), on the worker threads.</summary>");
+            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences), with layer -1 the head (parts of the rows), with -2 Pack's groups, on the worker threads.</summary>");
             w.Open($"private void RunSplit(int layer, bool recurrence, {RoSpan} x, {Span} y, Workspace ws, int parts)");
             w.Line("SplitRunner runner = _splitRunner!;");
             w.Line("runner.Layer = layer;");
@@ -341,19 +341,31 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Close();
             w.Line();
+            w.Line("/// <summary>Pack with its groups dealt out to <paramref name=\"parts\"/> parts (part p takes groups p, p + parts, ...).</summary>");
+            w.Open("private void PackInParts(Workspace ws, int parts)");
+            w.Line("AllocatePacked();");
+            w.Line("RunSplit(-2, false, default, default, ws, parts);");
+            if (m.StepBFloat16) w.Line("_halfStale = true;");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
             w.Line("/// <summary>Runs one part of a layer of a threaded training Forward (RunSplit).</summary>");
             w.Open($"private sealed class SplitRunner : {Rt}IPartitionedForward<float>");
             w.Line($"private readonly {m.Name} _model;");
             w.Line();
             w.Line($"public SplitRunner({m.Name} model) => _model = model;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head) and phase, into how many parts, on which workspace.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head; -2: Pack's groups) and phase, into how many parts, on which workspace.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Recurrence;");
             w.Line("public Workspace? Workspace;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
             w.Line("Workspace ws = Workspace!;");
+            w.Open("if (Layer == -2) // Pack's groups");
+            w.Line("for (int g = part; g < PackGroups; g += Parts) _model.PackGroup(g);");
+            w.Line("return;");
+            w.Close();
             if (m.Output > 0)
             {
                 w.Open("if (Layer < 0) // the head, in parts of the rows");
@@ -463,7 +475,14 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void ForwardCore({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
             w.Line($"{Rt}PackedSequences layout = ws.Layout;");
             w.Line("int rows = layout.Rows;");
-            w.Line("if (_packedStale) Pack();");
+            if (m.Bidirectional) w.Line("if (_packedStale) Pack();");
+            else
+            {
+                w.Comment("A trainer's Forward with Threads > 1 packs the weights in parts too (one layer, or the head, per part).");
+                w.Line("int packParts = _packedStale && ws.Training ? global::System.Math.Min(PartCount(layout.Batch, rows), PackGroups) : 1;");
+                w.Line("if (packParts > 1) PackInParts(ws, packParts);");
+                w.Line("else if (_packedStale) Pack();");
+            }
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
             if (tokens)
@@ -878,14 +897,33 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"private const int HalfSize = {Num(half)};");
             }
             w.Line();
+            int groups = m.Layers + (m.Output > 0 ? 1 : 0);
             w.Line("/// <summary>Builds the transposed weight copy inference reads from the current parameters.</summary>");
-            w.Line(HotPath);
             w.Open("private void Pack()");
+            w.Line("AllocatePacked();");
+            w.Line("for (int g = 0; g < PackGroups; g++) PackGroup(g);");
+            if (m.StepBFloat16) w.Line("_halfStale = true;");
+            w.Line("_packedStale = false;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Allocates the packed copy on first use (64-byte aligned, Kernels.AlignedArray).</summary>");
+            w.Open("private void AllocatePacked()");
             w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
+            w.Close();
+            w.Line();
+            w.Line($"/// <summary>Independent parts of Pack: one per layer{(m.Output > 0 ? ", then the head" : "")} (a unidirectional trainer with Threads > 1 runs them on its parts).</summary>");
+            w.Line($"private const int PackGroups = {Num(groups)};");
+            w.Line();
+            w.Line("/// <summary>Part <paramref name=\"group\"/> of Pack: layer <paramref name=\"group\"/>'s weights" + (m.Output > 0 ? ", or the head's after the last layer" : "") + ".</summary>");
+            w.Line(HotPath);
+            w.Open("private void PackGroup(int group)");
             w.Line($"{Span} q = new {Span}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
+            w.Open("switch (group)");
             for (int layer = 0; layer < m.Layers; layer++)
             {
+                w.Line($"case {Num(layer)}:");
+                w.Open("");
                 for (int d = 0; d < m.Directions; d++)
                 {
                     string id = LayerId(layer, d);
@@ -903,10 +941,11 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
                     }
                 }
+                w.Line("break;");
+                w.Close();
             }
-            if (m.Output > 0) w.Line($"{Rt}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth);");
-            if (m.StepBFloat16) w.Line("_halfStale = true;");
-            w.Line("_packedStale = false;");
+            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Rt}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth); break;");
+            w.Close();
             w.Close();
             w.Line();
             if (m.StepBFloat16)

@@ -255,10 +255,20 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>Copies the current weights into the panel layout the backward products read (Kernels.PackRowPanels).</summary>");
             w.Open("private void PackWeightPanels()");
+            w.Line("for (int g = 0; g < PackGroups; g++) PackWeightPanelsGroup(g);");
+            w.Line("_weightPanelsStale = false;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>Part <paramref name=\"group\"/> of PackWeightPanels (the groups of the model's Pack: one per layer" + (m.Output > 0 ? ", then the head" : "") + ").</summary>");
+            w.Line(HotPath);
+            w.Open("private void PackWeightPanelsGroup(int group)");
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} panels = new {Span}(_weightPanels, _weightPanelsStart, WeightPanelsSize);");
+            w.Open("switch (group)");
             for (int layer = 0; layer < m.Layers; layer++)
             {
+                w.Line($"case {Num(layer)}:");
+                w.Open("");
                 for (int d = 0; d < m.Directions; d++)
                 {
                     string id = LayerId(layer, d);
@@ -266,9 +276,11 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, panels.Slice(PanelsIh{id}, {Num(PanelSize(k, m.GateWidth))}));");
                     w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, panels.Slice(PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))}));");
                 }
+                w.Line("break;");
+                w.Close();
             }
-            if (m.Output > 0) w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}));");
-            w.Line("_weightPanelsStale = false;");
+            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Rt}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))})); break;");
+            w.Close();
             w.Close();
             w.Line();
         }
@@ -340,7 +352,17 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"if (!initialStateGrad.IsEmpty && initialStateGrad.Length != batch * StateSize) throw new {ArgumentException}(\"initialStateGrad has \" + initialStateGrad.Length + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", nameof(initialStateGrad));");
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
-            w.Line("if (_weightPanelsStale) PackWeightPanels();");
+            if (m.Bidirectional) w.Line("if (_weightPanelsStale) PackWeightPanels();");
+            else
+            {
+                w.Comment("With Threads > 1 the weight panels are built in parts too (one layer, or the head, per part).");
+                w.Line("int packParts = _weightPanelsStale ? global::System.Math.Min(_model.PartCount(batch, rows), PackGroups) : 1;");
+                w.Open("if (packParts > 1)");
+                w.Line("RunParts(-2, false, packParts, default, default);");
+                w.Line("_weightPanelsStale = false;");
+                w.Close();
+                w.Line("else if (_weightPanelsStale) PackWeightPanels();");
+            }
             if (m.Output > 0)
             {
                 w.Comment("Head: dL/dh = dy W_head; dW_head += dyᵀ h; db_head += Σ dy, over the valid steps only" + (m.Bidirectional ? "." : " (with Threads > 1 in parts of the rows)."));
@@ -630,8 +652,8 @@ public sealed partial class RecurrentModelGenerator
         {
             w.Line("/// <summary>");
             w.Line("/// Runs layer <paramref name=\"layer\"/>'s backward steps in <paramref name=\"parts\"/> parts of the sequences, or (with");
-            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx, or with layer -1 the head's");
-            w.Line("/// backward in parts of its rows, on the model's worker threads.");
+            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx; with layer -1 the head's");
+            w.Line("/// backward in parts of its rows, with -2 the weight panels' groups; on the model's worker threads.");
             w.Line("/// </summary>");
             w.Open($"private void RunParts(int layer, bool weights, int parts, {RoSpan} gradOutput, {Span} gradInput)");
             w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
@@ -658,11 +680,15 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("public PartsRunner(Trainer trainer) => _trainer = trainer;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head), which phase (steps or weight products), into how many parts.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head; -2: the weight panels' groups), which phase (steps or weight products), into how many parts.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Weights;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
+            w.Open("if (Layer == -2) // the weight panels' groups");
+            w.Line("for (int g = part; g < PackGroups; g += Parts) _trainer.PackWeightPanelsGroup(g);");
+            w.Line("return;");
+            w.Close();
             if (m.Output > 0)
             {
                 w.Open("if (Layer < 0)");

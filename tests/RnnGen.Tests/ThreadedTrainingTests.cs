@@ -96,6 +96,11 @@ public class ThreadedTrainingTests
                 foreach (bool inputGrad in new[] { false, true }) // token models: the aggregated embedding path, then per row
                 {
                     int seed = batch * 100 + threads * 10 + (inputGrad ? 1 : 0);
+                    // New weights for every pass (as an optimizer step would make): a weight copy left stale by a
+                    // threaded Forward or Backward would show.
+                    Span<float> weights = single.Parameters;
+                    for (int i = 0; i < weights.Length; i++) weights[i] += 1e-3f * ((i * 7 + seed) % 13 - 6);
+                    weights.CopyTo(threaded.Parameters);
                     Pass expected = Train(single, one, steps, batch, lengths, seed, inputGrad);
                     Pass actual = Train(threaded, apart, steps, batch, lengths, seed, inputGrad);
                     AssertSameBits(expected, actual, $"{name}, {threads} threads, batch {batch}, inputGrad {inputGrad}");
