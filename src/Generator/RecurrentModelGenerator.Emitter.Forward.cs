@@ -310,7 +310,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("return;");
                 w.Close();
                 w.Comment("Multi-agent Step: part p takes agents [Agents * p / Parts, Agents * (p + 1) / Parts); finalState is the states.");
-                w.Line("int first = (int)((long)Agents * part / Parts), count = (int)((long)Agents * (part + 1) / Parts) - first;");
+                w.Line($"int first = {Rt}WorkerThreads.PartStart(Agents, part, Parts), count = {Rt}WorkerThreads.PartStart(Agents, part + 1, Parts) - first;");
                 string inputSlice = m.Vocabulary > 0 ? "default, input.Slice(first, count)" : "input.Slice(first * InputSize, count * InputSize), default";
                 w.Line($"_model.StepCore({inputSlice}, count, finalState.Slice(first * StateSize, count * StateSize), output.Slice(first * OutputSize, count * OutputSize), first);");
                 w.Close();
@@ -369,8 +369,8 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Open("if (Layer < 0) // the head, in parts of the rows");
-                w.Line("int rows = ws.Layout.Rows, first = (int)((long)rows * part / Parts);");
-                w.Line("_model.Head(ws, first, (int)((long)rows * (part + 1) / Parts) - first);");
+                w.Line($"int first = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts);");
+                w.Line($"_model.Head(ws, first, {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first);");
                 w.Line("return;");
                 w.Close();
             }
@@ -381,7 +381,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Close();
             w.Open("else");
-            w.Line("int rows = ws.Layout.Rows, first = (int)((long)rows * part / Parts), count = (int)((long)rows * (part + 1) / Parts) - first;");
+            w.Line($"int first = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts), count = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first;");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _model.Project{LayerId(layer, 0)}(input, ws, first, count); break;");
             w.Close();

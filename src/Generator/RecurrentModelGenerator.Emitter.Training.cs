@@ -215,7 +215,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
             w.Open("if (InputRows)");
-            w.Line("int rows = _trainer._workspace.Layout.Rows, first = rows * part / 2, count = rows * (part + 1) / 2 - first;");
+            w.Line("int rows = _trainer._workspace.Layout.Rows;");
+            w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, 2), count = {Rt}WorkerThreads.PartStart(rows, part + 1, 2) - first;");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.InputGradientRows{Num(layer)}(output, first, count); break;");
             w.Close();
@@ -440,12 +441,12 @@ public sealed partial class RecurrentModelGenerator
             w.Line(HotPath);
             w.Open("private void BackwardHead(int part, int parts)");
             w.Line("int rows = _workspace.Layout.Rows;");
-            w.Line("int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;");
+            w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, parts), count = {Rt}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
             w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, first * LayerWidth, count * LayerWidth);");
             w.Line("gradTop.Clear();");
             w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
             w.Line($"{Span} scratch = {(m.Bidirectional ? $"new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize)" : $"part == 0 ? new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize)")};");
-            w.Line("int r0 = part == 0 ? 0 : OutputSize * part / parts & ~3, r1 = part == parts - 1 ? OutputSize : OutputSize * (part + 1) / parts & ~3;");
+            w.Line($"int r0 = {Rt}WorkerThreads.PartStart(OutputSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(OutputSize, part + 1, parts, 4); // whole quads of dW_head's rows");
             w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), scratch, r0, r1);");
             w.Close();
             w.Line();
@@ -466,7 +467,6 @@ public sealed partial class RecurrentModelGenerator
             bool lstm = m.Cell == Cell.Lstm;
             bool split = !m.Bidirectional; // with Threads > 1 a unidirectional layer runs in parts (PartsRunner)
             bool tokenLayer = layer == 0 && m.Vocabulary > 0;
-            string buffers = d == 1 ? "_buffersReverse ?? _buffers" : "_buffers";
             w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its weights for every valid step at once.</summary>");
             w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
@@ -618,8 +618,8 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"{Span} g = _model._gradients;");
                 w.Line("Buffers b = _buffers;");
                 w.Line($"{Span} scratch = part == 0 ? new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize);");
-                w.Line("int r0 = part == 0 ? 0 : GateSize * part / parts & ~3, r1 = part == parts - 1 ? GateSize : GateSize * (part + 1) / parts & ~3;");
-                w.Line("int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;");
+                w.Line($"int r0 = {Rt}WorkerThreads.PartStart(GateSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(GateSize, part + 1, parts, 4); // whole quads of dW's rows");
+                w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, parts), count = {Rt}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
             }
             else
             {

@@ -50,6 +50,24 @@ public sealed class WorkerThreads : IDisposable
     public int Count { get; }
 
     /// <summary>
+    /// Where part <paramref name="part"/> starts when <paramref name="length"/> items (rows of a product, rows of a
+    /// weight gradient) are cut into <paramref name="parts"/> nearly equal runs, each cut at a multiple of
+    /// <paramref name="multiple"/>: 0 for part 0, <paramref name="length"/> for part = <paramref name="parts"/>.
+    /// Part p covers [PartStart(p), PartStart(p + 1)); a run may be empty.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative, or <paramref name="parts"/> or <paramref name="multiple"/> is less than 1.</exception>
+    public static int PartStart(int length, int part, int parts, int multiple = 1)
+    {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "Expected a length of at least 0.");
+        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), parts, "Expected at least 1 part.");
+        if (multiple < 1) throw new ArgumentOutOfRangeException(nameof(multiple), multiple, "Expected a multiple of at least 1.");
+        if (part <= 0) return 0;
+        if (part >= parts) return length;
+        int start = (int)((long)length * part / parts);
+        return start - start % multiple;
+    }
+
+    /// <summary>
     /// Runs parts 0 to <paramref name="parts"/> - 1 of <paramref name="work"/> on these spans at the same time and
     /// returns when all have finished. If parts throw, the first exception is rethrown here after all have finished.
     /// </summary>

@@ -449,6 +449,24 @@ public class ThreadedForwardTests
     }
 
     [Fact]
+    public void Part_starts_cut_a_length_into_nearly_equal_runs_at_multiples()
+    {
+        int[] Starts(int length, int parts, int multiple) => Enumerable.Range(0, parts + 1).Select(p => WorkerThreads.PartStart(length, p, parts, multiple)).ToArray();
+        Assert.Equal(new[] { 0, 3, 7 }, Starts(7, 2, 1));
+        Assert.Equal(new[] { 0, 2, 4, 7 }, Starts(7, 3, 1));
+        Assert.Equal(new[] { 0, 1024, 2048 }, Starts(2048, 2, 1));
+        Assert.Equal(new[] { 0, 32, 65 }, Starts(65, 2, 4)); // dW_head's 65 rows: whole quads, the rest to the last part
+        Assert.Equal(new[] { 0, 340, 680, 1024 }, Starts(1024, 3, 4));
+        Assert.Equal(new[] { 0, 0, 7 }, Starts(7, 2, 4)); // fewer rows than two quads: the first run is empty
+        Assert.Equal(new[] { 0, 0, 1, 1, 2 }, Starts(2, 4, 1));
+        Assert.Equal(0, WorkerThreads.PartStart(int.MaxValue, 0, 3));
+        Assert.Equal(715827882, WorkerThreads.PartStart(int.MaxValue, 1, 3)); // no overflow
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerThreads.PartStart(-1, 0, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerThreads.PartStart(4, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WorkerThreads.PartStart(4, 0, 2, 0));
+    }
+
+    [Fact]
     public void Sequence_runs_cut_the_length_order_where_the_rows_split_most_evenly()
     {
         var layout = new PackedSequences();

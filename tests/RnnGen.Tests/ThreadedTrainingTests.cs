@@ -194,10 +194,7 @@ public class ThreadedTrainingTests
             trainer.Forward(tokens, batch, lengths, output, state, state);
             trainer.Backward(dy, dx, dState, dState); // input gradients, in parts of the rows
         }
-        Pass(); // warm-up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++) Pass();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        TrainingRuntimeTests.AssertNoAllocations("threaded unidirectional training", Pass, calls: 3);
         model.Threads = 1;
     }
 
@@ -224,10 +221,7 @@ public class ThreadedTrainingTests
             trainer.Forward(tokens, batch, lengths, output, state, state);
             trainer.Backward(dy, dx, dFinal, dState); // input gradients, in two halves of the rows
         }
-        Pass(); // warm-up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++) Pass();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        TrainingRuntimeTests.AssertNoAllocations("threaded bidirectional training", Pass, calls: 3);
         model.Threads = 1;
     }
 }

@@ -492,7 +492,7 @@ public sealed class TrainingRuntimeTests
         AssertNoAllocations("SampleTopK", () => Sampling.SampleTopK(logits, 10, 0.7f, rng, scratch));
     }
 
-    private static void AssertNoAllocations(string what, Action action)
+    internal static void AssertNoAllocations(string what, Action action, int calls = AllocationCalls)
     {
         action(); // warm-up: JIT and static initialization
         // Up to three windows of AllocationCalls calls; one without a byte passes. A window now and then counted 4–8 KB
@@ -503,11 +503,11 @@ public sealed class TrainingRuntimeTests
         for (int window = 0; window < 3; window++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < AllocationCalls; i++) action();
+            for (int i = 0; i < calls; i++) action();
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             if (allocated == 0) return;
         }
-        Assert.True(allocated == 0, $"{what} allocated {allocated} bytes over {AllocationCalls} calls, in each of three windows.");
+        Assert.True(allocated == 0, $"{what} allocated {allocated} bytes over {calls} calls, in each of three windows.");
     }
 
     private static void AssertNoAllocations<T>(string what, Func<T> function) => AssertNoAllocations(what, () => { _ = function(); });
