@@ -172,56 +172,33 @@ public class ThreadedTrainingTests
         AssertSameBits(Train(single, one, steps, 3, lengths, 7, true), Train(threaded, late, steps, 3, lengths, 7, true), "back on one thread");
     }
 
-    [Fact]
-    public void Threaded_unidirectional_training_allocates_nothing_on_the_calling_thread()
+    [Theory]
+    [InlineData(false)] // in parts of the batch
+    [InlineData(true)] // directions apart
+    public void Threaded_training_allocates_nothing_on_the_calling_thread(bool bidirectional)
     {
-        var model = new BatchedLstm { Threads = 2 };
+        IRecurrentModel model = bidirectional ? new BatchedBiLstm() : new BatchedLstm();
+        model.Threads = 2;
         const int batch = 3;
-        int steps = Math.Max(40, BatchedLstm.ThreadedMinSteps);
-        BatchedLstm.Trainer trainer = model.CreateTrainer(steps, batch);
-        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => (i * 7) % BatchedLstm.VocabularySize).ToArray();
+        int steps = Math.Max(40, MinSteps(model));
+        var trainer = (ITokenTrainer)model.CreateTrainer(steps, batch);
+        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => (i * 7) % model.VocabularySize).ToArray();
         int[] lengths = { steps, steps - 5, steps / 2 };
-        var output = new float[steps * batch * BatchedLstm.OutputSize];
+        var output = new float[steps * batch * model.OutputSize];
         var dy = new float[output.Length];
         new Rng(8).FillUniform(dy, -1, 1);
-        var state = new float[batch * BatchedLstm.StateSize];
-        var dState = new float[state.Length];
-        var dx = new float[steps * batch * BatchedLstm.InputSize];
-        void Pass()
-        {
-            trainer.Forward(tokens, batch, lengths, output, state, state);
-            trainer.Backward(dy, default, default, dState); // aggregated token gradients
-            trainer.Forward(tokens, batch, lengths, output, state, state);
-            trainer.Backward(dy, dx, dState, dState); // input gradients, in parts of the rows
-        }
-        TrainingRuntimeTests.AssertNoAllocations("threaded unidirectional training", Pass, calls: 3);
-        model.Threads = 1;
-    }
-
-    [Fact]
-    public void Threaded_training_allocates_nothing_on_the_calling_thread()
-    {
-        var model = new BatchedBiLstm { Threads = 2 };
-        const int batch = 3;
-        int steps = Math.Max(40, BatchedBiLstm.ThreadedMinSteps);
-        BatchedBiLstm.Trainer trainer = model.CreateTrainer(steps, batch);
-        int[] tokens = Enumerable.Range(0, steps * batch).Select(i => (i * 7) % BatchedBiLstm.VocabularySize).ToArray();
-        int[] lengths = { steps, steps - 5, steps / 2 };
-        var output = new float[steps * batch * BatchedBiLstm.OutputSize];
-        var dy = new float[output.Length];
-        new Rng(8).FillUniform(dy, -1, 1);
-        var state = new float[batch * BatchedBiLstm.StateSize];
+        var state = new float[batch * model.StateSize];
         var dState = new float[state.Length];
         var dFinal = new float[state.Length];
-        var dx = new float[steps * batch * BatchedBiLstm.InputSize];
+        var dx = new float[steps * batch * model.InputSize];
         void Pass()
         {
             trainer.Forward(tokens, batch, lengths, output, state, state);
             trainer.Backward(dy, default, default, dState); // aggregated token gradients
             trainer.Forward(tokens, batch, lengths, output, state, state);
-            trainer.Backward(dy, dx, dFinal, dState); // input gradients, in two halves of the rows
+            trainer.Backward(dy, dx, dFinal, dState); // input gradients, in parts of the rows
         }
-        TrainingRuntimeTests.AssertNoAllocations("threaded bidirectional training", Pass, calls: 3);
+        TrainingRuntimeTests.AssertNoAllocations(bidirectional ? "threaded bidirectional training" : "threaded unidirectional training", Pass, calls: 3);
         model.Threads = 1;
     }
 }
