@@ -326,7 +326,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static void SplitRunner(SourceWriter w, ModelSpec m)
         {
-            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences), with layer -1 the head (parts of the rows), with -2 Pack's groups, on the worker threads.</summary>");
+            w.Line("/// <summary>Runs layer <paramref name=\"layer\"/>'s projection (parts of the rows) or recurrence (parts of the sequences), or the head (HeadPart: parts of the rows) or Pack's groups (PackPart), on the worker threads.</summary>");
             w.Open($"private void RunSplit(int layer, bool recurrence, {RoSpan} x, {Span} y, Workspace ws, int parts)");
             w.Line("SplitRunner runner = _splitRunner!;");
             w.Line("runner.Layer = layer;");
@@ -341,10 +341,13 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Close();
             w.Line();
+            w.Line("/// <summary>What RunSplit (and the trainer's RunParts) run in place of a layer: the linear head, or the weight packing's groups.</summary>");
+            w.Line("private const int HeadPart = -1, PackPart = -2;");
+            w.Line();
             w.Line("/// <summary>Pack with its groups dealt out to <paramref name=\"parts\"/> parts (part p takes groups p, p + parts, ...).</summary>");
             w.Open("private void PackInParts(Workspace ws, int parts)");
             w.Line("AllocatePacked();");
-            w.Line("RunSplit(-2, false, default, default, ws, parts);");
+            w.Line("RunSplit(PackPart, false, default, default, ws, parts);");
             if (m.StepBFloat16) w.Line("_halfStale = true;");
             w.Line("_packedStale = false;");
             w.Close();
@@ -355,20 +358,20 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line($"public SplitRunner({m.Name} model) => _model = model;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head; -2: Pack's groups) and phase, into how many parts, on which workspace.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (or HeadPart, PackPart) and phase, into how many parts, on which workspace.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Recurrence;");
             w.Line("public Workspace? Workspace;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
             w.Line("Workspace ws = Workspace!;");
-            w.Open("if (Layer == -2) // Pack's groups");
+            w.Open("if (Layer == PackPart)");
             w.Line("for (int g = part; g < PackGroups; g += Parts) _model.PackGroup(g);");
             w.Line("return;");
             w.Close();
             if (m.Output > 0)
             {
-                w.Open("if (Layer < 0) // the head, in parts of the rows");
+                w.Open("if (Layer == HeadPart) // in parts of the rows");
                 w.Line($"int first = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts);");
                 w.Line($"_model.Head(ws, first, {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first);");
                 w.Line("return;");
@@ -483,10 +486,9 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("if (packParts > 1) PackInParts(ws, packParts);");
                 w.Line("else if (_packedStale) Pack();");
             }
-            w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-            w.Line($"{RoSpan} p = _parameters;");
             if (tokens)
             {
+                w.Line($"{RoSpan} p = _parameters;");
                 w.Comment("Packed token ids (checked); training also keeps their embeddings for the W_ih gradient.");
                 w.Line($"layout.GatherTokens(x, {Bool(m.BatchFirst)}, ws.Tokens, VocabularySize);");
                 w.Line("if (ws.Training) for (int i = 0; i < rows; i++) p.Slice(EmbeddingWeight + ws.Tokens[i] * InputSize, InputSize).CopyTo(new global::System.Span<float>(ws.Input, i * InputSize, InputSize));");
@@ -527,7 +529,7 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     w.Line("int headParts = ws.Training ? PartCount(layout.Batch, rows) : 1;");
-                    w.Line("if (headParts > 1) RunSplit(-1, false, default, default, ws, headParts);");
+                    w.Line("if (headParts > 1) RunSplit(HeadPart, false, default, default, ws, headParts);");
                     w.Line("else Head(ws, 0, rows);");
                 }
                 w.Line($"layout.Scatter(ws.Top, OutputSize, {Bool(m.BatchFirst)}, output);");

@@ -359,7 +359,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Comment("With Threads > 1 the weight panels are built in parts too (one layer, or the head, per part).");
                 w.Line("int packParts = _weightPanelsStale ? global::System.Math.Min(_model.PartCount(batch, rows), PackGroups) : 1;");
                 w.Open("if (packParts > 1)");
-                w.Line("RunParts(-2, false, packParts, default, default);");
+                w.Line("RunParts(PackPart, false, packParts, default, default);");
                 w.Line("_weightPanelsStale = false;");
                 w.Close();
                 w.Line("else if (_weightPanelsStale) PackWeightPanels();");
@@ -372,7 +372,7 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     w.Line("int headParts = _model.PartCount(batch, rows);");
-                    w.Line("if (headParts > 1) RunParts(-1, false, headParts, default, default);");
+                    w.Line("if (headParts > 1) RunParts(HeadPart, false, headParts, default, default);");
                     w.Line("else BackwardHead(0, 1);");
                 }
                 w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
@@ -652,8 +652,8 @@ public sealed partial class RecurrentModelGenerator
         {
             w.Line("/// <summary>");
             w.Line("/// Runs layer <paramref name=\"layer\"/>'s backward steps in <paramref name=\"parts\"/> parts of the sequences, or (with");
-            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx; with layer -1 the head's");
-            w.Line("/// backward in parts of its rows, with -2 the weight panels' groups; on the model's worker threads.");
+            w.Line("/// <paramref name=\"weights\"/>) its weight products in parts of the rows of dW and dx; with HeadPart the head's");
+            w.Line("/// backward in parts of its rows, with PackPart the weight panels' groups; on the model's worker threads.");
             w.Line("/// </summary>");
             w.Open($"private void RunParts(int layer, bool weights, int parts, {RoSpan} gradOutput, {Span} gradInput)");
             w.Comment("Allocates only when Threads was raised after CreateTrainer (the constructor allocates them otherwise).");
@@ -680,18 +680,18 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("public PartsRunner(Trainer trainer) => _trainer = trainer;");
             w.Line();
-            w.Line("/// <summary>Set while a layer runs: which layer (-1: the head; -2: the weight panels' groups), which phase (steps or weight products), into how many parts.</summary>");
+            w.Line("/// <summary>Set while a layer runs: which layer (or HeadPart, PackPart), which phase (steps or weight products), into how many parts.</summary>");
             w.Line("public int Layer, Parts;");
             w.Line("public bool Weights;");
             w.Line();
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
-            w.Open("if (Layer == -2) // the weight panels' groups");
+            w.Open("if (Layer == PackPart) // the weight panels' groups");
             w.Line("for (int g = part; g < PackGroups; g += Parts) _trainer.PackWeightPanelsGroup(g);");
             w.Line("return;");
             w.Close();
             if (m.Output > 0)
             {
-                w.Open("if (Layer < 0)");
+                w.Open("if (Layer == HeadPart)");
                 w.Line("_trainer.BackwardHead(part, Parts);");
                 w.Line("return;");
                 w.Close();
