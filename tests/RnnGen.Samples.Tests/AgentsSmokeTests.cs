@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using RnnGen.Samples.Agents;
+using RnnGen.Tests;
 using Xunit;
 
 namespace RnnGen.Samples.Tests;
@@ -61,8 +62,6 @@ public class AgentsSmokeTests
     public void A_frame_of_the_game_allocates_nothing()
     {
         var simulation = new Simulation(new TrackerGru(seed: 2), Policy.Tracker, agents: 64, seed: 3);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int f = 0; f < 50; f++) simulation.Frame();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("a frame of the game", simulation.Frame, 50);
     }
 }

@@ -307,7 +307,6 @@ public class BatchTests
             agents.Step(agentX, 64, agentState, agentOut);
         }
 
-        Run();
-        Allocations.AssertNone(Run, 200, "batched Forward, Backward and agent Step");
+        Allocations.AssertNone("batched Forward, Backward and agent Step", Run, 200);
     }
 }

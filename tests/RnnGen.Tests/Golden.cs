@@ -81,28 +81,3 @@ internal static class Numeric
         }
     }
 }
-
-/// <summary>Allocation checks for hot paths.</summary>
-internal static class Allocations
-{
-    /// <summary>
-    /// Asserts that <paramref name="run"/> allocates nothing per call: rounds of <paramref name="calls"/> calls are
-    /// measured with <c>GC.GetAllocatedBytesForCurrentThread</c>, and one round must allocate 0 bytes. A per-call
-    /// allocation shows in every round (at least <paramref name="calls"/> bytes each); what the runtime may charge
-    /// once to the calling thread (tiered compilation replacing methods while the tests of other assemblies load the
-    /// machine) shows in one round only. The message lists every round.
-    /// </summary>
-    public static void AssertNone(Action run, int calls, string what)
-    {
-        var rounds = new List<long>();
-        for (int round = 0; round < 3; round++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < calls; i++) run();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            rounds.Add(allocated);
-            if (allocated == 0) return;
-        }
-        Assert.Fail($"{what}: every round of {calls} warm calls allocated ({string.Join(", ", rounds)} bytes).");
-    }
-}

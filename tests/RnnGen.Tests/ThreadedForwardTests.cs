@@ -180,10 +180,7 @@ public class ThreadedForwardTests
         new Rng(4).FillUniform(x, -1, 1);
         var state = new float[agents * AgentGru.StateSize];
         var output = new float[agents * AgentGru.OutputSize];
-        model.Step(x, agents, state, output); // warm-up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) model.Step(x, agents, state, output);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("threaded multi-agent Step", () => model.Step(x, agents, state, output), 5);
     }
 
     [Fact]
@@ -213,10 +210,7 @@ public class ThreadedForwardTests
         var output = new float[steps * batch * WideLstm.OutputSize];
         var state = new float[batch * WideLstm.StateSize];
         int[] lengths = { 30, 12, 30, 7, 29, 1, 30, 18, 25 };
-        model.Forward(input, batch, lengths, output, state, state); // warm-up: first call of each path
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) model.Forward(input, batch, lengths, output, state, state);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("threaded Forward", () => model.Forward(input, batch, lengths, output, state, state), 5);
     }
 
     [Fact]
@@ -229,15 +223,12 @@ public class ThreadedForwardTests
         int[] tokens = Enumerable.Range(0, steps * 3).Select(i => i % BatchedBiLstm.VocabularySize).ToArray();
         var output = new float[steps * 3 * BatchedBiLstm.OutputSize];
         var state = new float[3 * BatchedBiLstm.StateSize];
-        model.Forward(tokens.AsSpan(0, steps), output.AsSpan(0, steps * BatchedBiLstm.OutputSize), state.AsSpan(0, BatchedBiLstm.StateSize), state.AsSpan(0, BatchedBiLstm.StateSize));
-        model.Forward(tokens, 3, default, output, state, state);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        void Run()
         {
             model.Forward(tokens.AsSpan(0, steps), output.AsSpan(0, steps * BatchedBiLstm.OutputSize), state.AsSpan(0, BatchedBiLstm.StateSize), state.AsSpan(0, BatchedBiLstm.StateSize));
             model.Forward(tokens, 3, default, output, state, state);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("threaded bidirectional Forward", Run, 3);
         model.Threads = 1;
     }
 

@@ -198,7 +198,7 @@ public class ThreadedTrainingTests
             trainer.Forward(tokens, batch, lengths, output, state, state);
             trainer.Backward(dy, dx, dFinal, dState); // input gradients, in parts of the rows
         }
-        TrainingRuntimeTests.AssertNoAllocations(bidirectional ? "threaded bidirectional training" : "threaded unidirectional training", Pass, calls: 3);
+        Allocations.AssertNone(bidirectional ? "threaded bidirectional training" : "threaded unidirectional training", Pass, calls: 3);
         model.Threads = 1;
     }
 }

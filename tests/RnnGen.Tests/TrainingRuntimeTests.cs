@@ -492,23 +492,7 @@ public sealed class TrainingRuntimeTests
         AssertNoAllocations("SampleTopK", () => Sampling.SampleTopK(logits, 10, 0.7f, rng, scratch));
     }
 
-    internal static void AssertNoAllocations(string what, Action action, int calls = AllocationCalls)
-    {
-        action(); // warm-up: JIT and static initialization
-        // Up to three windows of AllocationCalls calls; one without a byte passes. A window now and then counted 4–8 KB
-        // for code that allocates nothing (2 of 24 suite runs, 3 different tests, only while the threaded tests kept
-        // both cores busy; a GC started by another thread was ruled out): something the runtime does once on this
-        // thread mid-window. An allocation by the code under test shows in every window.
-        long allocated = 0;
-        for (int window = 0; window < 3; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < calls; i++) action();
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (allocated == 0) return;
-        }
-        Assert.True(allocated == 0, $"{what} allocated {allocated} bytes over {calls} calls, in each of three windows.");
-    }
+    private static void AssertNoAllocations(string what, Action action) => Allocations.AssertNone(what, action, AllocationCalls);
 
     private static void AssertNoAllocations<T>(string what, Func<T> function) => AssertNoAllocations(what, () => { _ = function(); });
 }

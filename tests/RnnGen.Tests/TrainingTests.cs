@@ -251,8 +251,7 @@ public class TrainingTests
             sgd.Step(tokenModel.Parameters, tokenModel.Gradients);
         }
 
-        Run();
-        Allocations.AssertNone(Run, 200, "trainer Forward, Backward and optimizer steps");
+        Allocations.AssertNone("trainer Forward, Backward and optimizer steps", Run, 200);
     }
 
     [Fact]
