@@ -326,40 +326,54 @@ public class ThreadedForwardTests
         // Both waits are made to block (not only spin), by conditions, not by time: part 2 is held until the calling
         // thread is blocked in its wait for it (a helper thread watches), and before the next call every worker is
         // blocked in its wait for work.
+        // A try allocates nothing when neither the caller nor any worker does; up to three tries, as in
+        // Allocations.AssertNone (a one-off runtime allocation charged to a thread shows in one try only).
         Thread caller = Thread.CurrentThread;
-        var armed = new ManualResetEventSlim(false);
-        var helper = new Thread(() =>
+        string GatedTry()
         {
-            armed.Wait();
-            while ((caller.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
-            work.Open = true;
-        });
-        helper.Start();
-        work.GatedPart = 2;
-        long[] first = (long[])work.AllocatedAtStart.Clone();
-        armed.Set(); // outside the window: waking the helper is the test's own cost
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        workers.Run(work, 4, input, output, default, state);
-        for (int part = 1; part < 4; part++)
-        {
-            while ((work.ThreadObjects[part]!.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
+            var armed = new ManualResetEventSlim(false);
+            var helper = new Thread(() =>
+            {
+                armed.Wait();
+                while ((caller.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
+                work.Open = true;
+            });
+            helper.Start();
+            work.Open = false;
+            work.GatedPart = 2;
+            long[] first = (long[])work.AllocatedAtStart.Clone();
+            armed.Set(); // outside the window: waking the helper is the test's own cost
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            workers.Run(work, 4, input, output, default, state);
+            for (int part = 1; part < 4; part++)
+            {
+                while ((work.ThreadObjects[part]!.ThreadState & ThreadState.WaitSleepJoin) == 0) Thread.Yield();
+            }
+            work.GatedPart = -1;
+            workers.Run(work, 4, input, output, default, state);
+            long callerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            helper.Join();
+            Assert.True(work.Open, "the gated part ran only after the caller blocked");
+            var workerBytes = Enumerable.Range(1, 3).Select(part => work.AllocatedAtStart[part] - first[part]).ToArray();
+            return callerBytes == 0 && workerBytes.All(b => b == 0) ? "" : $"caller {callerBytes} B, workers {string.Join("/", workerBytes)} B; ";
         }
-        work.GatedPart = -1;
-        workers.Run(work, 4, input, output, default, state);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        helper.Join();
-        Assert.True(work.Open, "the gated part ran only after the caller blocked");
-        for (int part = 1; part < 4; part++) Assert.Equal(first[part], work.AllocatedAtStart[part]);
+        string tries = "";
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            string result = GatedTry();
+            if (result.Length == 0) break;
+            tries += result;
+            Assert.True(attempt < 2, "every try allocated: " + tries);
+        }
 
-        // A second input type (a bidirectional token model runs int batches and float directions): allocated once,
-        // then calls of either type allocate nothing.
+        // A second input type (a bidirectional token model runs int batches and float directions): allocated once (by
+        // the helper's warm-up call), then calls of either type allocate nothing.
         var tokenWork = new TokenRecorder();
-        workers.Run(tokenWork, 2, new int[8], new float[8], default, new float[4]);
-        before = GC.GetAllocatedBytesForCurrentThread();
-        workers.Run(work, 4, input, output, default, state);
-        workers.Run(tokenWork, 2, new ReadOnlySpan<int>(Array.Empty<int>()), output, default, state);
-        workers.Run(work, 4, input, output, default, state);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertNone("calls of two input types", () =>
+        {
+            workers.Run(work, 4, input, output, default, state);
+            workers.Run(tokenWork, 2, new ReadOnlySpan<int>(Array.Empty<int>()), output, default, state);
+        }, 2);
 
         // Fewer parts than threads.
         Array.Clear(work.ThreadOfPart);
