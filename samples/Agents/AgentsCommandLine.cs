@@ -35,11 +35,12 @@ public sealed class AgentsCommandLine
         _trainSteps = _cli.Int("train-steps", Defaults.TrainSteps, "Training steps of the tracker; 0 = use --load as is", min: 0);
         _streams = _cli.Int("streams", Defaults.Streams, "Training trajectories per batch", min: 1, max: AgentsOptions.Limits.MaxStreams);
         _window = _cli.Int("window", Defaults.Window, "Frames per truncated-BPTT window", min: 1, max: AgentsOptions.Limits.MaxWindow);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Largest global gradient norm", min: 0, minExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Largest global gradient norm", min: 0, minExclusive: true);
         _seed = _cli.Int("seed", Defaults.Seed, "Seed of initialization, trajectories and game");
         _out = _cli.String("out", Defaults.OutputPath, "Tracker checkpoint (safetensors) written after training", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Write no checkpoint (the save/load round trip then runs in memory)");
+        _cli.Contradicts(_noSave, _out);
         _load = _cli.String("load", null, "Start from this tracker checkpoint", valueName: "PATH");
         _repeats = _cli.Int("repeats", Defaults.BenchmarkRepeats, "Timed repetitions of the batched vs per-agent step comparison", min: 1);
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
@@ -51,9 +52,6 @@ public sealed class AgentsCommandLine
             + "  Agents --load artifacts/agents.safetensors --train-steps 0";
     }
 
-    /// <summary>A float default as the double a user would type (0.003, not 0.00300000002607703).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
-
     /// <summary>The help text.</summary>
     public string HelpText() => _cli.HelpText();
 
@@ -63,7 +61,6 @@ public sealed class AgentsCommandLine
     {
         CommandLineArguments a = _cli.Parse(args);
         if (a.HelpRequested) return null;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         if (a.Get(_trainSteps) == 0 && a.Get(_load) is null) throw new CommandLineException("--train-steps 0 needs --load PATH: there would be no trained tracker.");
         return new AgentsOptions
         {

@@ -36,15 +36,16 @@ public sealed class CaptionCommandLine
         _cell = _cli.String("cell", Defaults.Cell, "Decoder cell; with --load, the checkpoint's", allowed: CaptionModels.Cells.ToArray());
         _steps = _cli.Int("steps", Defaults.Steps, "Optimizer steps; 0 = evaluate only (with --load)", min: 0);
         _batch = _cli.Int("batch", Defaults.Batch, "Captions per step", min: 1, max: CaptionOptions.Limits.MaxBatch);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Largest global gradient norm (decoder and projection together)", min: 0, minExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Largest global gradient norm (decoder and projection together)", min: 0, minExclusive: true);
         _trainScenes = _cli.Int("train-scenes", Defaults.TrainScenes, "Generated training scenes", min: 1, max: 10_000_000);
         _testScenes = _cli.Int("test-scenes", Defaults.TestScenes, "Generated held-out scenes", min: 1, max: 10_000_000);
         _seed = _cli.Int("seed", Defaults.Seed, "Seed of initialization, batch order and sampling (the scenes are always the same)");
         _out = _cli.String("out", Defaults.OutputPath, "Checkpoint (safetensors: decoder and projection) written at the end", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Write no checkpoint (the save/load round trip then runs in memory)");
+        _cli.Contradicts(_noSave, _out);
         _load = _cli.String("load", null, "Start from this checkpoint", valueName: "PATH");
-        _temperature = _cli.Double("temperature", Exact(Defaults.Temperature), "Temperature of the sampled example captions", min: 0, max: 100, minExclusive: true);
+        _temperature = _cli.Double("temperature", CommandLine.Exact(Defaults.Temperature), "Temperature of the sampled example captions", min: 0, max: 100, minExclusive: true);
         _examples = _cli.Int("examples", Defaults.Examples, "Held-out scenes to show with their captions", min: 0, max: 1000);
         _noCheck = _cli.Flag("no-gradient-check", "Skip the finite-difference check of the projection gradient");
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
@@ -55,9 +56,6 @@ public sealed class CaptionCommandLine
             + "  dotnet run --project samples/Caption -c Release -- --load artifacts/caption.safetensors --steps 0 --examples 20";
     }
 
-    /// <summary>A float default as the double a user would type (0.7, not 0.699999988079071).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
-
     /// <summary>The help text.</summary>
     public string HelpText() => _cli.HelpText();
 
@@ -67,7 +65,6 @@ public sealed class CaptionCommandLine
     {
         CommandLineArguments a = _cli.Parse(args);
         if (a.HelpRequested) return null;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         return new CaptionOptions
         {
             Cell = a.Get(_cell)!,

@@ -46,12 +46,13 @@ public sealed class CharRnnCommandLine
         _seed = _cli.Int("seed", Defaults.Seed, "Seed for initialization and sampling");
         _out = _cli.String("out", Defaults.OutputPath, "Checkpoint (safetensors) written at each validation and at the end", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Write no checkpoint");
+        _cli.Contradicts(_noSave, _out);
         _load = _cli.String("load", null, "Start from this checkpoint; with --steps 0 --minutes 0, only sample from it", valueName: "PATH");
         _prompt = _cli.String("prompt", Defaults.Prompt, "Text to start the sample with");
-        _temperature = _cli.Double("temperature", Exact(Defaults.Temperature), "Sampling temperature", min: 0, max: 100, minExclusive: true);
+        _temperature = _cli.Double("temperature", CommandLine.Exact(Defaults.Temperature), "Sampling temperature", min: 0, max: 100, minExclusive: true);
         _length = _cli.Int("length", Defaults.SampleLength, "Characters to sample", min: 0, max: 10_000_000);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
         _evalChars = _cli.Int("eval-chars", Defaults.EvalChars, "Validation characters per periodic evaluation; the final one uses the whole split", min: 1);
         _evaluations = _cli.Int("evaluations", Defaults.Evaluations, "Evaluations per run, evenly spaced, each saving a checkpoint; the last is the final whole-split one", min: 0, max: 1000);
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
@@ -61,9 +62,6 @@ public sealed class CharRnnCommandLine
             + "  dotnet run --project samples/CharRnn -c Release -- --corpus ../shared/data/tinyshakespeare/input.txt --minutes 10 --hidden 256 --layers 2\n"
             + "  dotnet run --project samples/CharRnn -c Release -- --load artifacts/charrnn.safetensors --steps 0 --minutes 0 --prompt \"ROMEO:\"";
     }
-
-    /// <summary>A float default as the double a user would type (0.8, not 0.800000011920929).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
 
     /// <summary>The help text.</summary>
     public string HelpText() => _cli.HelpText();
@@ -77,7 +75,6 @@ public sealed class CharRnnCommandLine
         long steps = a.Get(_steps);
         // --steps alone trains exactly that many steps; the default time budget applies only to step-less runs.
         double minutes = a.IsSet(_minutes) || steps == 0 ? a.Get(_minutes) : 0;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         return new CharRnnOptions
         {
             CorpusPath = a.Get(_corpus),

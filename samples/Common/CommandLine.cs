@@ -26,6 +26,8 @@ public sealed class CommandLine
 {
     private readonly List<CommandLineOption> _options = new();
     private readonly Dictionary<string, CommandLineOption> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _notApplicable = new(StringComparer.Ordinal);
+    private readonly List<(CommandLineOption<bool> Flag, CommandLineOption Option)> _contradictions = new();
 
     /// <summary>Creates a parser for a program.</summary>
     /// <param name="program">The program's name, shown in the usage line.</param>
@@ -117,6 +119,33 @@ public sealed class CommandLine
     }
 
     /// <summary>
+    /// Declares an option this program does not take although a user may expect it (<c>--data</c> in a sample that
+    /// makes its own data): <see cref="Parse"/> rejects <c>--name</c> with "--name is not applicable: " and
+    /// <paramref name="reason"/>, before anything else, even <c>--help</c>. It is not listed in the help text.
+    /// </summary>
+    public void NotApplicable(string name, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(reason);
+        if (_byName.ContainsKey(name)) throw new ArgumentException($"Option --{name} is declared; it cannot also be not applicable.", nameof(name));
+        _notApplicable.Add(name, reason);
+    }
+
+    /// <summary>
+    /// Declares that <paramref name="flag"/> turned on and <paramref name="option"/> given contradict each other
+    /// (<c>--no-save</c> and <c>--out</c>): <see cref="Parse"/> then throws, naming both.
+    /// </summary>
+    public void Contradicts(CommandLineOption<bool> flag, CommandLineOption option)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        ArgumentNullException.ThrowIfNull(option);
+        _contradictions.Add((flag, option));
+    }
+
+    /// <summary>A float default as the double a user would type (0.003, not 0.0030000000260770321), for <see cref="Double"/>.</summary>
+    public static double Exact(float value) => (double)(decimal)value;
+
+    /// <summary>
     /// Reads <paramref name="args"/>. <c>--help</c>, <c>-h</c> or <c>-?</c> anywhere sets
     /// <see cref="CommandLineArguments.HelpRequested"/> and skips validation.
     /// </summary>
@@ -127,6 +156,14 @@ public sealed class CommandLine
     public CommandLineArguments Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        foreach (string arg in args)
+        {
+            foreach ((string name, string reason) in _notApplicable)
+            {
+                if (arg == "--" + name || arg.StartsWith("--" + name + "=", StringComparison.Ordinal))
+                    throw new CommandLineException($"--{name} is not applicable: {reason}");
+            }
+        }
         var values = new Dictionary<CommandLineOption, object?>();
         if (args.Any(a => a is "--help" or "-h" or "-?" or "/?")) return new CommandLineArguments(values, helpRequested: true);
 
@@ -171,6 +208,11 @@ public sealed class CommandLine
                 throw new CommandLineException($"Invalid value '{text}' for --{name}: expected {expected}.");
             values[option] = value;
         }
+        foreach ((CommandLineOption<bool> flag, CommandLineOption option) in _contradictions)
+        {
+            if (values.TryGetValue(flag, out object? on) && (bool)on! && values.ContainsKey(option))
+                throw new CommandLineException($"--{option.Name} and --{flag.Name} contradict each other; give one of them.");
+        }
         return new CommandLineArguments(values, helpRequested: false);
     }
 
@@ -207,6 +249,7 @@ public sealed class CommandLine
         if (option.Name.Length == 0 || option.Name.StartsWith('-') || option.Name.Contains('=') || option.Name.Contains(' '))
             throw new ArgumentException($"'{option.Name}' is not a valid option name (write it without dashes, e.g. \"steps\").", nameof(option));
         if (option.Name == "help") throw new ArgumentException("--help is built in.", nameof(option));
+        if (_notApplicable.ContainsKey(option.Name)) throw new ArgumentException($"Option --{option.Name} is declared not applicable.", nameof(option));
         if (!_byName.TryAdd(option.Name, option)) throw new ArgumentException($"Option --{option.Name} is declared twice.", nameof(option));
         _options.Add(option);
         return option;

@@ -4,49 +4,17 @@
 // bow_negated_accuracy=<percent> so scripts can read it.
 using System;
 using System.Globalization;
-using System.IO;
 using RnnGen.Samples;
 using RnnGen.Samples.Sentiment;
 
 var commandLine = new SentimentCommandLine();
-SentimentOptions? options;
-try
+return SampleProgram.Run("Sentiment", args, commandLine.Parse, commandLine.HelpText, (options, output) =>
 {
-    options = commandLine.Parse(args);
-}
-catch (CommandLineException e)
-{
-    Console.Error.WriteLine($"Sentiment: {e.Message}");
-    return 2;
-}
-if (options is null)
-{
-    Console.Write(commandLine.HelpText());
-    return 0;
-}
-
-try
-{
-    SentimentResult result = SentimentTrainer.Run(options, Console.Out);
+    SentimentResult result = SentimentTrainer.Run(options, output);
     string line = $"accuracy={Percent(result.Accuracy.Overall)} negated_accuracy={Percent(result.Accuracy.Negated)}";
     if (result.BaselineAccuracy is { } baseline)
         line += $" bow_accuracy={Percent(baseline.Overall)} bow_negated_accuracy={Percent(baseline.Negated)}";
-    Console.WriteLine();
-    Console.WriteLine(line);
-    return 0;
-}
-catch (TrainingDivergedException e)
-{
-    Console.Out.Flush();
-    Console.Error.WriteLine();
-    Console.Error.WriteLine(e.Problem.Report);
-    return 3;
-}
-catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
-{
-    // SafetensorsException is an IOException: a file that is not this sample's model.
-    Console.Error.WriteLine($"Sentiment: {e.Message}");
-    return 2;
-}
+    return Environment.NewLine + line; // after a blank line
+});
 
 static string Percent(double fraction) => (100 * fraction).ToString("0.00", CultureInfo.InvariantCulture);

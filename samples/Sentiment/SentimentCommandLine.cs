@@ -1,5 +1,3 @@
-using System;
-
 namespace RnnGen.Samples.Sentiment;
 
 /// <summary>The Sentiment command line: the declared options and their binding to <see cref="SentimentOptions"/>.</summary>
@@ -35,15 +33,17 @@ public sealed class SentimentCommandLine
         _test = _cli.Int("test", Defaults.TestReviews, "Generated held-out reviews, none of them in the training set", min: 1, max: SentimentOptions.Limits.MaxReviews);
         _epochs = _cli.Int("epochs", Defaults.Epochs, "Passes over the training reviews; 0 = only evaluate (e.g. with --load)", min: 0, max: 1000);
         _batch = _cli.Int("batch", Defaults.Batch, "Reviews per batch, bucketed by length", min: 1, max: SentimentOptions.Limits.MaxBatch);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
         _seed = _cli.Int("seed", Defaults.Seed, "Seed of the data, the initialization and the batch order");
         _baselineEpochs = _cli.Int("baseline-epochs", Defaults.BaselineEpochs, "Epochs of the bag-of-words baseline; 0 = skip it", min: 0, max: 1000);
         _out = _cli.String("out", Defaults.OutputPath, "Where the trained model is saved (safetensors), then reloaded and re-evaluated", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Write no model file");
+        _cli.Contradicts(_noSave, _out);
         _load = _cli.String("load", null, "Start from this model file (safetensors); with --epochs 0, only evaluate it", valueName: "PATH");
         _review = _cli.String("review", null, "A review of your own to score at the end, e.g. \"the cast was not bad at all\"", valueName: "TEXT");
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
+        _cli.NotApplicable("data", "there is no real review data set in ../shared/data, so this sample generates its reviews (see --help).");
         _cli.Epilog =
             "Data: there is no --data option. No real review data set is in ../shared/data, so the sample always trains on\n"
             + "reviews it generates itself (deterministic for a --seed); words outside the grammar read as <unk>.\n"
@@ -54,9 +54,6 @@ public sealed class SentimentCommandLine
             + "  dotnet run --project samples/Sentiment -c Release -- --load artifacts/sentiment.safetensors --epochs 0 --review \"i did not enjoy it\"";
     }
 
-    /// <summary>A float default as the double a user would type (0.003, not 0.0030000000260770321).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
-
     /// <summary>The help text.</summary>
     public string HelpText() => _cli.HelpText();
 
@@ -64,14 +61,8 @@ public sealed class SentimentCommandLine
     /// <exception cref="CommandLineException">The arguments do not fit; the message says which option and why.</exception>
     public SentimentOptions? Parse(string[] args)
     {
-        foreach (string arg in args)
-        {
-            if (arg == "--data" || arg.StartsWith("--data=", StringComparison.Ordinal))
-                throw new CommandLineException("--data is not applicable: there is no real review data set in ../shared/data, so this sample generates its reviews (see --help).");
-        }
         CommandLineArguments a = _cli.Parse(args);
         if (a.HelpRequested) return null;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         return new SentimentOptions
         {
             TrainReviews = a.Get(_train),

@@ -42,14 +42,15 @@ public sealed class TaggerCommandLine
         _epochs = _cli.String("epochs", null, "Passes over the training data; 0 = no limit. Default 5 without --data, else none (train for --minutes)", valueName: "N");
         _minutes = _cli.String("minutes", null, "Time budget for training; 0 = no limit. Default none without --data, else 12 unless --epochs is given", valueName: "M");
         _batch = _cli.Int("batch", Defaults.Batch, "Sentences per optimizer step (batches are bucketed by length)", min: 1, max: 4096);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
-        _wordDropout = _cli.Double("word-dropout", Exact(Defaults.WordDropout), "Word dropout alpha: word w becomes <unk> with probability alpha/(alpha+count(w)); 0 = off", min: 0, max: 1000);
-        _dropout = _cli.Double("dropout", Exact(Defaults.Dropout), "Dropout on the sentence BiLSTM's input vectors; 0 = off", min: 0, max: 1, maxExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
+        _wordDropout = _cli.Double("word-dropout", CommandLine.Exact(Defaults.WordDropout), "Word dropout alpha: word w becomes <unk> with probability alpha/(alpha+count(w)); 0 = off", min: 0, max: 1000);
+        _dropout = _cli.Double("dropout", CommandLine.Exact(Defaults.Dropout), "Dropout on the sentence BiLSTM's input vectors; 0 = off", min: 0, max: 1, maxExclusive: true);
         _minCount = _cli.Int("min-count", Defaults.MinCount, "Training words seen fewer times are left out of the vocabulary", min: 1);
         _seed = _cli.Int("seed", Defaults.Seed, "Seed for initialization, shuffling and dropout");
         _out = _cli.String("out", Defaults.OutputPath, "Where to save the model (safetensors); the vocabulary goes next to it as .vocab.json", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Save no model");
+        _cli.Contradicts(_noSave, _out);
         _eval = _cli.String("eval", null, "Score --model on this CoNLL-U file instead of training", valueName: "PATH");
         _model = _cli.String("model", null, "A saved model (for --eval or --tag); no training", valueName: "PATH");
         _tag = _cli.String("tag", null, "Tag this text (words separated by spaces) with the trained model, or with --model", valueName: "TEXT");
@@ -62,9 +63,6 @@ public sealed class TaggerCommandLine
             + "  dotnet run -c Release --project samples/Tagger -- --eval ../shared/data/ud-english-ewt/en_ewt-ud-dev.conllu --model artifacts/tagger.safetensors\n"
             + "  dotnet run -c Release --project samples/Tagger -- --model artifacts/tagger.safetensors --tag \"They run to the park .\"";
     }
-
-    /// <summary>A float default as the double a user would type (0.25, not 0.25000000372529).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
 
     private static int ParseEpochs(string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 0
@@ -85,7 +83,6 @@ public sealed class TaggerCommandLine
     {
         CommandLineArguments a = _cli.Parse(args);
         if (a.HelpRequested) return null;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         if (a.IsSet(_eval) && !a.IsSet(_model)) throw new CommandLineException("--eval needs --model PATH, the saved model to score.");
         if (a.IsSet(_model) && !a.IsSet(_eval) && !a.IsSet(_tag)) throw new CommandLineException("--model needs --eval PATH or --tag TEXT: what to do with the saved model.");
         int? epochs = a.Get(_epochs) is { } epochText ? ParseEpochs(epochText) : null;

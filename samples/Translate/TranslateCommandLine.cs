@@ -38,16 +38,18 @@ public sealed class TranslateCommandLine
         _test = _cli.Int("test", Defaults.TestPairs, "Held-out sentence pairs, from a fixed quarter of the numbers never trained on", min: 1, max: 1_000_000);
         _epochs = _cli.Int("epochs", Defaults.Epochs, "Passes over the training pairs; 0 = only evaluate (e.g. with --load)", min: 0, max: 1000);
         _batch = _cli.Int("batch", Defaults.Batch, "Sentence pairs per batch, bucketed by length", min: 1, max: TranslateOptions.Limits.MaxBatch);
-        _lr = _cli.Double("lr", Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
-        _clip = _cli.Double("clip", Exact(Defaults.ClipNorm), "Gradient clipping: largest global norm of both models' gradients", min: 0, minExclusive: true);
+        _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
+        _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Gradient clipping: largest global norm of both models' gradients", min: 0, minExclusive: true);
         _seed = _cli.Int("seed", Defaults.Seed, "Seed of the data, the initialization and the batch order");
         _beam = _cli.Int("beam", Defaults.BeamWidth, "Beam width: hypotheses kept per sentence (1 = greedy)", min: 1, max: TranslateOptions.Limits.MaxBeam);
         _maxLength = _cli.Int("max-length", Defaults.MaxLength, "Most digits a translation may have", min: 1, max: TranslateOptions.Limits.MaxLength);
         _out = _cli.String("out", Defaults.OutputPath, "Where the encoder and decoder are saved (one safetensors file), then reloaded and re-evaluated", valueName: "PATH");
         _noSave = _cli.Flag("no-save", "Write no model file");
+        _cli.Contradicts(_noSave, _out);
         _load = _cli.String("load", null, "Start from this model file; with --epochs 0, only evaluate it", valueName: "PATH");
         _translate = _cli.String("translate", null, "Number words of your own to translate at the end, e.g. \"forty thousand and six\"", valueName: "TEXT");
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
+        _cli.NotApplicable("data", "there is no real parallel corpus in ../shared/data, so this sample makes its sentence pairs (see --help).");
         _cli.Epilog =
             "Data: there is no --data option. No real parallel corpus is in ../shared/data, so the sample always makes its\n"
             + "sentence pairs itself (deterministic for a --seed).\n"
@@ -58,9 +60,6 @@ public sealed class TranslateCommandLine
             + "  dotnet run --project samples/Translate -c Release -- --load artifacts/translate.safetensors --epochs 0 --translate \"nine hundred thousand and one\"";
     }
 
-    /// <summary>A float default as the double a user would type (0.003, not 0.0030000000260770321).</summary>
-    private static double Exact(float value) => (double)(decimal)value;
-
     /// <summary>The help text.</summary>
     public string HelpText() => _cli.HelpText();
 
@@ -68,14 +67,8 @@ public sealed class TranslateCommandLine
     /// <exception cref="CommandLineException">The arguments do not fit; the message says which option and why.</exception>
     public TranslateOptions? Parse(string[] args)
     {
-        foreach (string arg in args)
-        {
-            if (arg == "--data" || arg.StartsWith("--data=", StringComparison.Ordinal))
-                throw new CommandLineException("--data is not applicable: there is no real parallel corpus in ../shared/data, so this sample makes its sentence pairs (see --help).");
-        }
         CommandLineArguments a = _cli.Parse(args);
         if (a.HelpRequested) return null;
-        if (a.Get(_noSave) && a.IsSet(_out)) throw new CommandLineException("--out and --no-save contradict each other; give one of them.");
         var options = new TranslateOptions
         {
             MaxDigits = a.Get(_digits),
