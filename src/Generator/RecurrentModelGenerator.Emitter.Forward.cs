@@ -550,8 +550,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open("private void Head(Workspace ws, int first, int count)");
             w.Line($"{RoSpan} p = _parameters;");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-            w.Line($"for (int i = first; i < first + count; i++) p.Slice(HeadBias, OutputSize).CopyTo(new {Span}(ws.Top, i * OutputSize, OutputSize));");
-            w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize);");
+            w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize);");
             w.Close();
             w.Line();
         }
@@ -611,8 +610,7 @@ public sealed partial class RecurrentModelGenerator
                     else
                     {
                         w.Comment($"x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}, the rows in one product.");
-                        w.Line($"for (int i = first; i < first + count; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
-                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
+                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
                     }
                     w.Close();
                     w.Line();
@@ -640,7 +638,7 @@ public sealed partial class RecurrentModelGenerator
                     switch (m.Cell)
                     {
                         case Cell.Lstm:
-                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
                             w.Line($"{Span} tanhC = ws.TanhCellStates[{Num(row)}];");
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
@@ -649,15 +647,18 @@ public sealed partial class RecurrentModelGenerator
                             break;
                         case Cell.Gru:
                             w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{Num(row)}], cache * GateSize, n * GateSize);");
-                            if (m.Bias) w.Line($"for (int j = 0; j < n; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
-                            else w.Line("hidden.Clear();");
-                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, hidden, GateSize);");
+                            if (m.Bias) w.Line($"{gemmH}(weightHhT, p.Slice(BiasHh{id}, GateSize), h, HiddenSize, n, hidden, GateSize);");
+                            else
+                            {
+                                w.Line("hidden.Clear();");
+                                w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, hidden, GateSize);");
+                            }
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
                             w.Close();
                             break;
                         default:
-                            w.Line($"{gemmH}(weightHhT, h, HiddenSize, n, gates, GateSize);");
+                            w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
                             // Row by row: the vector and scalar parts of each row are then the same whatever the batch, so a
                             // sequence's results do not depend on the others in it (nor on a threaded Forward's parts).
                             w.Line(m.Relu ? $"{Rt}Kernels.Relu(gates);" : $"for (int j = 0; j < n; j++) {Rt}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
@@ -777,9 +778,8 @@ public sealed partial class RecurrentModelGenerator
                 }
                 else
                 {
-                    w.Line($"for (int i = 0; i < agents; i++) q.Slice(PackedBias{id}, GateSize).CopyTo(gates.Slice(i * GateSize, GateSize));");
                     string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
-                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, {source}, agents, gates, GateSize);");
+                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
                 }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
                 string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
@@ -787,7 +787,7 @@ public sealed partial class RecurrentModelGenerator
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
-                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, gates, GateSize);");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
                         w.Open("for (int j = 0; j < agents; j++)");
                         w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
                         w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
@@ -795,13 +795,16 @@ public sealed partial class RecurrentModelGenerator
                         break;
                     case Cell.Gru:
                         w.Line($"{Span} hidden = new {Span}(_stepHidden, first * GateSize, agents * GateSize);");
-                        if (m.Bias) w.Line($"for (int j = 0; j < agents; j++) p.Slice(BiasHh{id}, GateSize).CopyTo(hidden.Slice(j * GateSize, GateSize));");
-                        else w.Line("hidden.Clear();");
-                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, hidden, GateSize);");
+                        if (m.Bias) w.Line($"{gemmH}({whh}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize);");
+                        else
+                        {
+                            w.Line("hidden.Clear();");
+                            w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize);");
+                        }
                         w.Line($"for (int j = 0; j < agents; j++) {Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
                     default:
-                        w.Line($"{gemmH}({whh}, {h}, StateSize, agents, gates, GateSize);");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
                         w.Line(m.Relu ? $"{Rt}Kernels.Relu(gates);" : $"for (int j = 0; j < agents; j++) {Rt}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
                         w.Line($"for (int j = 0; j < agents; j++) gates.Slice(j * GateSize, GateSize).CopyTo(state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
@@ -811,8 +814,7 @@ public sealed partial class RecurrentModelGenerator
             string top = StateOffset(m, m.Layers - 1, false);
             if (m.Output > 0)
             {
-                w.Line("for (int j = 0; j < agents; j++) p.Slice(HeadBias, OutputSize).CopyTo(output.Slice(j * OutputSize, OutputSize));");
-                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, state.Slice({top}), StateSize, agents, output, OutputSize);");
+                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
             }
             else
             {
@@ -939,8 +941,7 @@ public sealed partial class RecurrentModelGenerator
                     {
                         w.Comment("Token table: row v = embedding[v] W_ihᵀ + bias.");
                         w.Line($"{Span} table{id} = q.Slice(PackedTokens{id}, VocabularySize * GateSize);");
-                        w.Line($"for (int v = 0; v < VocabularySize; v++) q.Slice(PackedBias{id}, GateSize).CopyTo(table{id}.Slice(v * GateSize, GateSize));");
-                        w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
+                        w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
                     }
                 }
                 w.Line("break;");

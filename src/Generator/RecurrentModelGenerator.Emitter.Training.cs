@@ -198,7 +198,7 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string id = LayerId(layer, d);
                     string buffers = d == 0 ? "_buffers" : "_buffersReverse!";
-                    w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), new {RoSpan}({buffers}.GradGates, first * GateSize, count * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}, count * {Num(cols)}), {Num(cols)});");
+                    w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))}), default, new {RoSpan}({buffers}.GradGates, first * GateSize, count * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}, count * {Num(cols)}), {Num(cols)});");
                 }
                 w.Close();
                 w.Line();
@@ -444,7 +444,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, parts), count = {Rt}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
             w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, first * LayerWidth, count * LayerWidth);");
             w.Line("gradTop.Clear();");
-            w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
+            w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), default, new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
             w.Line($"{Span} scratch = {(m.Bidirectional ? $"new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize)" : $"part == 0 ? new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize)")};");
             w.Line($"int r0 = {Rt}WorkerThreads.PartStart(OutputSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(OutputSize, part + 1, parts, 4); // whole quads of dW_head's rows");
             w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), scratch, r0, r1);");
@@ -530,7 +530,7 @@ public sealed partial class RecurrentModelGenerator
                 if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
                 w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
                 w.Line("tokenInputGrads.Clear();");
-                w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
+                w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, default, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
                 w.Line("b.Slots = slots;");
                 if (d == 0) w.Line("AddTokenGradients(b);");
                 else w.Comment("Backward adds the embedding's part once the forward direction's is in (the two may run at the same time).");
@@ -601,7 +601,7 @@ public sealed partial class RecurrentModelGenerator
             w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step: BackwardWeights).");
             w.Line($"{RoSpan} dHidden = {dHidden};");
             if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
-            w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, dHidden, GateSize, n, dhNext, HiddenSize);");
+            w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, default, dHidden, GateSize, n, dhNext, HiddenSize);");
             w.Close();
             w.Close();
             w.Line();
@@ -635,13 +635,13 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch, r0, r1);");
                 w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch, r0, r1);");
-                w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, dAll.Slice(first * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}), {Num(cols)});");
+                w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll.Slice(first * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}), {Num(cols)});");
             }
             else
             {
                 w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch);");
                 w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch);");
-                w.Line($"if (dx) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, dAll, GateSize, rows, gradInput, {Num(cols)});");
+                w.Line($"if (dx) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll, GateSize, rows, gradInput, {Num(cols)});");
             }
             w.Close();
             w.Line();
