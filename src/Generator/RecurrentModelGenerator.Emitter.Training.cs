@@ -375,7 +375,6 @@ public sealed partial class RecurrentModelGenerator
                     w.Line("if (headParts > 1) RunParts(HeadPart, false, headParts, default, default);");
                     w.Line("else BackwardHead(0, 1);");
                 }
-                w.Line($"{Rt}Kernels.SumRowsAdd(_gradOutput, OutputSize, rows, g.Slice(HeadBias, OutputSize));");
             }
             else
             {
@@ -434,6 +433,17 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
         }
 
+        /// <summary>
+        /// The column sums the W_hh gradient product adds up (its A is the gate gradients the hidden state sees): the
+        /// shared bias gradient of LSTM and Elman cells (<c>b.BiasGrad</c>, added to both biases after), a GRU's b_hh
+        /// gradient, or none without biases.
+        /// </summary>
+        private static string HiddenBiasSums(ModelSpec m, string id) =>
+            !m.Bias ? "default" : SharedBiasGradient(m) ? $"new {Span}(b.BiasGrad, 0, GateSize)" : $"g.Slice(BiasHh{id}, GateSize)";
+
+        /// <summary>The column sums the W_ih gradient product adds up: a GRU's b_ih gradient (the other cells share one sum, see <see cref="HiddenBiasSums"/>).</summary>
+        private static string InputBiasSums(ModelSpec m, string id) => m.Bias && !SharedBiasGradient(m) ? $"g.Slice(BiasIh{id}, GateSize)" : "default";
+
         /// <summary>Part of the head's backward: dL/dh of some rows, and some rows of dW_head.</summary>
         private static void BackwardHead(SourceWriter w, ModelSpec m)
         {
@@ -447,7 +457,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), default, new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
             w.Line($"{Span} scratch = {(m.Bidirectional ? $"new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize)" : $"part == 0 ? new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize)")};");
             w.Line($"int r0 = {Rt}WorkerThreads.PartStart(OutputSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(OutputSize, part + 1, parts, 4); // whole quads of dW_head's rows");
-            w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), scratch, r0, r1);");
+            w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), new {Span}(_model._gradients, HeadBias, OutputSize), scratch, r0, r1); // and dL/db_head");
             w.Close();
             w.Line();
         }
@@ -471,7 +481,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
             w.Line("int batch = layout.Batch, rows = layout.Rows;");
-            if (m.Bias || tokenLayer) w.Line($"{Span} g = _model._gradients;");
+            if (SharedBiasGradient(m) || tokenLayer) w.Line($"{Span} g = _model._gradients;");
             w.Line(d == 1 ? "Buffers b = _buffersReverse ?? _buffers; // its own when the directions may run apart" : "Buffers b = _buffers;");
             w.Line($"{RoSpan} initial = _hasInitialState ? new {RoSpan}(_initialState, 0, batch * StateSize) : default;");
             w.Line($"layout.GatherState(finalStateGrad, {Num(row)}, HiddenSize, b.DhNext);");
@@ -493,28 +503,19 @@ public sealed partial class RecurrentModelGenerator
             }
             else w.Line($"BackwardSteps{id}(gradOutput, b, 0, batch);");
             w.Comment("dW_hh += dgatesᵀ h_{t-1} and dW_ih += dgatesᵀ x over every valid step at once (one product each, not one per step); dx += dgates W_ih.");
+            w.Comment("The bias gradients are the sums of the same gate gradients over the rows: the products add them up as they read them.");
+            if (SharedBiasGradient(m)) w.Line($"new {Span}(b.BiasGrad).Clear(); // b_ih and b_hh enter the gates the same way: one sum is the gradient of both");
             if (split)
             {
                 w.Line($"if (parts > 1) RunParts({Num(layer)}, true, parts, gradOutput, gradInput);");
                 w.Line($"else BackwardWeights{id}(gradInput, 0, 1);");
             }
             else w.Line($"BackwardWeights{id}(gradInput, b, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize), {inputWeights}, {dx});");
-            if (m.Bias) w.Line($"{RoSpan} dHiddenAll = {(m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, 0, rows * GateSize)" : "new " + RoSpan + "(b.GradGates, 0, rows * GateSize)")};");
-            if ((m.Bias && !SharedBiasGradient(m)) || tokenLayer) w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
+            if (tokenLayer) w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
             if (SharedBiasGradient(m))
             {
-                w.Comment("b_ih and b_hh enter the gates the same way: one sum over the rows is the gradient of both.");
-                w.Line($"{Span} biasGrad = b.BiasGrad;");
-                w.Line("biasGrad.Clear();");
-                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, biasGrad);");
-                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasHh{id}, GateSize));");
-                w.Line($"{Rt}Kernels.AddTo(biasGrad, g.Slice(BiasIh{id}, GateSize));");
-            }
-            else if (m.Bias)
-            {
-                w.Line($"{Rt}Kernels.SumRowsAdd(dHiddenAll, GateSize, rows, g.Slice(BiasHh{id}, GateSize));");
-                if (tokenLayer) w.Line($"if (!gradInput.IsEmpty) {Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
-                else w.Line($"{Rt}Kernels.SumRowsAdd(dAll, GateSize, rows, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{Rt}Kernels.AddTo(b.BiasGrad, g.Slice(BiasHh{id}, GateSize));");
+                w.Line($"{Rt}Kernels.AddTo(b.BiasGrad, g.Slice(BiasIh{id}, GateSize));");
             }
             w.Line($"layout.ScatterState(b.DhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(b.DcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
@@ -526,7 +527,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Open("if (gradInput.IsEmpty)");
                 w.Line("int slots = AggregateTokens(dAll, rows, b);");
                 w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
-                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
+                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), default, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
                 if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
                 w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
                 w.Line("tokenInputGrads.Clear();");
@@ -633,14 +634,14 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
             if (split)
             {
-                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch, r0, r1);");
-                w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch, r0, r1);");
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), {HiddenBiasSums(m, id)}, scratch, r0, r1);");
+                w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), {InputBiasSums(m, id)}, scratch, r0, r1);");
                 w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll.Slice(first * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}), {Num(cols)});");
             }
             else
             {
-                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), scratch);");
-                w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), scratch);");
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), {HiddenBiasSums(m, id)}, scratch);");
+                w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), {InputBiasSums(m, id)}, scratch);");
                 w.Line($"if (dx) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll, GateSize, rows, gradInput, {Num(cols)});");
             }
             w.Close();
