@@ -18,7 +18,8 @@ namespace RnnGen.Samples;
 /// </remarks>
 /// <example>
 /// <code>
-/// return SampleProgram.Run("Sentiment", args, new SentimentCommandLine().Parse, new SentimentCommandLine().HelpText,
+/// var commandLine = new SentimentCommandLine();
+/// return SampleProgram.Run("Sentiment", args, commandLine.Parse, commandLine.HelpText,
 ///     (options, output) => $"accuracy={SentimentTrainer.Run(options, output).Accuracy.Overall}");
 /// </code>
 /// </example>

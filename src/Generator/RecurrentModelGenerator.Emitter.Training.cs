@@ -503,7 +503,7 @@ public sealed partial class RecurrentModelGenerator
             }
             else w.Line($"BackwardSteps{id}(gradOutput, b, 0, batch);");
             w.Comment("dW_hh += dgatesᵀ h_{t-1} and dW_ih += dgatesᵀ x over every valid step at once (one product each, not one per step); dx += dgates W_ih.");
-            w.Comment("The bias gradients are the sums of the same gate gradients over the rows: the products add them up as they read them.");
+            if (m.Bias) w.Comment("The bias gradients are the sums of the same gate gradients over the rows: the products add them up as they read them.");
             if (SharedBiasGradient(m)) w.Line($"new {Span}(b.BiasGrad).Clear(); // b_ih and b_hh enter the gates the same way: one sum is the gradient of both");
             if (split)
             {
