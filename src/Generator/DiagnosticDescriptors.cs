@@ -64,6 +64,11 @@ internal static class DiagnosticDescriptors
         "StepWeights applies only to unidirectional models",
         "RecurrentModel.StepWeights is {0}, but the model is bidirectional; StepWeights sets the weights single-stream Step reads, and bidirectional models have no Step (remove it)");
 
+    public static readonly DiagnosticDescriptor RuntimeLayoutMismatch = Create(
+        "RNNG0012",
+        "Referenced RnnGen runtime does not match the generator",
+        "Model '{0}' is not generated: the referenced RnnGen.Runtime {1}, but this generator emits code for runtime layout {2}; use the same RnnGen package version for the generator and the runtime (one PackageReference to RnnGen brings both)");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNNG0001" => NotPartial,
@@ -77,6 +82,7 @@ internal static class DiagnosticDescriptors
         "RNNG0009" => TooManyParameters,
         "RNNG0010" => StaticClass,
         "RNNG0011" => StepWeightsBidirectional,
+        "RNNG0012" => RuntimeLayoutMismatch,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown diagnostic id."),
     };
 

@@ -37,7 +37,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private float[] _packed = global::System.Array.Empty<float>(); // transposed weights inference reads, built by Pack, from _packedStart on");
             w.Line("private int _packedStart; // where the 64-byte-aligned copy starts in _packed (Kernels.AlignedArray)");
             w.Line("private bool _packedStale = true; // set by every access to the parameters");
-            w.Line($"private {Rt}WorkerThreads? _workers; // the threads a batch Forward may use, when Threads > 1");
+            w.Line($"private {Cs}WorkerThreads? _workers; // the threads a batch Forward may use, when Threads > 1");
             w.Line("private Workspace[] _parts = global::System.Array.Empty<Workspace>(); // per part of a batch Forward run on the workers");
             w.Line("private PartRunner? _partRunner;");
             if (!m.Bidirectional) w.Line("private SplitRunner? _splitRunner; // runs a trainer's layer in parts (Threads > 1)");
@@ -73,8 +73,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
             w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
             w.Line($"    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false{(m.Bidirectional ? ", directionsApart: _workers is not null" : "")});");
-            w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
-            if (m.StepBFloat16 && HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Rt}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);");
+            w.Line($"if (_packed.Length == 0) _packed = {Cs}Kernels.AlignedArray(PackedSize, out _packedStart);");
+            if (m.StepBFloat16 && HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Cs}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);");
             if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
             w.Line("ReserveParts();");
             w.Close();
@@ -160,7 +160,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_parts = global::System.Array.Empty<Workspace>();");
             if (m.Bidirectional)
             {
-                w.Line($"if (value > 1) _workers = new {Rt}WorkerThreads(value);");
+                w.Line($"if (value > 1) _workers = new {Cs}WorkerThreads(value);");
                 w.Comment("Forward's buffers: one set per direction with threads (the directions run at the same time), one shared without.");
                 w.Line("_workspace = new Workspace(_workspace.StepCapacity, _workspace.BatchCapacity, training: false, directionsApart: _workers is not null);");
                 w.Line("if (value == 1) return;");
@@ -168,7 +168,7 @@ public sealed partial class RecurrentModelGenerator
             else
             {
                 w.Line("if (value == 1) return;");
-                w.Line($"_workers = new {Rt}WorkerThreads(value);");
+                w.Line($"_workers = new {Cs}WorkerThreads(value);");
             }
             w.Line("_partRunner ??= new PartRunner(this);");
             if (!m.Bidirectional) w.Line("_splitRunner ??= new SplitRunner(this);");
@@ -264,7 +264,7 @@ public sealed partial class RecurrentModelGenerator
             }
             if (!m.Bidirectional) SplitRunner(w, m);
             w.Line("/// <summary>Runs one part of a threaded batch Forward (a private type, so the model's own type list stays as declared).</summary>");
-            w.Open($"private sealed class PartRunner : {Rt}IPartitionedForward<{input}>{(m.Bidirectional && m.Vocabulary > 0 ? $", {Rt}IPartitionedForward<float>" : "")}");
+            w.Open($"private sealed class PartRunner : {Cs}IPartitionedForward<{input}>{(m.Bidirectional && m.Vocabulary > 0 ? $", {Cs}IPartitionedForward<float>" : "")}");
             w.Line($"private readonly {name} _model;");
             w.Line();
             w.Line($"public PartRunner({name} model) => _model = model;");
@@ -310,7 +310,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("return;");
                 w.Close();
                 w.Comment("Multi-agent Step: part p takes agents [Agents * p / Parts, Agents * (p + 1) / Parts); finalState is the states.");
-                w.Line($"int first = {Rt}WorkerThreads.PartStart(Agents, part, Parts), count = {Rt}WorkerThreads.PartStart(Agents, part + 1, Parts) - first;");
+                w.Line($"int first = {Cs}WorkerThreads.PartStart(Agents, part, Parts), count = {Cs}WorkerThreads.PartStart(Agents, part + 1, Parts) - first;");
                 string inputSlice = m.Vocabulary > 0 ? "default, input.Slice(first, count)" : "input.Slice(first * InputSize, count * InputSize), default";
                 w.Line($"_model.StepCore({inputSlice}, count, finalState.Slice(first * StateSize, count * StateSize), output.Slice(first * OutputSize, count * OutputSize), first);");
                 w.Close();
@@ -353,7 +353,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
             w.Line("/// <summary>Runs one part of a layer of a threaded training Forward (RunSplit).</summary>");
-            w.Open($"private sealed class SplitRunner : {Rt}IPartitionedForward<float>");
+            w.Open($"private sealed class SplitRunner : {Cs}IPartitionedForward<float>");
             w.Line($"private readonly {m.Name} _model;");
             w.Line();
             w.Line($"public SplitRunner({m.Name} model) => _model = model;");
@@ -372,8 +372,8 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Open("if (Layer == HeadPart) // in parts of the rows");
-                w.Line($"int first = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts);");
-                w.Line($"_model.Head(ws, first, {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first);");
+                w.Line($"int first = {Cs}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts);");
+                w.Line($"_model.Head(ws, first, {Cs}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first);");
                 w.Line("return;");
                 w.Close();
             }
@@ -384,7 +384,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Close();
             w.Open("else");
-            w.Line($"int first = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts), count = {Rt}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first;");
+            w.Line($"int first = {Cs}WorkerThreads.PartStart(ws.Layout.Rows, part, Parts), count = {Cs}WorkerThreads.PartStart(ws.Layout.Rows, part + 1, Parts) - first;");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _model.Project{LayerId(layer, 0)}(input, ws, first, count); break;");
             w.Close();
@@ -476,7 +476,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// </summary>");
             w.Line(HotPath);
             w.Open($"private void ForwardCore({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, Workspace ws)");
-            w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+            w.Line($"{Cs}PackedSequences layout = ws.Layout;");
             w.Line("int rows = layout.Rows;");
             if (m.Bidirectional) w.Line("if (_packedStale) Pack();");
             else
@@ -573,7 +573,7 @@ public sealed partial class RecurrentModelGenerator
                     string hOffset = d == 1 ? " + HiddenSize" : "";
                     w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: packed x [rows, {Num(cols)}] → packed y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [rows, LayerWidth]; state row {Num(row)}.</summary>");
                     w.Open($"private void RunLayer{id}({RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
-                    w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+                    w.Line($"{Cs}PackedSequences layout = ws.Layout;");
                     w.Line("int batch = layout.PaddedBatch; // the states' (a part of a threaded Forward has fewer sequences)");
                     if (split)
                     {
@@ -618,7 +618,7 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s recurrence for the sequences [first, first + count) of the length order (their rows of every step), from the states in ws.</summary>");
                     w.Line(HotPath);
                     w.Open($"private void Recur{id}({Span} y, Workspace ws, int first, int count)");
-                    w.Line($"{Rt}PackedSequences layout = ws.Layout;");
+                    w.Line($"{Cs}PackedSequences layout = ws.Layout;");
                     w.Line("int steps = layout.Steps;");
                     if (m.Cell == Cell.Gru) w.Line($"{RoSpan} p = _parameters;");
                     w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
@@ -641,7 +641,7 @@ public sealed partial class RecurrentModelGenerator
                             w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
                             w.Line($"{Span} tanhC = ws.TanhCellStates[{Num(row)}];");
                             w.Open("for (int j = 0; j < n; j++)");
-                            w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
+                            w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
                             w.Close();
                             w.Line($"if (ws.Training) c.Slice(0, n * HiddenSize).CopyTo(new {Span}(ws.CellStates[{Num(row)}], offset * HiddenSize, n * HiddenSize));");
                             break;
@@ -654,14 +654,14 @@ public sealed partial class RecurrentModelGenerator
                                 w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, hidden, GateSize);");
                             }
                             w.Open("for (int j = 0; j < n; j++)");
-                            w.Line($"{Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
+                            w.Line($"{Cs}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
                             w.Close();
                             break;
                         default:
                             w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
                             // Row by row: the vector and scalar parts of each row are then the same whatever the batch, so a
                             // sequence's results do not depend on the others in it (nor on a threaded Forward's parts).
-                            w.Line(m.Relu ? $"{Rt}Kernels.Relu(gates);" : $"for (int j = 0; j < n; j++) {Rt}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
+                            w.Line(m.Relu ? $"{Cs}Kernels.Relu(gates);" : $"for (int j = 0; j < n; j++) {Cs}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
                             w.Line("gates.CopyTo(h);");
                             break;
                     }
@@ -790,7 +790,7 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
                         w.Open("for (int j = 0; j < agents; j++)");
                         w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
-                        w.Line($"{Rt}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
+                        w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
                         w.Close();
                         break;
                     case Cell.Gru:
@@ -801,11 +801,11 @@ public sealed partial class RecurrentModelGenerator
                             w.Line("hidden.Clear();");
                             w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize);");
                         }
-                        w.Line($"for (int j = 0; j < agents; j++) {Rt}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
+                        w.Line($"for (int j = 0; j < agents; j++) {Cs}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
                     default:
                         w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
-                        w.Line(m.Relu ? $"{Rt}Kernels.Relu(gates);" : $"for (int j = 0; j < agents; j++) {Rt}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
+                        w.Line(m.Relu ? $"{Cs}Kernels.Relu(gates);" : $"for (int j = 0; j < agents; j++) {Cs}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
                         w.Line($"for (int j = 0; j < agents; j++) gates.Slice(j * GateSize, GateSize).CopyTo(state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
                 }
@@ -912,7 +912,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>Allocates the packed copy on first use (64-byte aligned, Kernels.AlignedArray).</summary>");
             w.Open("private void AllocatePacked()");
-            w.Line($"if (_packed.Length == 0) _packed = {Rt}Kernels.AlignedArray(PackedSize, out _packedStart);");
+            w.Line($"if (_packed.Length == 0) _packed = {Cs}Kernels.AlignedArray(PackedSize, out _packedStart);");
             w.Close();
             w.Line();
             w.Line($"/// <summary>Independent parts of Pack: one per layer{(m.Output > 0 ? ", then the head" : "")} (a unidirectional trainer with Threads > 1 runs them on its parts).</summary>");
@@ -932,11 +932,11 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string id = LayerId(layer, d);
                     int k = m.LayerInputWidth(layer);
-                    w.Line($"{Rt}Kernels.PackPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), 0, {Num(PanelRows(m, layer))});");
-                    w.Line($"{Rt}Kernels.PackPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), {Num(k)}, {Num(PanelRows(m, layer))});");
+                    w.Line($"{Cs}Kernels.PackPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), 0, {Num(PanelRows(m, layer))});");
+                    w.Line($"{Cs}Kernels.PackPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, q.Slice(Packed{id}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)))}), {Num(k)}, {Num(PanelRows(m, layer))});");
                     if (!m.Bias) w.Line($"q.Slice(PackedBias{id}, GateSize).Clear();");
                     else if (m.Cell == Cell.Gru) w.Line($"p.Slice(BiasIh{id}, GateSize).CopyTo(q.Slice(PackedBias{id}, GateSize));");
-                    else w.Line($"{Rt}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBias{id}, GateSize));");
+                    else w.Line($"{Cs}Kernels.Add(p.Slice(BiasIh{id}, GateSize), p.Slice(BiasHh{id}, GateSize), q.Slice(PackedBias{id}, GateSize));");
                     if (layer == 0 && m.Vocabulary > 0)
                     {
                         w.Comment("Token table: row v = embedding[v] W_ihᵀ + bias.");
@@ -947,7 +947,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("break;");
                 w.Close();
             }
-            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Rt}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth); break;");
+            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Cs}Kernels.PackPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, {HeadPanels(m)}, 0, LayerWidth); break;");
             w.Close();
             w.Close();
             w.Line();
@@ -956,13 +956,13 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// <summary>Builds Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ] from the current parameters (on the first Step after a change).</summary>");
                 w.Open("private void PackHalf()");
                 w.Line($"{RoSpan} p = _parameters;");
-                if (HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Rt}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);"); // none when the gate width is below one chunk
+                if (HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Cs}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);"); // none when the gate width is below one chunk
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
                     string id = LayerId(layer, 0);
                     int k = m.LayerInputWidth(layer);
-                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id}, {Num(k * HalfColumns(m))}));");
-                    w.Line($"{Rt}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
+                    w.Line($"{Cs}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id}, {Num(k * HalfColumns(m))}));");
+                    w.Line($"{Cs}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
                 }
                 w.Line("_halfStale = false;");
                 w.Close();
@@ -1043,7 +1043,7 @@ public sealed partial class RecurrentModelGenerator
                     w.Line($"{Span} hidden = new {Span}(_stepHidden, 0, GateSize);");
                     w.Line(m.Bias ? $"p.Slice(BiasHh{id}, GateSize).CopyTo(hidden);" : "hidden.Clear();");
                     w.Line(Product(id, layer, k, m.Hidden, h, "hidden"));
-                    w.Line($"{Rt}Kernels.GruCell(gates, hidden, {h});");
+                    w.Line($"{Cs}Kernels.GruCell(gates, hidden, {h});");
                 }
                 else
                 {
@@ -1061,11 +1061,11 @@ public sealed partial class RecurrentModelGenerator
                     }
                     if (m.Cell == Cell.Lstm)
                     {
-                        w.Line($"{Rt}Kernels.LstmCell(gates, state.Slice({StateOffset(m, layer, true)}, HiddenSize), {h}, new {Span}(_stepTanhC, 0, HiddenSize));");
+                        w.Line($"{Cs}Kernels.LstmCell(gates, state.Slice({StateOffset(m, layer, true)}, HiddenSize), {h}, new {Span}(_stepTanhC, 0, HiddenSize));");
                     }
                     else
                     {
-                        w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
+                        w.Line($"{Cs}Kernels.{(m.Relu ? "Relu" : "Tanh")}(gates);");
                         w.Line($"gates.CopyTo({h});");
                     }
                 }
@@ -1099,7 +1099,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("public readonly int StepCapacity;");
             w.Line("public readonly int BatchCapacity;");
             w.Line("public readonly bool Training;");
-            w.Line($"public readonly {Rt}PackedSequences Layout;");
+            w.Line($"public readonly {Cs}PackedSequences Layout;");
             w.Line("/// <summary>[rows, InputSize]: the packed layer-0 input" + (m.Vocabulary > 0 ? " (embedded tokens)" : "") + ".</summary>");
             w.Line("public readonly float[] Input;");
             if (m.Vocabulary > 0)
@@ -1143,7 +1143,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("BatchCapacity = batch;");
             w.Line("Training = training;");
             if (m.Bidirectional) w.Line("DirectionsApart = directionsApart;");
-            w.Line($"Layout = new {Rt}PackedSequences(steps, batch);");
+            w.Line($"Layout = new {Cs}PackedSequences(steps, batch);");
             w.Line("int rows = steps * batch;");
             w.Line("Input = new float[rows * InputSize];");
             if (m.Vocabulary > 0) w.Line("Tokens = new int[rows];");

@@ -290,7 +290,7 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Line($"ref float row{Num(g)} = ref {Unsafe}.Add(ref m{Num(g)}, k * {layout.RowStride});");
                 foreach ((int i, int offset) in groups[g].Members)
-                    w.Line($"a{Num(i)} = {Rt}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row{Num(g)}, {Num(offset)}), xk, a{Num(i)});");
+                    w.Line($"a{Num(i)} = {Cs}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row{Num(g)}, {Num(offset)}), xk, a{Num(i)});");
             }
             w.Close();
             for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
@@ -321,7 +321,7 @@ public sealed partial class RecurrentModelGenerator
             for (int r = 0; r < rows; r++)
             {
                 w.Line($"var b{Num(r)} = {v}.Create({Unsafe}.Add(ref x{Num(r)}, k));");
-                for (int c = 0; c < vectors; c++) w.Line($"a{Num(r)}{Num(c)} = {Rt}Kernels.MultiplyAdd(m{Num(c)}, b{Num(r)}, a{Num(r)}{Num(c)});");
+                for (int c = 0; c < vectors; c++) w.Line($"a{Num(r)}{Num(c)} = {Cs}Kernels.MultiplyAdd(m{Num(c)}, b{Num(r)}, a{Num(r)}{Num(c)});");
             }
             w.Close();
             for (int r = 0; r < rows; r++)
@@ -499,7 +499,7 @@ public sealed partial class RecurrentModelGenerator
             for (int r = 0; r < rowCount; r++)
             {
                 w.Line($"var s{Num(r)} = {v}.Create({Unsafe}.Add(ref aRow, {Num(r)}));");
-                for (int k = 0; k < vectors; k++) w.Line($"a{Num(r)}{Num(k)} = {Rt}Kernels.MultiplyAdd(m{Num(k)}, s{Num(r)}, a{Num(r)}{Num(k)});");
+                for (int k = 0; k < vectors; k++) w.Line($"a{Num(r)}{Num(k)} = {Cs}Kernels.MultiplyAdd(m{Num(k)}, s{Num(r)}, a{Num(r)}{Num(k)});");
             }
             w.Close();
             for (int r = 0; r < rowCount; r++)
@@ -647,8 +647,8 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string pair = $"p{Num(c)}_{Num(i)}";
                     w.Line($"var {pair} = {v}.LoadUnsafe(ref row, {Num(16 * c + i * width)});");
-                    w.Line($"a{Num(c)}_{Num(i)}l = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
-                    w.Line($"a{Num(c)}_{Num(i)}h = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair}), xk, a{Num(c)}_{Num(i)}h);");
+                    w.Line($"a{Num(c)}_{Num(i)}l = {Cs}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
+                    w.Line($"a{Num(c)}_{Num(i)}h = {Cs}Kernels.MultiplyAdd({v}.AsSingle({pair}), xk, a{Num(c)}_{Num(i)}h);");
                 }
             }
             w.Close();

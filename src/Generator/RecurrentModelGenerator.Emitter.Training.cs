@@ -81,7 +81,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("_gradLayerEven = new float[rows * LayerWidth];");
             w.Line(m.Layers > 1 ? "_gradLayerOdd = new float[rows * LayerWidth];" : "_gradLayerOdd = global::System.Array.Empty<float>();");
             w.Line("_gradInput = new float[rows * InputSize];");
-            w.Line($"_weightPanels = {Rt}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
+            w.Line($"_weightPanels = {Cs}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
             w.Line("_buffers = new Buffers(maxSteps, maxBatch);");
             w.Line(m.Bidirectional ? "if (model.Threads > 1) _buffersReverse = new Buffers(maxSteps, maxBatch);" : "if (model.Threads > 1) AllocatePartScratch(model.Threads);");
             w.Close();
@@ -165,7 +165,7 @@ public sealed partial class RecurrentModelGenerator
             if (tokens) w.Line("int slots = global::System.Math.Min(VocabularySize, rows); // distinct tokens one batch can hold");
             foreach (var (type, name, length, _) in arrays) w.Line($"{name} = new {type}[{length}];");
             if (tokens) w.Line("for (int v = 0; v < SlotOfToken.Length; v++) SlotOfToken[v] = -1;");
-            w.Line($"GemmScratch = {Rt}Kernels.AlignedArray(GemmScratchSize, out GemmScratchStart);");
+            w.Line($"GemmScratch = {Cs}Kernels.AlignedArray(GemmScratchSize, out GemmScratchStart);");
             w.Close();
             w.Close();
             w.Line();
@@ -204,7 +204,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line();
             }
             w.Line("/// <summary>Runs one direction of a layer's backward, or one half of its input gradient's rows, on a worker thread.</summary>");
-            w.Open($"private sealed class DirectionsRunner : {Rt}IPartitionedForward<float>");
+            w.Open($"private sealed class DirectionsRunner : {Cs}IPartitionedForward<float>");
             w.Line("private readonly Trainer _trainer;");
             w.Line();
             w.Line("public DirectionsRunner(Trainer trainer) => _trainer = trainer;");
@@ -216,7 +216,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"public void RunPart(int part, {RoSpan} input, {Span} output, {RoSpan} initialState, {Span} finalState)");
             w.Open("if (InputRows)");
             w.Line("int rows = _trainer._workspace.Layout.Rows;");
-            w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, 2), count = {Rt}WorkerThreads.PartStart(rows, part + 1, 2) - first;");
+            w.Line($"int first = {Cs}WorkerThreads.PartStart(rows, part, 2), count = {Cs}WorkerThreads.PartStart(rows, part + 1, 2) - first;");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.InputGradientRows{Num(layer)}(output, first, count); break;");
             w.Close();
@@ -274,13 +274,13 @@ public sealed partial class RecurrentModelGenerator
                 {
                     string id = LayerId(layer, d);
                     int k = m.LayerInputWidth(layer);
-                    w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, panels.Slice(PanelsIh{id}, {Num(PanelSize(k, m.GateWidth))}));");
-                    w.Line($"{Rt}Kernels.PackRowPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, panels.Slice(PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))}));");
+                    w.Line($"{Cs}Kernels.PackRowPanels(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, panels.Slice(PanelsIh{id}, {Num(PanelSize(k, m.GateWidth))}));");
+                    w.Line($"{Cs}Kernels.PackRowPanels(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, panels.Slice(PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))}));");
                 }
                 w.Line("break;");
                 w.Close();
             }
-            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Rt}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))})); break;");
+            if (m.Output > 0) w.Line($"case {Num(m.Layers)}: {Cs}Kernels.PackRowPanels(p.Slice(HeadWeight, OutputSize * LayerWidth), OutputSize, LayerWidth, panels.Slice(PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))})); break;");
             w.Close();
             w.Close();
             w.Line();
@@ -308,7 +308,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("row.CopyTo(sums.Slice(slot * GateSize, GateSize));");
             w.Line($"new {RoSpan}(_workspace.Input, i * InputSize, InputSize).CopyTo(new {Span}(b.TokenInputs, slot * InputSize, InputSize));");
             w.Close();
-            w.Line($"else {Rt}Kernels.AddTo(row, sums.Slice(slot * GateSize, GateSize));");
+            w.Line($"else {Cs}Kernels.AddTo(row, sums.Slice(slot * GateSize, GateSize));");
             w.Close();
             w.Line("for (int s = 0; s < slots; s++) slotOfToken[tokenOfSlot[s]] = -1;");
             w.Line("return slots;");
@@ -317,7 +317,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Adds each distinct token's dL/d(embedding row) of the last aggregation in <paramref name=\"b\"/> to the embedding's gradient.</summary>");
             w.Open("private void AddTokenGradients(Buffers b)");
             w.Line($"{Span} g = _model._gradients;");
-            w.Line($"for (int s = 0; s < b.Slots; s++) {Rt}Kernels.AddTo(new {RoSpan}(b.TokenInputGrads, s * InputSize, InputSize), g.Slice(EmbeddingWeight + b.TokenOfSlot[s] * InputSize, InputSize));");
+            w.Line($"for (int s = 0; s < b.Slots; s++) {Cs}Kernels.AddTo(new {RoSpan}(b.TokenInputGrads, s * InputSize, InputSize), g.Slice(EmbeddingWeight + b.TokenOfSlot[s] * InputSize, InputSize));");
             w.Close();
             w.Line();
         }
@@ -345,7 +345,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the last Forward.</exception>");
             w.Open($"public void Backward({RoSpan} outputGrad, {Span} inputGrad, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line("if (!_ready) throw new global::System.InvalidOperationException(\"Backward needs a Forward on this trainer first.\");");
-            w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
+            w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
             w.Line($"if (outputGrad.Length != steps * batch * OutputSize) throw new {ArgumentException}(\"outputGrad has \" + outputGrad.Length + \" floats; expected \" + (steps * batch * OutputSize) + \" (\" + steps + \" steps * \" + batch + \" * OutputSize \" + OutputSize + \", as the last Forward's output).\", nameof(outputGrad));");
             w.Line($"if (!inputGrad.IsEmpty && inputGrad.Length != steps * batch * InputSize) throw new {ArgumentException}(\"inputGrad has \" + inputGrad.Length + \" floats; expected \" + (steps * batch * InputSize) + \" (\" + steps + \" steps * \" + batch + \" * InputSize \" + InputSize + \") or none.\", nameof(inputGrad));");
@@ -426,7 +426,7 @@ public sealed partial class RecurrentModelGenerator
             if (tokens)
             {
                 w.Comment("Embedding (when layer 0 computed dL/d(inputs) row by row): each valid step's input gradient goes to its token's row.");
-                w.Line($"if (!inputGrad.IsEmpty) for (int i = 0; i < rows; i++) {Rt}Kernels.AddTo(gradInput.Slice(i * InputSize, InputSize), g.Slice(EmbeddingWeight + _workspace.Tokens[i] * InputSize, InputSize));");
+                w.Line($"if (!inputGrad.IsEmpty) for (int i = 0; i < rows; i++) {Cs}Kernels.AddTo(gradInput.Slice(i * InputSize, InputSize), g.Slice(EmbeddingWeight + _workspace.Tokens[i] * InputSize, InputSize));");
             }
             w.Line($"if (!inputGrad.IsEmpty) layout.Scatter(gradInput, InputSize, {Bool(m.BatchFirst)}, inputGrad);");
             w.Close();
@@ -451,12 +451,12 @@ public sealed partial class RecurrentModelGenerator
             w.Line(HotPath);
             w.Open("private void BackwardHead(int part, int parts)");
             w.Line("int rows = _workspace.Layout.Rows;");
-            w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, parts), count = {Rt}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
+            w.Line($"int first = {Cs}WorkerThreads.PartStart(rows, part, parts), count = {Cs}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
             w.Line($"{Span} gradTop = new {Span}({GradLayer(m.Layers - 1)}, first * LayerWidth, count * LayerWidth);");
             w.Line("gradTop.Clear();");
             w.Line($"{GemmPanelsName(m.Output, m.LayerOutputWidth, m.Output)}(new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHead, {Num(PanelSize(m.LayerOutputWidth, m.Output))}), default, new {RoSpan}(_gradOutput, first * OutputSize, count * OutputSize), OutputSize, count, gradTop, LayerWidth);");
             w.Line($"{Span} scratch = {(m.Bidirectional ? $"new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize)" : $"part == 0 ? new {Span}(_buffers.GemmScratch, _buffers.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize)")};");
-            w.Line($"int r0 = {Rt}WorkerThreads.PartStart(OutputSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(OutputSize, part + 1, parts, 4); // whole quads of dW_head's rows");
+            w.Line($"int r0 = {Cs}WorkerThreads.PartStart(OutputSize, part, parts, 4), r1 = {Cs}WorkerThreads.PartStart(OutputSize, part + 1, parts, 4); // whole quads of dW_head's rows");
             w.Line($"{GemmTNName(m.Output, m.LayerOutputWidth)}(_gradOutput, OutputSize, _workspace.Layer[{Num(m.Layers - 1)}], LayerWidth, rows, new {Span}(_model._gradients, HeadWeight, OutputSize * LayerWidth), new {Span}(_model._gradients, HeadBias, OutputSize), scratch, r0, r1); // and dL/db_head");
             w.Close();
             w.Line();
@@ -479,7 +479,7 @@ public sealed partial class RecurrentModelGenerator
             bool tokenLayer = layer == 0 && m.Vocabulary > 0;
             w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its weights for every valid step at once.</summary>");
             w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
-            w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
+            w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int batch = layout.Batch, rows = layout.Rows;");
             if (SharedBiasGradient(m) || tokenLayer) w.Line($"{Span} g = _model._gradients;");
             w.Line(d == 1 ? "Buffers b = _buffersReverse ?? _buffers; // its own when the directions may run apart" : "Buffers b = _buffers;");
@@ -514,8 +514,8 @@ public sealed partial class RecurrentModelGenerator
             if (tokenLayer) w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
             if (SharedBiasGradient(m))
             {
-                w.Line($"{Rt}Kernels.AddTo(b.BiasGrad, g.Slice(BiasHh{id}, GateSize));");
-                w.Line($"{Rt}Kernels.AddTo(b.BiasGrad, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice(BiasHh{id}, GateSize));");
+                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice(BiasIh{id}, GateSize));");
             }
             w.Line($"layout.ScatterState(b.DhNext, {Num(row)}, HiddenSize, initialStateGrad);");
             if (lstm) w.Line($"layout.ScatterState(b.DcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
@@ -528,7 +528,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("int slots = AggregateTokens(dAll, rows, b);");
                 w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
                 w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), default, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
-                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Rt}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
+                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Cs}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
                 w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, default, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
@@ -546,7 +546,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open(split
                 ? $"private void BackwardSteps{id}({RoSpan} gradOutput, int first, int count)"
                 : $"private void BackwardSteps{id}({RoSpan} gradOutput, Buffers b, int first, int count)");
-            w.Line($"{Rt}PackedSequences layout = _workspace.Layout;");
+            w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int steps = layout.Steps;");
             if (split) w.Line("Buffers b = _buffers;");
             w.Line($"{RoSpan} activations = _workspace.Projection[{Num(row)}];");
@@ -582,19 +582,19 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"{Span} cp = cPrevious.Slice(j * HiddenSize, HiddenSize);");
                 w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else c0.Slice(j * HiddenSize, HiddenSize).CopyTo(cp);");
             }
-            w.Line($"{Rt}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
+            w.Line($"{Cs}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
             w.Line($"{Span} dGates = gradGates.Slice((offset + j) * GateSize, GateSize);");
             w.Line($"{RoSpan} gateRow = activations.Slice((offset + j) * GateSize, GateSize);");
             switch (m.Cell)
             {
                 case Cell.Lstm:
-                    w.Line($"{Rt}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{Num(row)}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
+                    w.Line($"{Cs}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{Num(row)}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
                 case Cell.Gru:
-                    w.Line($"{Rt}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
+                    w.Line($"{Cs}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
                     break;
                 default:
-                    w.Line($"{Rt}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
+                    w.Line($"{Cs}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
             }
             w.Close();
@@ -619,8 +619,8 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"{Span} g = _model._gradients;");
                 w.Line("Buffers b = _buffers;");
                 w.Line($"{Span} scratch = part == 0 ? new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize) : new {Span}(_partScratch[part - 1], _partScratchStart[part - 1], GemmScratchSize);");
-                w.Line($"int r0 = {Rt}WorkerThreads.PartStart(GateSize, part, parts, 4), r1 = {Rt}WorkerThreads.PartStart(GateSize, part + 1, parts, 4); // whole quads of dW's rows");
-                w.Line($"int first = {Rt}WorkerThreads.PartStart(rows, part, parts), count = {Rt}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
+                w.Line($"int r0 = {Cs}WorkerThreads.PartStart(GateSize, part, parts, 4), r1 = {Cs}WorkerThreads.PartStart(GateSize, part + 1, parts, 4); // whole quads of dW's rows");
+                w.Line($"int first = {Cs}WorkerThreads.PartStart(rows, part, parts), count = {Cs}WorkerThreads.PartStart(rows, part + 1, parts) - first;");
             }
             else
             {
@@ -670,13 +670,13 @@ public sealed partial class RecurrentModelGenerator
             w.Open("private void AllocatePartScratch(int parts)");
             w.Line("var scratch = new float[parts - 1][];");
             w.Line("var start = new int[parts - 1];");
-            w.Line($"for (int i = 0; i < parts - 1; i++) scratch[i] = {Rt}Kernels.AlignedArray(GemmScratchSize, out start[i]);");
+            w.Line($"for (int i = 0; i < parts - 1; i++) scratch[i] = {Cs}Kernels.AlignedArray(GemmScratchSize, out start[i]);");
             w.Line("_partScratch = scratch;");
             w.Line("_partScratchStart = start;");
             w.Close();
             w.Line();
             w.Line("/// <summary>Runs one part of a layer's threaded backward (RunParts).</summary>");
-            w.Open($"private sealed class PartsRunner : {Rt}IPartitionedForward<float>");
+            w.Open($"private sealed class PartsRunner : {Cs}IPartitionedForward<float>");
             w.Line("private readonly Trainer _trainer;");
             w.Line();
             w.Line("public PartsRunner(Trainer trainer) => _trainer = trainer;");
@@ -703,7 +703,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line("return;");
             w.Close();
-            w.Line($"{Rt}PackedSequences layout = _trainer._workspace.Layout;");
+            w.Line($"{Cs}PackedSequences layout = _trainer._workspace.Layout;");
             w.Line("int first = layout.SequencePartStart(part, Parts), count = layout.SequencePartStart(part + 1, Parts) - first;");
             w.Open("switch (Layer)");
             for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.BackwardSteps{LayerId(layer, 0)}(input, first, count); break;");

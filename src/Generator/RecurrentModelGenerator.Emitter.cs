@@ -12,6 +12,8 @@ public sealed partial class RecurrentModelGenerator
     internal static partial class Emitter
     {
         private const string Rt = "global::RnnGen.";
+        /// <summary>Infrastructure only generated code calls (kernels, packed sequences, worker threads, the layout check).</summary>
+        private const string Cs = "global::RnnGen.CompilerServices.";
         private const string Span = "global::System.Span<float>";
         private const string RoSpan = "global::System.ReadOnlySpan<float>";
         private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
@@ -112,6 +114,12 @@ public sealed partial class RecurrentModelGenerator
             }
             return list;
         }
+
+        /// <summary>The model's full type name as a reader writes it (no <c>@</c>), for messages.</summary>
+        private static string DisplayName(ModelSpec m) => string.Join(".",
+            new[] { m.Namespace }.Where(n => n.Length > 0)
+                .Concat(m.ContainingTypes.Select(t => t.Name.TrimStart('@')))
+                .Append(m.Name.TrimStart('@')));
 
         private static string LayerId(int layer, int direction) => "L" + Num(layer) + (direction == 1 ? "Reverse" : "");
 
@@ -267,6 +275,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line();
             w.Line("/// <summary>Creates the model with PyTorch's default initialization, deterministic from <paramref name=\"seed\"/>.</summary>");
             w.Open($"public {m.Name}(int seed)");
+            // Once per model, not per call: the runtime loaded at run time may not be the one compiled against.
+            w.Line($"{Cs}RuntimeLayout.EnsureCompatible({Num(RuntimeLayoutVersion)}, \"{DisplayName(m)}\");");
             w.Line("ResetParameters(seed);");
             w.Close();
             w.Line();

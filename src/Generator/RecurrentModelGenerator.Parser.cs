@@ -32,7 +32,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         public static TargetInfo ReadTarget(Compilation compilation)
         {
-            INamedTypeSymbol? kernels = compilation.GetTypeByMetadataName("RnnGen.Kernels");
+            INamedTypeSymbol? kernels = compilation.GetTypeByMetadataName("RnnGen.CompilerServices.Kernels");
             bool Kernel(string vector) => kernels is not null && kernels.GetMembers("MultiplyAdd")
                 .OfType<IMethodSymbol>()
                 .Any(m => m.Parameters.Length == 3 && m.Parameters[0].Type.Name == vector);
@@ -40,8 +40,14 @@ public sealed partial class RecurrentModelGenerator
                 && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null
                 && Kernel("Vector128") && Kernel("Vector256");
             bool has512 = has128 && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512`1") is not null && Kernel("Vector512");
-            return new TargetInfo(has128, has512);
+            return new TargetInfo(has128, has512, ReadRuntimeLayout(compilation));
         }
+
+        /// <summary>The referenced runtime's <c>RuntimeLayout.Version</c> constant, or 0 when it has none (a runtime older than the check).</summary>
+        private static int ReadRuntimeLayout(Compilation compilation)
+            => compilation.GetTypeByMetadataName(RuntimeLayoutMetadataName)?.GetMembers("Version")
+                .OfType<IFieldSymbol>()
+                .FirstOrDefault(f => f.IsConst)?.ConstantValue is int version ? version : 0;
 
         public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -212,7 +218,7 @@ public sealed partial class RecurrentModelGenerator
                     Invariant(model.ParameterCountLong), Invariant(MaxParameters));
                 return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()));
             }
-            return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty);
+            return new ParseResult(model, EquatableArray<DiagnosticInfo>.Empty, attributeLocation);
         }
 
         private static readonly ParseResult Nothing = new(null, EquatableArray<DiagnosticInfo>.Empty);

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.CodeAnalysis;
 using RnnGen.Generator.Model;
 
@@ -12,6 +14,16 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
 {
     internal const string AttributeMetadataName = "RnnGen.RecurrentModelAttribute";
 
+    /// <summary>
+    /// The runtime layout this generator emits for: the panel layout of the packed weights (its own copy of the panel
+    /// width is <see cref="Emitter.PanelWidth"/>), the bfloat16 interleaving, and the <c>RnnGen.CompilerServices</c> members
+    /// generated code calls. Equal to <c>RnnGen.CompilerServices.RuntimeLayout.Version</c> of the runtime built with it;
+    /// raise both together.
+    /// </summary>
+    internal const int RuntimeLayoutVersion = 1;
+
+    internal const string RuntimeLayoutMetadataName = "RnnGen.CompilerServices.RuntimeLayout";
+
     /// <summary>Names of the tracked pipeline steps, for incremental-caching tests.</summary>
     public static class TrackingNames
     {
@@ -23,8 +35,10 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
         public const string ModelsWithTarget = nameof(ModelsWithTarget);
         /// <summary>The diagnostics alone.</summary>
         public const string Diagnostics = nameof(Diagnostics);
-        /// <summary>What the target compilation offers (vector types).</summary>
+        /// <summary>What the target compilation offers (vector types, runtime layout).</summary>
         public const string Target = nameof(Target);
+        /// <summary>Each model's runtime layout check: no diagnostic, or RNNG0012 when the referenced runtime has another layout.</summary>
+        public const string RuntimeLayoutChecks = nameof(RuntimeLayoutChecks);
     }
 
     /// <inheritdoc />
@@ -58,9 +72,36 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
             .Combine(target)
             .WithTrackingName(TrackingNames.ModelsWithTarget);
 
+        // A runtime of another layout (or one from before the check) would run the generated kernels on weights packed
+        // differently: report it on each model's attribute and generate nothing for it.
+        IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> layoutChecks = results
+            .Where(static r => r.Model is not null)
+            .Combine(target)
+            .Select(static (pair, _) => CheckRuntimeLayout(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.RuntimeLayoutChecks);
+
+        context.RegisterSourceOutput(layoutChecks, static (spc, list) =>
+        {
+            foreach (DiagnosticInfo info in list) spc.ReportDiagnostic(info.ToDiagnostic());
+        });
+
         context.RegisterSourceOutput(models, static (spc, pair) =>
         {
+            if (!pair.Target.RuntimeMatches) return;
             spc.AddSource(pair.Model.HintName, Emitter.Emit(pair.Model, pair.Target));
         });
+    }
+
+    /// <summary>RNNG0012 on the model's attribute when the referenced runtime's layout is not the generator's; else nothing.</summary>
+    private static EquatableArray<DiagnosticInfo> CheckRuntimeLayout(ParseResult result, TargetInfo target)
+    {
+        if (target.RuntimeMatches) return EquatableArray<DiagnosticInfo>.Empty;
+        string found = target.RuntimeLayout == 0
+            ? "has no " + RuntimeLayoutMetadataName + " (it is older than this generator)"
+            : "is layout " + target.RuntimeLayout.ToString(CultureInfo.InvariantCulture);
+        return new EquatableArray<DiagnosticInfo>(ImmutableArray.Create(new DiagnosticInfo(
+            DiagnosticDescriptors.RuntimeLayoutMismatch.Id,
+            result.AttributeLocation,
+            new EquatableArray<string>(ImmutableArray.Create(result.Model!.Name, found, RuntimeLayoutVersion.ToString(CultureInfo.InvariantCulture))))));
     }
 }

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 #endif
 
-namespace RnnGen;
+namespace RnnGen.CompilerServices;
 
 public static partial class Kernels
 {

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace RnnGen;
+namespace RnnGen.CompilerServices;
 
 public static partial class Kernels
 {
@@ -15,7 +15,7 @@ public static partial class Kernels
     }
 
     /// <summary>destination [cols, rows] = sourceᵀ for a row-major source [rows, cols].</summary>
-    public static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    internal static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
     {
         if (source.Length < rows * cols) throw new ArgumentException($"source has {source.Length} floats; expected {rows * cols} ([{rows}, {cols}]).", nameof(source));
         if (destination.Length < rows * cols) throw new ArgumentException($"destination has {destination.Length} floats; expected {rows * cols} ([{cols}, {rows}]).", nameof(destination));
@@ -65,11 +65,14 @@ public static partial class Kernels
     }
 #endif
 
-    /// <summary>Width in floats of the column panels of <see cref="PackPanels"/>: four 512-bit vectors.</summary>
-    public const int PanelWidth = 64;
+    /// <summary>
+    /// Width in floats of the column panels of <see cref="PackPanels"/>: four 512-bit vectors. The generator bakes its own
+    /// copy of this width into the code it emits; the two agree because both belong to <see cref="RuntimeLayout.Version"/>.
+    /// </summary>
+    internal const int PanelWidth = 64;
 
     /// <summary>Floats <see cref="PackPanels"/> needs for <paramref name="outputs"/> columns of <paramref name="panelRows"/> rows: whole panels.</summary>
-    public static int PanelSize(int outputs, int panelRows) => (outputs + PanelWidth - 1) / PanelWidth * PanelWidth * panelRows;
+    internal static int PanelSize(int outputs, int panelRows) => (outputs + PanelWidth - 1) / PanelWidth * PanelWidth * panelRows;
 
     /// <summary>
     /// Writes Wᵀ, for a row-major weight W [outputs, inputs] (PyTorch's layout), in the panel layout the generated matrix
@@ -163,7 +166,7 @@ public static partial class Kernels
     /// its low neighbour is 0. Columns beyond the last full chunk are not stored (those kernels read them from the float
     /// copy). <paramref name="destination"/> is [rows, cols / 32 * 32].
     /// </summary>
-    public static void ToBFloat16Interleaved(ReadOnlySpan<float> source, int rows, int cols, Span<ushort> destination)
+    internal static void ToBFloat16Interleaved(ReadOnlySpan<float> source, int rows, int cols, Span<ushort> destination)
     {
         int chunked = cols / 32 * 32;
         if (source.Length < rows * cols) throw new ArgumentException($"source has {source.Length} floats; expected {rows * cols} ([{rows}, {cols}]).", nameof(source));
@@ -185,7 +188,7 @@ public static partial class Kernels
     }
 
     /// <summary>x rounded to bfloat16 (round to nearest, ties to even), as its 16 bits; NaN stays a quiet NaN.</summary>
-    public static ushort ToBFloat16(float x)
+    internal static ushort ToBFloat16(float x)
     {
         uint bits = (uint)BitConverter.SingleToInt32Bits(x);
         if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((bits >> 16) | 0x40u);
@@ -193,13 +196,13 @@ public static partial class Kernels
     }
 
     /// <summary>The float a bfloat16 value stands for (exact).</summary>
-    public static float FromBFloat16(ushort x) => BitConverter.Int32BitsToSingle(x << 16);
+    internal static float FromBFloat16(ushort x) => BitConverter.Int32BitsToSingle(x << 16);
 
     /// <summary>
     /// The float a 32-bit lane of the interleaved bfloat16 layout stands for in its high column: the lane, <paramref name="high"/>
     /// above <paramref name="low"/>, read as one float (see <see cref="ToBFloat16Interleaved"/>).
     /// </summary>
-    public static float FromBFloat16Pair(ushort low, ushort high) => BitConverter.Int32BitsToSingle((int)((uint)high << 16 | low));
+    internal static float FromBFloat16Pair(ushort low, ushort high) => BitConverter.Int32BitsToSingle((int)((uint)high << 16 | low));
 
     /// <summary>
     /// The high half h for which the float with bits h·2¹⁶ + <paramref name="low"/> is nearest to <paramref name="x"/>:

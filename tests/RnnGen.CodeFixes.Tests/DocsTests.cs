@@ -19,7 +19,7 @@ namespace RnnGen.CodeFixes.Tests;
 public class DocsTests
 {
     /// <summary>RNNG0001 to RNNG00{Count}; <see cref="The_index_lists_every_page"/> checks no page is left out.</summary>
-    private const int Count = 11;
+    private const int Count = 12;
 
     public static TheoryData<string> Ids()
     {
@@ -63,7 +63,10 @@ public class DocsTests
         string source = Blocks(example, "csharp")[0];
         string shown = Blocks(example, "text")[0].Trim();
 
-        ImmutableArray<Diagnostic> diagnostics = await CodeFixHarness.GeneratorDiagnosticsAsync(source);
+        Document document = CodeFixHarness.CreateDocument(source);
+        // RNNG0012's example is about the project, not the source: it references a runtime of the next layout.
+        if (id == "RNNG0012") document = WithRuntimeOfLayout(document, RnnGen.CompilerServices.RuntimeLayout.Version + 1);
+        ImmutableArray<Diagnostic> diagnostics = await CodeFixHarness.GeneratorDiagnosticsAsync(document);
         Diagnostic diagnostic = Assert.Single(diagnostics);
         Assert.Equal(id, diagnostic.Id);
         Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
@@ -73,6 +76,28 @@ public class DocsTests
         string title = page.Substring(0, page.IndexOf('\n', StringComparison.Ordinal));
         Assert.Equal($"# {id}: {diagnostic.Descriptor.Title.ToString(CultureInfo.InvariantCulture)}", title);
         Assert.Equal($"https://github.com/rnngen/rnngen/blob/main/docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
+    }
+
+    /// <summary>
+    /// The document's project with RnnGen.Runtime.dll replaced by an assembly of that name holding the real attribute
+    /// and a <c>RuntimeLayout</c> of <paramref name="version"/>: a runtime of another package version, to the generator.
+    /// </summary>
+    private static Document WithRuntimeOfLayout(Document document, int version)
+    {
+        string root = Path.GetDirectoryName(Path.GetDirectoryName(s_docs.Value))!;
+        string attribute = File.ReadAllText(Path.Combine(root, "src", "Runtime", "RecurrentModelAttribute.cs"));
+        string layout = "namespace RnnGen.CompilerServices { public static class RuntimeLayout { public const int Version = "
+            + version.ToString(CultureInfo.InvariantCulture) + "; } }";
+        static bool IsRuntime(MetadataReference r) => Path.GetFileNameWithoutExtension(r.Display) == "RnnGen.Runtime";
+        CSharpCompilation runtime = CSharpCompilation.Create(
+            "RnnGen.Runtime",
+            new[] { CSharpSyntaxTree.ParseText(attribute), CSharpSyntaxTree.ParseText(layout) },
+            CodeFixHarness.PlatformReferences.Where(r => !IsRuntime(r)),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        Assert.DoesNotContain(runtime.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+        Project project = document.Project;
+        project = project.RemoveMetadataReference(project.MetadataReferences.Single(IsRuntime)).AddMetadataReference(runtime.ToMetadataReference());
+        return project.GetDocument(document.Id)!;
     }
 
     [Theory]

@@ -251,7 +251,7 @@ public class NetStandardTargetTests
         Assert.Equal(".NETStandard,Version=v2.1", framework);
         Assert.DoesNotContain(runtime.GetReferencedAssemblies(), a => a.Name is "System.Runtime" or "System.Runtime.Intrinsics");
         // The intrinsics overloads are the only API the netstandard2.1 build lacks.
-        Type kernels = runtime.GetType("RnnGen.Kernels", throwOnError: true)!;
+        Type kernels = runtime.GetType("RnnGen.CompilerServices.Kernels", throwOnError: true)!;
         Assert.DoesNotContain(kernels.GetMethods(), m => m.GetParameters().Any(p => p.ParameterType.Namespace == "System.Runtime.Intrinsics"));
     }
 

@@ -1,4 +1,5 @@
 using System;
+using RnnGen.CompilerServices;
 using Xunit;
 
 namespace RnnGen.Tests;

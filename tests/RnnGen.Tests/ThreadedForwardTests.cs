@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using System.Threading;
+using RnnGen.CompilerServices;
 using RnnGen.Tests.BatchGolden;
 using Xunit;
 

@@ -11,10 +11,16 @@ internal enum Cell
 /// <summary>A type that contains the model class (for nested models), emitted as a partial declaration.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
-/// <summary>What the consuming compilation offers the emitted code.</summary>
-internal sealed record TargetInfo(bool HasVector128, bool HasVector512)
+/// <summary>
+/// What the consuming compilation offers the emitted code: the vector types, and the layout version of the referenced
+/// runtime (<c>RnnGen.CompilerServices.RuntimeLayout.Version</c>; 0 when the runtime has none).
+/// </summary>
+internal sealed record TargetInfo(bool HasVector128, bool HasVector512, int RuntimeLayout = RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion)
 {
     public static readonly TargetInfo Modern = new(true, true);
+
+    /// <summary>The referenced runtime lays out what generated code shares with it as this generator does.</summary>
+    public bool RuntimeMatches => RuntimeLayout == RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion;
 }
 
 /// <summary>
@@ -84,5 +90,8 @@ internal sealed record ModelSpec(
     }
 }
 
-/// <summary>The parser's result: a model to emit (null when an error stops emission) and the diagnostics to report.</summary>
-internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The parser's result: a model to emit (null when an error stops emission), the diagnostics to report, and where the
+/// attribute is (for the diagnostics that need the target compilation as well, as the runtime layout check).
+/// </summary>
+internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? AttributeLocation = null);
