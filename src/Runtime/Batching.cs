@@ -111,7 +111,7 @@ public static class Batching
     public static void Unpad(ReadOnlySpan<float> padded, int steps, int batch, int width, int b, int length, Span<float> destination, bool batchFirst = false)
     {
         if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must not be negative.");
-        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), width, "width must be at least 1.");
+        if (width < 0) throw new ArgumentOutOfRangeException(nameof(width), width, "width must not be negative.");
         if ((uint)b >= (uint)batch) throw new ArgumentOutOfRangeException(nameof(b), b, $"Expected a sequence index from 0 to {batch - 1}.");
         if (length < 0 || length > steps) throw new ArgumentOutOfRangeException(nameof(length), length, $"Expected a length from 0 to {steps}.");
         // In 64 bits, so a product too large for any span is refused instead of wrapping to a small one.
