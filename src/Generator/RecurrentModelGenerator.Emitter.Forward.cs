@@ -68,29 +68,91 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// so that Forward never allocates. Forward grows its buffers itself when a larger batch comes; call this up front");
             w.Line("/// to keep even the first call allocation-free.");
             w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A count is less than 1, or the buffers would hold more than an array can.</exception>");
             w.Open("public void Reserve(int maxSteps, int maxBatch = 1)");
             w.Line("if (maxSteps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps must be at least 1.\");");
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
-            w.Line("if (maxSteps > _workspace.StepCapacity || maxBatch > _workspace.BatchCapacity)");
-            w.Line($"    _workspace = new Workspace(global::System.Math.Max(maxSteps, _workspace.StepCapacity), global::System.Math.Max(maxBatch, _workspace.BatchCapacity), training: false{(m.Bidirectional ? ", directionsApart: _workers is not null" : "")});");
-            w.Line($"if (_packed.Length == 0) _packed = {Cs}Kernels.AlignedArray(PackedSize, out _packedStart);");
-            if (m.StepBFloat16 && HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Cs}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);");
-            if (!m.Bidirectional) w.Line("ReserveAgents(maxBatch);");
-            w.Line("ReserveParts();");
+            w.Line("ReserveCore(maxSteps, maxBatch, nameof(maxSteps), nameof(maxBatch));");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Reserve for counts already checked to be at least 1, naming <paramref name=\"stepsName\"/> or <paramref name=\"batchName\"/>");
+            w.Line("/// when the buffers would not fit in arrays. Every size is checked and every buffer allocated into a local before any");
+            w.Line("/// is swapped in, so a Reserve that throws (even out of memory) leaves the model as it was.");
+            w.Line("/// </summary>");
+            w.Open("private void ReserveCore(int maxSteps, int maxBatch, string stepsName, string batchName)");
+            w.Line("int steps = global::System.Math.Max(maxSteps, _workspace.StepCapacity), batch = global::System.Math.Max(maxBatch, _workspace.BatchCapacity);");
+            w.Line("CheckRows(steps, batch, maxSteps > _workspace.StepCapacity ? stepsName : batchName, batchName);");
+            w.Line("Workspace workspace = steps > _workspace.StepCapacity || batch > _workspace.BatchCapacity");
+            w.Line($"    ? new Workspace(steps, batch, training: false{(m.Bidirectional ? ", directionsApart: _workers is not null" : "")})");
+            w.Line("    : _workspace;");
+            w.Line("float[] packed = _packed;");
+            w.Line("int packedStart = _packedStart;");
+            w.Line($"if (packed.Length == 0) packed = {Cs}Kernels.AlignedArray(PackedSize, out packedStart);");
+            bool half = m.StepBFloat16 && HalfColumns(m) > 0;
+            if (half)
+            {
+                w.Line("ushort[] packedHalf = _packedHalf;");
+                w.Line("int packedHalfStart = _packedHalfStart;");
+                w.Line($"if (packedHalf.Length == 0) packedHalf = {Cs}Kernels.AlignedHalfArray(HalfSize, out packedHalfStart);");
+            }
+            if (!m.Bidirectional)
+            {
+                w.Line("bool growAgents = maxBatch > _stepGates.Length / GateSize;");
+                foreach ((string field, string width) in AgentBuffers(m)) w.Line($"float[] {Local(field)} = growAgents ? new float[maxBatch * {width}] : {field};");
+            }
+            w.Line("Workspace[] parts = PartsFor(workspace, _workers);");
+            w.Comment("Everything is allocated: swap it in.");
+            w.Line("_workspace = workspace;");
+            w.Line("_packed = packed;");
+            w.Line("_packedStart = packedStart;");
+            if (half)
+            {
+                w.Line("_packedHalf = packedHalf;");
+                w.Line("_packedHalfStart = packedHalfStart;");
+            }
+            if (!m.Bidirectional) foreach ((string field, _) in AgentBuffers(m)) w.Line($"{field} = {Local(field)};");
+            w.Line("_parts = parts;");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Throws unless buffers for <paramref name=\"steps\"/> x <paramref name=\"batch\"/> packed rows fit in arrays, naming");
+            w.Line("/// <paramref name=\"batchName\"/> when the batch alone is too large, else <paramref name=\"stepsName\"/>. The bounds are divided");
+            w.Line("/// down instead of the sizes multiplied up, so no product can wrap around and size a buffer too small.");
+            w.Line("/// </summary>");
+            w.Open("private static void CheckRows(int steps, int batch, string stepsName, string batchName)");
+            w.Line("bool batchTooLarge = batch > MaxArrayLength / WidestRow || batch > MaxArrayLength / StateSize;");
+            w.Line("if (batchTooLarge || (long)steps * batch > MaxArrayLength / WidestRow)");
+            w.Line("    throw new global::System.ArgumentOutOfRangeException(batchTooLarge ? batchName : stepsName, steps + \" steps x \" + batch + \" sequences need buffers of more floats than an array holds: at most \" + (MaxArrayLength / WidestRow) + \" packed rows (steps x sequences) of \" + WidestRow + \" floats, and at most \" + (MaxArrayLength / StateSize) + \" sequences of StateSize \" + StateSize + \".\");");
             w.Close();
             w.Line();
             Threads(w, m);
             if (!m.Bidirectional)
             {
+                w.Line("/// <summary>Grows Step's scratch rows to <paramref name=\"agents\"/> agents (checked to fit: see Step); all or nothing.</summary>");
                 w.Open("private void ReserveAgents(int agents)");
-                w.Line("if (agents * GateSize <= _stepGates.Length) return;");
-                w.Line("_stepGates = new float[agents * GateSize];");
-                if (m.Cell == Cell.Lstm) w.Line("_stepTanhC = new float[agents * HiddenSize];");
-                if (m.Cell == Cell.Gru) w.Line("_stepHidden = new float[agents * GateSize];");
+                w.Line("if (agents <= _stepGates.Length / GateSize) return;");
+                foreach ((string field, string width) in AgentBuffers(m)) w.Line($"float[] {Local(field)} = new float[agents * {width}];");
+                foreach ((string field, _) in AgentBuffers(m)) w.Line($"{field} = {Local(field)};");
                 w.Close();
                 w.Line();
             }
         }
+
+        /// <summary>The widest per-row buffer of a workspace or a trainer: input, gates, layer outputs, head outputs.</summary>
+        private static int WidestRow(ModelSpec m) => System.Math.Max(System.Math.Max(m.Input, m.GateWidth), System.Math.Max(m.LayerOutputWidth, m.OutputWidth));
+
+        /// <summary>Step's per-agent scratch arrays (field, floats per agent); _stepGates first.</summary>
+        private static List<(string Field, string Width)> AgentBuffers(ModelSpec m)
+        {
+            var buffers = new List<(string, string)> { ("_stepGates", "GateSize") };
+            if (m.Cell == Cell.Lstm) buffers.Add(("_stepTanhC", "HiddenSize"));
+            if (m.Cell == Cell.Gru) buffers.Add(("_stepHidden", "GateSize"));
+            return buffers;
+        }
+
+        /// <summary>The local that holds a field's new value before it is swapped in: _stepGates → stepGates.</summary>
+        private static string Local(string field) => field.TrimStart('_');
 
         /// <summary>
         /// Least arithmetic (floating-point operations over the whole batch) for which a batch Forward is split across
@@ -155,24 +217,30 @@ public sealed partial class RecurrentModelGenerator
             w.Open("set");
             w.Line("if (value < 1 || value > 64) throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Threads must be 1 to 64.\");");
             w.Line("if (value == Threads) return;");
-            w.Line("_workers?.Dispose();");
-            w.Line("_workers = null;");
-            w.Line("_parts = global::System.Array.Empty<Workspace>();");
+            w.Comment("The new threads and buffers are made first and swapped in last, so a setter that throws leaves the model as it was.");
+            w.Line($"{Cs}WorkerThreads? workers = null;");
+            w.Open("try");
+            w.Line($"if (value > 1) workers = new {Cs}WorkerThreads(value);");
             if (m.Bidirectional)
             {
-                w.Line($"if (value > 1) _workers = new {Cs}WorkerThreads(value);");
                 w.Comment("Forward's buffers: one set per direction with threads (the directions run at the same time), one shared without.");
-                w.Line("_workspace = new Workspace(_workspace.StepCapacity, _workspace.BatchCapacity, training: false, directionsApart: _workers is not null);");
-                w.Line("if (value == 1) return;");
+                w.Line("Workspace workspace = new Workspace(_workspace.StepCapacity, _workspace.BatchCapacity, training: false, directionsApart: workers is not null);");
             }
-            else
-            {
-                w.Line("if (value == 1) return;");
-                w.Line($"_workers = new {Cs}WorkerThreads(value);");
-            }
+            else w.Line("Workspace workspace = _workspace;");
+            w.Line("Workspace[] parts = PartsFor(workspace, workers);");
+            w.Open("if (workers is not null)");
             w.Line("_partRunner ??= new PartRunner(this);");
             if (!m.Bidirectional) w.Line("_splitRunner ??= new SplitRunner(this);");
-            w.Line("ReserveParts();");
+            w.Close();
+            w.Line("_workers?.Dispose();");
+            w.Line("_workers = workers;");
+            w.Line("_workspace = workspace;");
+            w.Line("_parts = parts;");
+            w.Close();
+            w.Open("catch");
+            w.Line("workers?.Dispose();");
+            w.Line("throw;");
+            w.Close();
             w.Close();
             w.Close();
             w.Line();
@@ -184,18 +252,18 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// </summary>");
             w.Line($"public const int ThreadedMinSteps = {Num((int)((MinPartFlops + RowFlops(m) - 1) / RowFlops(m)))};");
             w.Line();
-            w.Line("/// <summary>Sizes one Forward workspace per part for the batches the whole workspace holds.</summary>");
-            w.Open("private void ReserveParts()");
+            w.Line("/// <summary>One Forward workspace per part, sized for the batches <paramref name=\"whole\"/> holds: the current ones when they fit, else new ones (not yet swapped in).</summary>");
+            w.Open($"private Workspace[] PartsFor(Workspace whole, {Cs}WorkerThreads? workers)");
             w.Line(m.Bidirectional
-                ? "if (_workers is null || _workers.Count < 4) return; // 2-3 threads run the directions apart instead: no parts"
-                : "if (_workers is null) return;");
-            w.Line("int count = _workers.Count;");
-            w.Line("int steps = _workspace.StepCapacity, batch = (_workspace.BatchCapacity + 1) / 2;");
-            w.Line("if (_parts.Length == count && _parts[0].StepCapacity >= steps && _parts[0].BatchCapacity >= batch) return;");
+                ? "if (workers is null || workers.Count < 4) return global::System.Array.Empty<Workspace>(); // 2-3 threads run the directions apart instead: no parts"
+                : "if (workers is null) return global::System.Array.Empty<Workspace>();");
+            w.Line("int count = workers.Count;");
+            w.Line("int steps = whole.StepCapacity, batch = (whole.BatchCapacity + 1) / 2;");
+            w.Line("if (_parts.Length == count && _parts[0].StepCapacity >= steps && _parts[0].BatchCapacity >= batch) return _parts;");
             w.Line("var parts = new Workspace[count];");
             w.Comment("A part gets at most ceil(batch / 2) sequences (when there are two parts); every part is sized for that.");
             w.Line("for (int i = 0; i < count; i++) parts[i] = new Workspace(steps, batch, training: false);");
-            w.Line("_parts = parts;");
+            w.Line("return parts;");
             w.Close();
             w.Line();
             w.Line("/// <summary>Parts a batch Forward of <paramref name=\"batch\"/> sequences and <paramref name=\"rows\"/> valid steps in all runs in.</summary>");
@@ -413,7 +481,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <param name=\"finalState\">StateSize floats to receive the state after the last step (for a reverse direction: after its last step, at time 0), or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length does not match the model.</exception>");
             w.Open($"public void Forward({InputType(m)} {input}, {Span} output, {RoSpan} initialState, {Span} finalState)");
-            w.Line($"int steps = CheckBatch({input}, 1, output.Length, initialState.Length, finalState.Length);");
+            w.Line($"int steps = CheckBatch({input}, 1, default, output.Length, initialState.Length, finalState.Length);");
             foreach (string line in body.Replace("BATCH", "1").Replace("LENGTHS", "default").Split('\n')) w.Line(line);
             w.Close();
             w.Line();
@@ -435,7 +503,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <param name=\"finalState\">batch * StateSize floats to receive the final states in the same layout, or empty. May be the same span as <paramref name=\"initialState\"/>.</param>");
             w.Line("/// <exception cref=\"global::System.ArgumentException\">A span length or a sequence length does not fit.</exception>");
             w.Open($"public void Forward({InputType(m)} {input}, int batch, {IntSpan} lengths, {Span} output, {RoSpan} initialState, {Span} finalState)");
-            w.Line($"int steps = CheckBatch({input}, batch, output.Length, initialState.Length, finalState.Length);");
+            w.Line($"int steps = CheckBatch({input}, batch, lengths, output.Length, initialState.Length, finalState.Length);");
             foreach (string line in body.Replace("BATCH", "batch").Replace("LENGTHS", "lengths").Split('\n')) w.Line(line);
             w.Close();
             w.Line();
@@ -446,25 +514,35 @@ public sealed partial class RecurrentModelGenerator
             bool tokens = m.Vocabulary > 0;
             string input = InputName(m);
             ForwardOverloads(w, m, "Runs the network.",
-                "if (steps > _workspace.StepCapacity || BATCH > _workspace.BatchCapacity) Reserve(steps, BATCH);\n"
+                $"if (steps > _workspace.StepCapacity || BATCH > _workspace.BatchCapacity) ReserveCore(steps, BATCH, nameof({input}), \"batch\");\n"
                 + "_workspace.Layout.Set(steps, BATCH, LENGTHS);\n"
                 + "int parts = PartCount(BATCH, _workspace.Layout.Rows);\n"
                 + $"if (parts > 1) ForwardParts({input}, output, initialState, finalState, parts);\n"
                 + $"else ForwardCore({input}, output, initialState, finalState, _workspace);");
 
-            w.Line("/// <summary>Checks the spans of a Forward call and returns the number of (padded) steps.</summary>");
-            w.Open($"private static int CheckBatch({InputType(m)} {input}, int batch, int outputLength, int initialLength, int finalLength)");
+            w.Line("/// <summary>");
+            w.Line("/// Checks the counts and spans of a Forward call, before anything is written, and returns the number of (padded) steps.");
+            w.Line("/// Sizes are computed in 64 bits: a product of the counts cannot wrap around and pass for a small span.");
+            w.Line("/// </summary>");
+            w.Open($"private static int CheckBatch({InputType(m)} {input}, int batch, {IntSpan} lengths, int outputLength, int initialLength, int finalLength)");
             w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"batch must be at least 1.\");");
-            string unit = tokens ? "batch" : "batch * InputSize";
+            string unit = tokens ? "batch" : "(long)batch * InputSize";
             string what = tokens ? "ids" : "floats";
             string shape = m.BatchFirst ? "[batch, steps, " : "[steps, batch, ";
             string shapeValues = m.BatchFirst ? "\"[\" + batch + \", \" + steps + \", \"" : "\"[\" + steps + \", \" + batch + \", \"";
             w.Line($"if ({input}.IsEmpty) throw new {ArgumentException}(\"{input} is empty; expected at least one step.\", nameof({input}));");
-            w.Line($"if ({input}.Length % ({unit}) != 0) throw new {ArgumentException}(\"{input} has \" + {input}.Length + \" {what}; expected a multiple of {(tokens ? "batch (\" + batch + \")" : "batch * InputSize (\" + batch + \" * \" + InputSize + \")")}.\", nameof({input}));");
-            w.Line($"int steps = {input}.Length / ({unit});");
-            w.Line($"if (outputLength != steps * batch * OutputSize) throw new {ArgumentException}(\"output has \" + outputLength + \" floats; expected \" + (steps * batch * OutputSize) + \" ({shape}OutputSize] = \" + {shapeValues} + OutputSize + \"]).\", \"output\");");
-            w.Line($"if (initialLength != 0 && initialLength != batch * StateSize) throw new {ArgumentException}(\"initialState has \" + initialLength + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", \"initialState\");");
-            w.Line($"if (finalLength != 0 && finalLength != batch * StateSize) throw new {ArgumentException}(\"finalState has \" + finalLength + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", \"finalState\");");
+            if (!tokens) w.Line($"long unit = {unit}; // floats per step");
+            string u = tokens ? "batch" : "unit";
+            w.Line($"if ({input}.Length % {u} != 0) throw new {ArgumentException}(\"{input} has \" + {input}.Length + \" {what}; expected a multiple of {(tokens ? "batch (\" + batch + \")" : "batch * InputSize (\" + batch + \" * \" + InputSize + \" = \" + unit + \")")}.\", nameof({input}));");
+            w.Line($"int steps = (int)({input}.Length / {u});");
+            w.Line("long outputFloats = (long)steps * batch * OutputSize, stateFloats = (long)batch * StateSize;");
+            w.Line($"if (outputLength != outputFloats) throw new {ArgumentException}(\"output has \" + outputLength + \" floats; expected \" + outputFloats + \" ({shape}OutputSize] = \" + {shapeValues} + OutputSize + \"]).\", \"output\");");
+            w.Line($"if (initialLength != 0 && initialLength != stateFloats) throw new {ArgumentException}(\"initialState has \" + initialLength + \" floats; expected \" + stateFloats + \" (batch * StateSize) or none.\", \"initialState\");");
+            w.Line($"if (finalLength != 0 && finalLength != stateFloats) throw new {ArgumentException}(\"finalState has \" + finalLength + \" floats; expected \" + stateFloats + \" (batch * StateSize) or none.\", \"finalState\");");
+            w.Line($"if (!lengths.IsEmpty && lengths.Length != batch) throw new {ArgumentException}(\"lengths has \" + lengths.Length + \" entries; expected \" + batch + \" (one per sequence of the batch) or none.\", nameof(lengths));");
+            w.Open("for (int b = 0; b < lengths.Length; b++)");
+            w.Line($"if (lengths[b] < 1 || lengths[b] > steps) throw new {ArgumentException}(\"lengths[\" + b + \"] is \" + lengths[b] + \"; expected 1 to \" + steps + \" (the padded number of steps).\", nameof(lengths));");
+            w.Close();
             w.Line("return steps;");
             w.Close();
             w.Line();
@@ -733,16 +811,21 @@ public sealed partial class RecurrentModelGenerator
             else
             {
                 w.Line("if (agents < 1) throw new global::System.ArgumentOutOfRangeException(nameof(agents), agents, \"agents must be at least 1.\");");
-                w.Line($"if (x.Length != agents * InputSize) throw new {ArgumentException}(\"x has \" + x.Length + \" floats; expected \" + (agents * InputSize) + \" (agents * InputSize).\", nameof(x));");
+                w.Line($"if (x.Length != (long)agents * InputSize) throw new {ArgumentException}(\"x has \" + x.Length + \" floats; expected \" + ((long)agents * InputSize) + \" (agents * InputSize).\", nameof(x));");
             }
-            w.Line($"if (state.Length != agents * StateSize) throw new {ArgumentException}(\"state has \" + state.Length + \" floats; expected \" + (agents * StateSize) + \" (agents * StateSize).\", nameof(state));");
-            w.Line($"if (output.Length != agents * OutputSize) throw new {ArgumentException}(\"output has \" + output.Length + \" floats; expected \" + (agents * OutputSize) + \" (agents * OutputSize).\", nameof(output));");
-            w.Line("ReserveAgents(agents);");
+            w.Line($"if (state.Length != (long)agents * StateSize) throw new {ArgumentException}(\"state has \" + state.Length + \" floats; expected \" + ((long)agents * StateSize) + \" (agents * StateSize).\", nameof(state));");
+            w.Line($"if (output.Length != (long)agents * OutputSize) throw new {ArgumentException}(\"output has \" + output.Length + \" floats; expected \" + ((long)agents * OutputSize) + \" (agents * OutputSize).\", nameof(output));");
+            string agentsName = tokens ? "tokens" : "agents";
+            w.Line($"if (agents > MaxArrayLength / GateSize) throw new global::System.ArgumentOutOfRangeException(nameof({agentsName}), agents, \"Step's scratch for \" + agents + \" agents would hold more floats than an array can: at most \" + (MaxArrayLength / GateSize) + \" agents of GateSize \" + GateSize + \".\");");
             if (tokens)
             {
                 w.Open("for (int i = 0; i < agents; i++)");
                 w.Line("if ((uint)tokens[i] >= VocabularySize) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[i], \"Token of agent \" + i + \" is \" + tokens[i] + \"; expected 0 to \" + (VocabularySize - 1) + \".\");");
                 w.Close();
+            }
+            w.Line("ReserveAgents(agents);");
+            if (tokens)
+            {
                 w.Line("int parts = AgentParts(agents);");
                 w.Line("if (parts > 1) StepParts(default, tokens, agents, state, output, parts);");
                 w.Line("else StepCore(default, tokens, agents, state, output, 0);");
@@ -1090,6 +1173,12 @@ public sealed partial class RecurrentModelGenerator
         private static void Workspace(SourceWriter w, ModelSpec m)
         {
             int rows = m.Layers * m.Directions;
+            w.Line("/// <summary>Most elements an array holds (Array.MaxLength): no buffer is sized above it.</summary>");
+            w.Line("private const int MaxArrayLength = 0x7FFFFFC7;");
+            w.Line("/// <summary>Floats per packed row of the widest per-row buffer (input, gates, layer outputs, head outputs): every buffer of a workspace with");
+            w.Line("/// steps x batch rows holds at most that many rows of it, so CheckRows bounds them all.</summary>");
+            w.Line($"private const int WidestRow = {Num(WidestRow(m))};");
+            w.Line();
             w.Line("/// <summary>");
             w.Line("/// Buffers for batches of up to BatchCapacity sequences of up to StepCapacity steps, in packed rows. For inference,");
             w.Line("/// all layers and directions share one projection buffer and layers alternate between two output buffers; for");
@@ -1139,6 +1228,7 @@ public sealed partial class RecurrentModelGenerator
             }
             w.Line();
             w.Open(m.Bidirectional ? "public Workspace(int steps, int batch, bool training, bool directionsApart = false)" : "public Workspace(int steps, int batch, bool training)");
+            w.Line("CheckRows(steps, batch, nameof(steps), nameof(batch)); // the callers check first, naming their own parameter; this keeps every buffer below from wrapping");
             w.Line("StepCapacity = steps;");
             w.Line("BatchCapacity = batch;");
             w.Line("Training = training;");

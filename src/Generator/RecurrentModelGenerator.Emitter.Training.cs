@@ -27,6 +27,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// </summary>");
             w.Line("/// <param name=\"maxSteps\">Longest (padded) sequence the trainer will see.</param>");
             w.Line("/// <param name=\"maxBatch\">Largest batch the trainer will see.</param>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A count is less than 1, or the buffers would hold more than an array can.</exception>");
             w.Line("public Trainer CreateTrainer(int maxSteps, int maxBatch = 1) => new Trainer(this, maxSteps, maxBatch);");
             w.Line();
             string seeForward = $"Forward({(tokens ? "global::System.ReadOnlySpan{int}" : "global::System.ReadOnlySpan{float}")}, int, global::System.ReadOnlySpan{{int}}, global::System.Span{{float}}, global::System.ReadOnlySpan{{float}}, global::System.Span{{float}})";
@@ -66,10 +67,9 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"internal Trainer({m.Name} model, int maxSteps, int maxBatch)");
             w.Line("if (maxSteps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps must be at least 1.\");");
             w.Line("if (maxBatch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1.\");");
-            w.Line("if ((long)maxSteps * maxBatch * global::System.Math.Max(GateSize, global::System.Math.Max(LayerWidth, global::System.Math.Max(InputSize, OutputSize))) > int.MaxValue)");
-            w.Line("    throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps * maxBatch is too large for this model's buffers.\");");
+            w.Line("CheckRows(maxSteps, maxBatch, nameof(maxSteps), nameof(maxBatch)); // every buffer below is at most maxSteps x maxBatch rows of WidestRow, or maxBatch states");
+            w.Comment("The model is touched last (its gradients), once every buffer of the trainer is allocated.");
             w.Line("_model = model;");
-            w.Line("model._gradients ??= new float[ParameterCount];");
             w.Line("MaxSteps = maxSteps;");
             w.Line("MaxBatch = maxBatch;");
             w.Line("int rows = maxSteps * maxBatch;");
@@ -84,6 +84,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"_weightPanels = {Cs}Kernels.AlignedArray(WeightPanelsSize, out _weightPanelsStart);");
             w.Line("_buffers = new Buffers(maxSteps, maxBatch);");
             w.Line(m.Bidirectional ? "if (model.Threads > 1) _buffersReverse = new Buffers(maxSteps, maxBatch);" : "if (model.Threads > 1) AllocatePartScratch(model.Threads);");
+            w.Line("model._gradients ??= new float[ParameterCount];");
             w.Close();
             w.Line();
             w.Line("/// <summary>The model whose parameters this trainer reads and whose gradients it writes.</summary>");
@@ -347,10 +348,12 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (!_ready) throw new global::System.InvalidOperationException(\"Backward needs a Forward on this trainer first.\");");
             w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int steps = layout.Steps, batch = layout.Batch, rows = layout.Rows;");
-            w.Line($"if (outputGrad.Length != steps * batch * OutputSize) throw new {ArgumentException}(\"outputGrad has \" + outputGrad.Length + \" floats; expected \" + (steps * batch * OutputSize) + \" (\" + steps + \" steps * \" + batch + \" * OutputSize \" + OutputSize + \", as the last Forward's output).\", nameof(outputGrad));");
-            w.Line($"if (!inputGrad.IsEmpty && inputGrad.Length != steps * batch * InputSize) throw new {ArgumentException}(\"inputGrad has \" + inputGrad.Length + \" floats; expected \" + (steps * batch * InputSize) + \" (\" + steps + \" steps * \" + batch + \" * InputSize \" + InputSize + \") or none.\", nameof(inputGrad));");
-            w.Line($"if (!finalStateGrad.IsEmpty && finalStateGrad.Length != batch * StateSize) throw new {ArgumentException}(\"finalStateGrad has \" + finalStateGrad.Length + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", nameof(finalStateGrad));");
-            w.Line($"if (!initialStateGrad.IsEmpty && initialStateGrad.Length != batch * StateSize) throw new {ArgumentException}(\"initialStateGrad has \" + initialStateGrad.Length + \" floats; expected \" + (batch * StateSize) + \" (batch * StateSize) or none.\", nameof(initialStateGrad));");
+            w.Comment("In 64 bits like Forward's checks (the trainer's sizes were checked to fit when it was created).");
+            w.Line("long paddedRows = (long)steps * batch, stateFloats = (long)batch * StateSize;");
+            w.Line($"if (outputGrad.Length != paddedRows * OutputSize) throw new {ArgumentException}(\"outputGrad has \" + outputGrad.Length + \" floats; expected \" + (paddedRows * OutputSize) + \" (\" + steps + \" steps * \" + batch + \" * OutputSize \" + OutputSize + \", as the last Forward's output).\", nameof(outputGrad));");
+            w.Line($"if (!inputGrad.IsEmpty && inputGrad.Length != paddedRows * InputSize) throw new {ArgumentException}(\"inputGrad has \" + inputGrad.Length + \" floats; expected \" + (paddedRows * InputSize) + \" (\" + steps + \" steps * \" + batch + \" * InputSize \" + InputSize + \") or none.\", nameof(inputGrad));");
+            w.Line($"if (!finalStateGrad.IsEmpty && finalStateGrad.Length != stateFloats) throw new {ArgumentException}(\"finalStateGrad has \" + finalStateGrad.Length + \" floats; expected \" + stateFloats + \" (batch * StateSize) or none.\", nameof(finalStateGrad));");
+            w.Line($"if (!initialStateGrad.IsEmpty && initialStateGrad.Length != stateFloats) throw new {ArgumentException}(\"initialStateGrad has \" + initialStateGrad.Length + \" floats; expected \" + stateFloats + \" (batch * StateSize) or none.\", nameof(initialStateGrad));");
             w.Line($"{RoSpan} p = _model._parameters;");
             w.Line($"{Span} g = _model._gradients;");
             if (m.Bidirectional) w.Line("if (_weightPanelsStale) PackWeightPanels();");

@@ -25,7 +25,7 @@ public static class Batching
         var keys = new long[indices.Length];
         for (int i = 0; i < indices.Length; i++) keys[i] = ((long)-lengths[indices[i]] << 32) | (uint)i;
         Array.Sort(keys, indices);
-        int count = (indices.Length + batchSize - 1) / batchSize;
+        int count = (int)(((long)indices.Length + batchSize - 1) / batchSize); // in 64 bits: batchSize may be up to int.MaxValue
         var batches = new int[count][];
         for (int b = 0; b < count; b++)
         {
@@ -57,11 +57,13 @@ public static class Batching
             lengths[b] = sequence.Length / width;
             steps = Math.Max(steps, lengths[b]);
         }
-        if (padded.Length < steps * batch * width)
+        // In 64 bits, so a product too large for any span is refused instead of wrapping to a small one.
+        long size = (long)steps * batch * width;
+        if (padded.Length < size)
         {
-            throw new ArgumentException($"padded has {padded.Length} floats; expected at least {steps * batch * width} ([{steps}, {batch}, {width}]).", nameof(padded));
+            throw new ArgumentException($"padded has {padded.Length} floats; expected at least {size} ([{steps}, {batch}, {width}]).", nameof(padded));
         }
-        padded.Slice(0, steps * batch * width).Clear();
+        padded.Slice(0, (int)size).Clear();
         for (int b = 0; b < batch; b++)
         {
             float[] sequence = sequences[indices[b]];
@@ -89,11 +91,12 @@ public static class Batching
             lengths[b] = length;
             steps = Math.Max(steps, length);
         }
-        if (padded.Length < steps * batch)
+        long size = (long)steps * batch; // in 64 bits: see Pad
+        if (padded.Length < size)
         {
-            throw new ArgumentException($"padded has {padded.Length} entries; expected at least {steps * batch} ([{steps}, {batch}]).", nameof(padded));
+            throw new ArgumentException($"padded has {padded.Length} entries; expected at least {size} ([{steps}, {batch}]).", nameof(padded));
         }
-        padded.Slice(0, steps * batch).Fill(padId);
+        padded.Slice(0, (int)size).Fill(padId);
         for (int b = 0; b < batch; b++)
         {
             int[] sequence = sequences[indices[b]];
@@ -103,12 +106,18 @@ public static class Batching
     }
 
     /// <summary>Copies the first <paramref name="length"/> steps of sequence <paramref name="b"/> out of a padded tensor into <paramref name="destination"/> ([length, width]).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative or out of range.</exception>
+    /// <exception cref="ArgumentException">A span is too short for the sizes given.</exception>
     public static void Unpad(ReadOnlySpan<float> padded, int steps, int batch, int width, int b, int length, Span<float> destination, bool batchFirst = false)
     {
+        if (steps < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must not be negative.");
+        if (width < 0) throw new ArgumentOutOfRangeException(nameof(width), width, "width must not be negative.");
         if ((uint)b >= (uint)batch) throw new ArgumentOutOfRangeException(nameof(b), b, $"Expected a sequence index from 0 to {batch - 1}.");
         if (length < 0 || length > steps) throw new ArgumentOutOfRangeException(nameof(length), length, $"Expected a length from 0 to {steps}.");
-        if (padded.Length < steps * batch * width) throw new ArgumentException($"padded has {padded.Length} floats; expected {steps * batch * width} ([{steps}, {batch}, {width}]).", nameof(padded));
-        if (destination.Length < length * width) throw new ArgumentException($"destination has {destination.Length} floats; expected at least {length * width} ([{length}, {width}]).", nameof(destination));
+        // In 64 bits, so a product too large for any span is refused instead of wrapping to a small one.
+        long paddedSize = (long)steps * batch * width, size = (long)length * width;
+        if (padded.Length < paddedSize) throw new ArgumentException($"padded has {padded.Length} floats; expected {paddedSize} ([{steps}, {batch}, {width}]).", nameof(padded));
+        if (destination.Length < size) throw new ArgumentException($"destination has {destination.Length} floats; expected at least {size} ([{length}, {width}]).", nameof(destination));
         for (int t = 0; t < length; t++)
         {
             padded.Slice(Index(t, b, steps, batch, batchFirst) * width, width).CopyTo(destination.Slice(t * width, width));

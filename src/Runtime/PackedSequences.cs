@@ -60,23 +60,31 @@ public sealed class PackedSequences
     /// <summary>First packed row of step <paramref name="t"/>.</summary>
     public int Offset(int t) => _offsets[t];
 
-    /// <summary>Grows the buffers (never shrinks) so that <see cref="Set"/> for these sizes does not allocate.</summary>
+    /// <summary>Most elements an array holds (Array.MaxLength).</summary>
+    private const int MaxArrayLength = 0x7FFFFFC7;
+
+    /// <summary>
+    /// Grows the buffers (never shrinks) so that <see cref="Set"/> for these sizes does not allocate. All or nothing:
+    /// the new buffers are allocated before any is swapped in, so a Reserve that throws leaves the layout as it was.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative or more than an array holds.</exception>
     public void Reserve(int maxSteps, int maxBatch)
     {
-        if (maxSteps < 0) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "Must not be negative.");
-        if (maxBatch < 0) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "Must not be negative.");
-        if (maxBatch > _order.Length)
-        {
-            _lengths = new int[maxBatch];
-            _order = new int[maxBatch];
-            _sortedLengths = new int[maxBatch];
-        }
-        if (maxSteps > _batchSizes.Length)
-        {
-            _batchSizes = new int[maxSteps];
-            _offsets = new int[maxSteps];
-            _counts = new int[maxSteps + 1];
-        }
+        if (maxSteps < 0 || maxSteps > MaxArrayLength - 1) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, $"Expected 0 to {MaxArrayLength - 1}.");
+        if (maxBatch < 0 || maxBatch > MaxArrayLength) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, $"Expected 0 to {MaxArrayLength}.");
+        bool growBatch = maxBatch > _order.Length, growSteps = maxSteps > _batchSizes.Length;
+        int[] lengths = growBatch ? new int[maxBatch] : _lengths;
+        int[] order = growBatch ? new int[maxBatch] : _order;
+        int[] sortedLengths = growBatch ? new int[maxBatch] : _sortedLengths;
+        int[] batchSizes = growSteps ? new int[maxSteps] : _batchSizes;
+        int[] offsets = growSteps ? new int[maxSteps] : _offsets;
+        int[] counts = growSteps ? new int[maxSteps + 1] : _counts;
+        _lengths = lengths;
+        _order = order;
+        _sortedLengths = sortedLengths;
+        _batchSizes = batchSizes;
+        _offsets = offsets;
+        _counts = counts;
     }
 
     /// <summary>Steps the buffers can hold without growing.</summary>
@@ -99,13 +107,16 @@ public sealed class PackedSequences
         {
             throw new ArgumentException($"lengths has {lengths.Length} entries; expected {batch} (one per sequence of the batch) or none.", nameof(lengths));
         }
+        long rows = lengths.IsEmpty ? (long)steps * batch : 0; // in 64 bits: the packed rows must fit an int
         for (int b = 0; b < lengths.Length; b++)
         {
             if (lengths[b] < 1 || lengths[b] > steps)
             {
                 throw new ArgumentException($"lengths[{b}] is {lengths[b]}; expected 1 to {steps} (the padded number of steps).", nameof(lengths));
             }
+            rows += lengths[b];
         }
+        if (rows > int.MaxValue) throw new ArgumentException($"The lengths add up to {rows} packed rows; at most {int.MaxValue} fit.", lengths.IsEmpty ? nameof(batch) : nameof(lengths));
         Reserve(steps, batch);
         Steps = steps;
         Batch = batch;

@@ -169,9 +169,10 @@ public static class Losses
         const int ChunkSize = 256;
         Span<float> terms = stackalloc float[ChunkSize];
         double total = 0;
-        for (int start = 0; start < logits.Length; start += ChunkSize)
+        // start advances by count, never past logits.Length, so it cannot overflow near int.MaxValue.
+        for (int start = 0, count; start < logits.Length; start += count)
         {
-            int count = Math.Min(ChunkSize, logits.Length - start);
+            count = Math.Min(ChunkSize, logits.Length - start);
             ReadOnlySpan<float> x = logits.Slice(start, count);
             ReadOnlySpan<float> y = targets.Slice(start, count);
             Span<float> chunk = terms.Slice(0, count);

@@ -522,9 +522,15 @@ internal interface IParameterUpdate
 /// <summary>The loop every optimizer shares: whole vectors, then the tail through a zero-padded stack copy.</summary>
 internal static class OptimizerKernel
 {
+    /// <summary>Most elements an array holds (Array.MaxLength).</summary>
+    private const int MaxArrayLength = 0x7FFFFFC7;
+
     public static int CheckCount(int parameterCount)
     {
         if (parameterCount < 0) throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, "parameterCount must be ≥ 0.");
+        // The state arrays are padded up to whole vectors (AllocateState): that size must still fit in an array.
+        if (parameterCount > MaxArrayLength - Vector<float>.Count)
+            throw new ArgumentOutOfRangeException(nameof(parameterCount), parameterCount, $"parameterCount must be at most {MaxArrayLength - Vector<float>.Count} (an optimizer's state arrays hold it padded to whole vectors).");
         return parameterCount;
     }
 
