@@ -1,8 +1,10 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace RnnGen;
@@ -30,6 +32,15 @@ public sealed class SafetensorsOptions
     /// start with <see cref="Prefix"/> are considered when a prefix is set. Ignored when saving.
     /// </summary>
     public bool IgnoreUnexpected { get; init; }
+
+    /// <summary>
+    /// When false (the default), a load that would put a NaN or an infinity into the model fails with a
+    /// <see cref="SafetensorsException"/> naming the tensor and the element, and no weight changes: a checkpoint
+    /// saved after training diverged would otherwise load silently and turn every output into NaN. This covers
+    /// non-finite values stored as such and F64 values too large for a float (they would load as infinities).
+    /// Set it to load such values as they are. Ignored when saving (a model's weights are written as they are).
+    /// </summary>
+    public bool AllowNonFinite { get; init; }
 
     /// <summary>The name a model tensor has in the file.</summary>
     public string MapName(string modelName)
@@ -84,12 +95,39 @@ public sealed class SafetensorsTensor
 /// Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header, then raw
 /// little-endian tensor data), as written by <c>safetensors.torch.save_file</c>.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Reading follows the rules of the reference implementation (huggingface/safetensors). The header length is at
+/// most <see cref="MaxHeaderBytes"/>. The header is UTF-8 JSON: an object, starting with <c>{</c>, whose
+/// <c>__metadata__</c> entry (optional) maps strings to strings and whose other entries are tensors, names unique,
+/// each with a <c>dtype</c>, a <c>shape</c> and <c>data_offsets</c> [begin, end] into the data that follows the
+/// header. Each tensor's byte count, end − begin, is its element count times its dtype's size; the ranges, taken in
+/// order, cover the data exactly, from 0 with no hole or overlap, and the data ends the file or stream (bytes after
+/// it are an error).
+/// </para>
+/// <para>
+/// A stream is read as its bytes arrive: the header grows in chunks as it comes in and the data is read tensor by
+/// tensor, so nothing is allocated for a length the file only claims. A short or hostile stream fails after reading
+/// what it holds, having allocated little more than that. A seekable stream's length is checked against the header
+/// before the data is read.
+/// </para>
+/// </remarks>
 public static class Safetensors
 {
-    /// <summary>Largest header accepted, in bytes (as the reference implementation).</summary>
+    /// <summary>
+    /// Largest header accepted, in bytes (100,000,000, as the reference implementation). A header length field above
+    /// it is rejected before the header is read.
+    /// </summary>
     public const int MaxHeaderBytes = 100_000_000;
 
+    /// <summary>Bytes read at a time: the first allocation for a header and the buffer the data passes through. A multiple of every dtype's size.</summary>
+    private const int ChunkBytes = 1 << 16;
+
+    /// <summary>The most elements a float[] can hold (Array.MaxLength, which netstandard2.1 does not have).</summary>
+    private const long MaxElements = 0x7FFFFFC7;
+
     /// <summary>Loads a file into <paramref name="parameters"/>. Every tensor is validated before any float is written.</summary>
+    /// <exception cref="SafetensorsException">The file is malformed or does not fit the model; see <see cref="Load(Stream, IReadOnlyList{TensorInfo}, Span{float}, SafetensorsOptions?)"/>.</exception>
     public static void Load(string path, IReadOnlyList<TensorInfo> tensors, Span<float> parameters, SafetensorsOptions? options = null)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -98,9 +136,10 @@ public static class Safetensors
 
     /// <summary>
     /// Loads a safetensors stream into <paramref name="parameters"/>, laid out as <paramref name="tensors"/> says.
-    /// F32 is read as is; F16, BF16 and F64 are converted. The whole file is validated (header, names, shapes,
-    /// dtypes, offsets, length) and converted into a staging buffer before <paramref name="parameters"/> is touched,
-    /// so a failed load leaves the model as it was.
+    /// F32 is read as is; F16, BF16 and F64 are converted. The whole stream is read and validated (header, names,
+    /// shapes, dtypes, offsets, length, and unless <see cref="SafetensorsOptions.AllowNonFinite"/> is set, that every
+    /// value is finite) into a staging buffer the size of the model before <paramref name="parameters"/> is touched,
+    /// so a failed load leaves the model as it was. The stream is read from its current position to its end.
     /// </summary>
     /// <exception cref="SafetensorsException">The file is malformed or does not fit the model; the message names the tensor and what was expected and found.</exception>
     public static void Load(Stream stream, IReadOnlyList<TensorInfo> tensors, Span<float> parameters, SafetensorsOptions? options = null)
@@ -115,15 +154,14 @@ public static class Safetensors
             throw new ArgumentException($"Parameter buffer has {parameters.Length} floats; the tensor table needs {required}.", nameof(parameters));
         }
 
-        (Dictionary<string, Entry> entries, byte[] data) = ReadFile(stream);
+        Header header = ReadHeader(stream);
 
-        // Match every model tensor to a file entry, checking dtype and shape.
-        var matched = new List<(TensorInfo Tensor, Entry Entry)>(tensors.Count);
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        // Match every model tensor to a file entry, checking shape (the entry's dtype and byte count are checked).
+        var targets = new Dictionary<Entry, List<TensorInfo>>();
         foreach (TensorInfo tensor in tensors)
         {
             string fileName = options.MapName(tensor.Name);
-            if (!entries.TryGetValue(fileName, out Entry? entry))
+            if (!header.ByName.TryGetValue(fileName, out Entry? entry))
             {
                 throw new SafetensorsException($"Missing tensor '{fileName}' (model tensor '{tensor.Name}', shape {tensor.ShapeText}) in safetensors file.");
             }
@@ -131,15 +169,15 @@ public static class Safetensors
             {
                 throw new SafetensorsException($"Tensor '{fileName}' has shape [{string.Join(", ", entry.Shape)}]; expected {tensor.ShapeText}.");
             }
-            used.Add(fileName);
-            matched.Add((tensor, entry));
+            if (!targets.TryGetValue(entry, out List<TensorInfo>? list)) targets.Add(entry, list = new List<TensorInfo>(1));
+            list.Add(tensor);
         }
         if (!options.IgnoreUnexpected)
         {
             var unexpected = new List<string>();
-            foreach (string name in entries.Keys)
+            foreach (Entry entry in header.Ordered)
             {
-                if (!used.Contains(name) && name.StartsWith(options.Prefix, StringComparison.Ordinal)) unexpected.Add(name);
+                if (!targets.ContainsKey(entry) && entry.Name.StartsWith(options.Prefix, StringComparison.Ordinal)) unexpected.Add(entry.Name);
             }
             if (unexpected.Count > 0)
             {
@@ -148,37 +186,51 @@ public static class Safetensors
             }
         }
 
+        // The data, tensor by tensor in file order, into a copy of the parameters; tensors the model does not take are skipped.
         var staging = new float[required];
         parameters.Slice(0, required).CopyTo(staging);
-        foreach ((TensorInfo tensor, Entry entry) in matched)
+        var reader = new DataReader(stream, header);
+        foreach (Entry entry in header.Ordered)
         {
-            Convert(data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin)), entry.DType, staging.AsSpan(tensor.Offset, tensor.Length));
+            if (targets.TryGetValue(entry, out List<TensorInfo>? list))
+            {
+                TensorInfo first = list[0];
+                reader.ReadInto(entry, staging.AsSpan(first.Offset, first.Length), checkFinite: !options.AllowNonFinite);
+                for (int i = 1; i < list.Count; i++) staging.AsSpan(first.Offset, first.Length).CopyTo(staging.AsSpan(list[i].Offset, list[i].Length));
+            }
+            else
+            {
+                reader.Skip(entry.ByteLength);
+            }
         }
+        reader.ExpectEnd();
         staging.AsSpan().CopyTo(parameters);
     }
 
     /// <summary>Reads every tensor of a safetensors file as floats (F16, BF16 and F64 converted), keyed by name.</summary>
+    /// <exception cref="SafetensorsException">The file is not a valid safetensors file.</exception>
     public static IReadOnlyDictionary<string, SafetensorsTensor> ReadAll(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         return ReadAll(stream);
     }
 
-    /// <summary>Reads every tensor of a safetensors stream as floats (F16, BF16 and F64 converted), keyed by name.</summary>
+    /// <summary>
+    /// Reads every tensor of a safetensors stream as floats (F16, BF16 and F64 converted), keyed by name. Values are
+    /// returned as stored, NaN and infinities included; the file is validated as <see cref="Load(Stream, IReadOnlyList{TensorInfo}, Span{float}, SafetensorsOptions?)"/> validates it.
+    /// </summary>
     /// <exception cref="SafetensorsException">The stream is not a valid safetensors file.</exception>
     public static IReadOnlyDictionary<string, SafetensorsTensor> ReadAll(Stream stream)
     {
         if (stream is null) throw new ArgumentNullException(nameof(stream));
-        (Dictionary<string, Entry> entries, byte[] data) = ReadFile(stream);
+        Header header = ReadHeader(stream);
+        var reader = new DataReader(stream, header);
         var result = new Dictionary<string, SafetensorsTensor>(StringComparer.Ordinal);
-        foreach (Entry entry in entries.Values)
+        foreach (Entry entry in header.Ordered)
         {
-            long count = 1;
-            foreach (int d in entry.Shape) count *= d;
-            var values = new float[count];
-            Convert(data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin)), entry.DType, values);
-            result.Add(entry.Name, new SafetensorsTensor(entry.Shape, values));
+            result.Add(entry.Name, new SafetensorsTensor(entry.Shape, reader.ReadArray(entry)));
         }
+        reader.ExpectEnd();
         return result;
     }
 
@@ -277,10 +329,43 @@ public static class Safetensors
         }
     }
 
-    private static (Dictionary<string, Entry> Entries, byte[] Data) ReadFile(Stream stream)
+
+    /// <summary>What a header says: the tensors by name and in data order, and the length of the data they cover.</summary>
+    private sealed class Header
+    {
+        public Header(Dictionary<string, Entry> byName, List<Entry> ordered, long dataLength)
+        {
+            ByName = byName; Ordered = ordered; DataLength = dataLength;
+        }
+        public Dictionary<string, Entry> ByName { get; }
+        public List<Entry> Ordered { get; }
+        public long DataLength { get; }
+
+        /// <summary>" (up to the end of tensor 'x')" for messages about the data's length.</summary>
+        public string UpTo => Ordered.Count == 0 ? "" : $" (up to the end of tensor '{Ordered[Ordered.Count - 1].Name}')";
+    }
+
+    private sealed class Entry
+    {
+        public Entry(string name, string dtype, int elementSize, int[] shape, long count, long begin, long end)
+        {
+            Name = name; DType = dtype; ElementSize = elementSize; Shape = shape; Count = count; Begin = begin; End = end;
+        }
+        public string Name { get; }
+        public string DType { get; }
+        public int ElementSize { get; }
+        public int[] Shape { get; }
+        public long Count { get; }
+        public long Begin { get; }
+        public long End { get; }
+        public long ByteLength => End - Begin;
+    }
+
+    /// <summary>Reads the header length and the header, and validates the header; a seekable stream's remaining length must be exactly the data's.</summary>
+    private static Header ReadHeader(Stream stream)
     {
         Span<byte> lengthBytes = stackalloc byte[8];
-        if (!TryReadExactly(stream, lengthBytes))
+        if (ReadUpTo(stream, lengthBytes) < 8)
         {
             throw new SafetensorsException("Truncated safetensors file: fewer than 8 bytes, no header length.");
         }
@@ -289,64 +374,62 @@ public static class Safetensors
         {
             throw new SafetensorsException($"Safetensors header length {headerLength} is out of range (1 to {MaxHeaderBytes} bytes).");
         }
-        if (stream.CanSeek && (long)headerLength > stream.Length - stream.Position)
+        long rest = -1;
+        if (stream.CanSeek)
         {
-            throw new SafetensorsException($"Safetensors header length {headerLength} is larger than the rest of the file ({stream.Length - stream.Position} bytes).");
+            rest = stream.Length - stream.Position;
+            if ((long)headerLength > rest)
+            {
+                throw new SafetensorsException($"Safetensors header length {headerLength} is larger than the rest of the file ({rest} bytes).");
+            }
         }
-        var header = new byte[(int)headerLength];
-        if (!TryReadExactly(stream, header))
+        byte[] bytes = ReadGrowing(stream, (int)headerLength, lengthKnown: stream.CanSeek, out int read);
+        if (read < (int)headerLength)
         {
-            throw new SafetensorsException($"Truncated safetensors file: header of {headerLength} bytes is cut short.");
+            throw new SafetensorsException($"Truncated safetensors file: header of {headerLength} bytes is cut short after {read}.");
         }
-        Dictionary<string, Entry> entries;
+
+        Header header;
         try
         {
-            entries = ParseHeader(header);
+            header = ParseHeader(bytes);
         }
         catch (InvalidOperationException ex)
         {
-            // Strings that are not valid UTF-8, or escape lone surrogates, only fail when read as names or values.
+            // Escaped lone surrogates in a string only fail when the string is read.
             throw new SafetensorsException("Safetensors header is not valid JSON: " + ex.Message, ex);
         }
 
-        // The data region, up to the furthest offset any tensor uses.
-        long dataLength = 0;
-        string last = "";
-        foreach (Entry e in entries.Values)
+        if (rest >= 0)
         {
-            if (e.End > dataLength) { dataLength = e.End; last = $" (up to the end of tensor '{e.Name}')"; }
+            long dataRest = rest - (long)headerLength;
+            if (dataRest < header.DataLength)
+            {
+                throw new SafetensorsException($"Truncated safetensors file: header describes {header.DataLength} bytes of data{header.UpTo}, file has {dataRest}.");
+            }
+            if (dataRest > header.DataLength)
+            {
+                throw new SafetensorsException(TrailingMessage(header, $"{dataRest - header.DataLength} bytes"));
+            }
         }
-        if (stream.CanSeek && dataLength > stream.Length - stream.Position)
-        {
-            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data{last}, file has {stream.Length - stream.Position}.");
-        }
-        if (dataLength > int.MaxValue)
-        {
-            throw new SafetensorsException($"Safetensors data region of {dataLength} bytes is larger than supported (2 GiB).");
-        }
-        var data = new byte[dataLength];
-        if (!TryReadExactly(stream, data))
-        {
-            throw new SafetensorsException($"Truncated safetensors file: header describes {dataLength} bytes of data{last}, the stream ended before that.");
-        }
-        return (entries, data);
+        return header;
     }
 
-    private sealed class Entry
-    {
-        public Entry(string name, string dtype, int[] shape, long begin, long end)
-        {
-            Name = name; DType = dtype; Shape = shape; Begin = begin; End = end;
-        }
-        public string Name { get; }
-        public string DType { get; }
-        public int[] Shape { get; }
-        public long Begin { get; }
-        public long End { get; }
-    }
+    private static string TrailingMessage(Header header, string what) =>
+        $"Safetensors file has {what} after the {header.DataLength} bytes of data its header describes{header.UpTo}; the data must end the file.";
 
-    private static Dictionary<string, Entry> ParseHeader(byte[] header)
+    private static readonly UTF8Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static Header ParseHeader(byte[] header)
     {
+        try
+        {
+            s_strictUtf8.GetCharCount(header);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new SafetensorsException($"Safetensors header is not valid JSON: it is not valid UTF-8 (at byte {ex.Index}).", ex);
+        }
         JsonDocument document;
         try
         {
@@ -362,10 +445,21 @@ public static class Safetensors
             {
                 throw new SafetensorsException("Safetensors header must be a JSON object.");
             }
+            if (header[0] != (byte)'{')
+            {
+                throw new SafetensorsException($"Safetensors header must start with '{{' (found byte 0x{header[0]:X2}).");
+            }
             var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+            bool metadataSeen = false;
             foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
-                if (property.Name == "__metadata__") continue;
+                if (property.Name == "__metadata__")
+                {
+                    if (metadataSeen) throw new SafetensorsException("__metadata__ appears twice in the safetensors header.");
+                    metadataSeen = true;
+                    CheckMetadata(property.Value);
+                    continue;
+                }
                 Entry entry = ParseEntry(property);
                 if (!entries.TryAdd(entry.Name, entry))
                 {
@@ -373,16 +467,46 @@ public static class Safetensors
                 }
             }
 
+            // In data order, the tensors must tile the data from byte 0: each begins where the one before ends.
             var ordered = new List<Entry>(entries.Values);
-            ordered.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-            for (int i = 1; i < ordered.Count; i++)
+            ordered.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin)
+                                 : a.End != b.End ? a.End.CompareTo(b.End)
+                                 : string.CompareOrdinal(a.Name, b.Name));
+            long expected = 0;
+            Entry? previous = null;
+            foreach (Entry e in ordered)
             {
-                if (ordered[i].Begin < ordered[i - 1].End)
+                if (e.Begin < expected)
                 {
-                    throw new SafetensorsException($"Tensors '{ordered[i - 1].Name}' (bytes {ordered[i - 1].Begin}..{ordered[i - 1].End}) and '{ordered[i].Name}' (bytes {ordered[i].Begin}..{ordered[i].End}) overlap.");
+                    throw new SafetensorsException($"Tensors '{previous!.Name}' (bytes {previous.Begin}..{previous.End}) and '{e.Name}' (bytes {e.Begin}..{e.End}) overlap.");
                 }
+                if (e.Begin > expected)
+                {
+                    throw new SafetensorsException(previous is null
+                        ? $"Tensor '{e.Name}' (bytes {e.Begin}..{e.End}) is the first in the data but does not start at byte 0; the tensors must cover the data without holes."
+                        : $"Tensor '{e.Name}' (bytes {e.Begin}..{e.End}) does not start where '{previous.Name}' ends (byte {expected}); the tensors must cover the data without holes.");
+                }
+                expected = e.End;
+                previous = e;
             }
-            return entries;
+            return new Header(entries, ordered, expected);
+        }
+    }
+
+    private static void CheckMetadata(JsonElement metadata)
+    {
+        if (metadata.ValueKind == JsonValueKind.Null) return;
+        if (metadata.ValueKind != JsonValueKind.Object)
+        {
+            throw new SafetensorsException($"__metadata__ in the safetensors header must be an object of strings; found {metadata.ValueKind}.");
+        }
+        foreach (JsonProperty item in metadata.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new SafetensorsException($"__metadata__ entry '{item.Name}' must be a string; found {item.Value.ValueKind}.");
+            }
+            _ = item.Value.GetString();
         }
     }
 
@@ -390,55 +514,215 @@ public static class Safetensors
     {
         string name = property.Name;
         JsonElement value = property.Value;
-        if (value.ValueKind != JsonValueKind.Object
-            || !value.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
-            || !value.TryGetProperty("shape", out JsonElement shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
-            || !value.TryGetProperty("data_offsets", out JsonElement offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array)
+        JsonElement? dtypeElement = null, shapeElement = null, offsetsElement = null;
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            foreach (JsonProperty field in value.EnumerateObject())
+            {
+                ref JsonElement? slot = ref dtypeElement;
+                switch (field.Name)
+                {
+                    case "dtype": break;
+                    case "shape": slot = ref shapeElement; break;
+                    case "data_offsets": slot = ref offsetsElement; break;
+                    default: continue; // other fields are ignored, as by the reference implementation
+                }
+                if (slot is not null)
+                {
+                    throw new SafetensorsException($"Tensor '{name}' has \"{field.Name}\" twice in the safetensors header.");
+                }
+                slot = field.Value;
+            }
+        }
+        if (dtypeElement is not { ValueKind: JsonValueKind.String }
+            || shapeElement is not { ValueKind: JsonValueKind.Array }
+            || offsetsElement is not { ValueKind: JsonValueKind.Array })
         {
             throw new SafetensorsException($"Tensor '{name}' in the safetensors header needs \"dtype\" (string), \"shape\" (array) and \"data_offsets\" (array).");
         }
-        string dtype = dtypeElement.GetString()!;
+        string dtype = dtypeElement.Value.GetString()!;
         int elementSize = ElementSize(dtype);
         if (elementSize == 0)
         {
             throw new SafetensorsException($"Tensor '{name}' has dtype {dtype}; expected F32, F16, BF16 or F64.");
         }
-        var shape = new int[shapeElement.GetArrayLength()];
-        long count = 1;
+
+        // The element count in 64 bits, never wrapping: any zero dimension makes it 0, otherwise it must fit an array.
+        var shape = new int[shapeElement.Value.GetArrayLength()];
         int k = 0;
-        foreach (JsonElement d in shapeElement.EnumerateArray())
+        foreach (JsonElement d in shapeElement.Value.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
             {
-                throw new SafetensorsException($"Tensor '{name}' has an invalid shape entry '{d}'.");
+                throw new SafetensorsException($"Tensor '{name}' has an invalid shape entry '{d}' (dimensions are integers from 0 to {int.MaxValue}).");
             }
             shape[k++] = dim;
-            count *= dim;
-            if (count > int.MaxValue) throw new SafetensorsException($"Tensor '{name}' is too large.");
         }
-        if (offsetsElement.GetArrayLength() != 2)
+        long count = 1;
+        if (Array.IndexOf(shape, 0) >= 0)
         {
-            throw new SafetensorsException($"Tensor '{name}' has {offsetsElement.GetArrayLength()} data_offsets; expected 2 (begin, end).");
+            count = 0;
         }
-        long[] offsets = new long[2];
-        k = 0;
-        foreach (JsonElement o in offsetsElement.EnumerateArray())
+        else
+        {
+            foreach (int dim in shape)
+            {
+                if (count > MaxElements / dim)
+                {
+                    throw new SafetensorsException($"Tensor '{name}' (shape [{string.Join(", ", shape)}]) has more than {MaxElements} elements, more than an array holds.");
+                }
+                count *= dim;
+            }
+        }
+
+        if (offsetsElement.Value.GetArrayLength() != 2)
+        {
+            throw new SafetensorsException($"Tensor '{name}' has {offsetsElement.Value.GetArrayLength()} data_offsets; expected 2 (begin, end).");
+        }
+        long begin = -1, end = -1;
+        foreach (JsonElement o in offsetsElement.Value.EnumerateArray())
         {
             if (o.ValueKind != JsonValueKind.Number || !o.TryGetInt64(out long v) || v < 0)
             {
-                throw new SafetensorsException($"Tensor '{name}' has an invalid data offset '{o}'.");
+                throw new SafetensorsException($"Tensor '{name}' has an invalid data offset '{o}' (offsets are integers from 0 to {long.MaxValue}).");
             }
-            offsets[k++] = v;
+            if (begin < 0) begin = v; else end = v;
         }
-        if (offsets[1] < offsets[0])
+        if (end < begin)
         {
-            throw new SafetensorsException($"Tensor '{name}' has data_offsets [{offsets[0]}, {offsets[1]}]: end before begin.");
+            throw new SafetensorsException($"Tensor '{name}' has data_offsets [{begin}, {end}]: end before begin.");
         }
-        if (offsets[1] - offsets[0] != count * elementSize)
+        long bytes = count * elementSize; // at most MaxElements * 8: no overflow
+        if (end - begin != bytes)
         {
-            throw new SafetensorsException($"Tensor '{name}' ({dtype}, shape [{string.Join(", ", shape)}]) needs {count * elementSize} bytes; data_offsets give {offsets[1] - offsets[0]}.");
+            throw new SafetensorsException($"Tensor '{name}' ({dtype}, shape [{string.Join(", ", shape)}]) needs {bytes} bytes; data_offsets give {end - begin}.");
         }
-        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
+        return new Entry(name, dtype, elementSize, shape, count, begin, end);
+    }
+
+    /// <summary>
+    /// Reads the data region through one small buffer, in file order, keeping count of the bytes read so that a short
+    /// stream is reported with what it held. Nothing here allocates for a length the header claims.
+    /// </summary>
+    private sealed class DataReader
+    {
+        private readonly Stream _stream;
+        private readonly Header _header;
+        private readonly byte[] _chunk;
+        private long _position;
+
+        public DataReader(Stream stream, Header header)
+        {
+            _stream = stream;
+            _header = header;
+            _chunk = new byte[(int)Math.Min(ChunkBytes, Math.Max(8, (header.DataLength + 7) & ~7L))];
+        }
+
+        /// <summary>Converts <paramref name="entry"/>'s data into <paramref name="destination"/> (its element count long), checking every value is finite when asked.</summary>
+        public void ReadInto(Entry entry, Span<float> destination, bool checkFinite)
+        {
+            long remaining = entry.ByteLength;
+            int done = 0;
+            while (remaining > 0)
+            {
+                int n = (int)Math.Min(remaining, _chunk.Length); // a whole number of elements: the chunk is a multiple of 8
+                ReadOnlySpan<byte> bytes = Next(n);
+                Span<float> values = destination.Slice(done, n / entry.ElementSize);
+                Convert(bytes, entry.DType, values);
+                if (checkFinite) CheckFinite(entry, bytes, values, done);
+                done += values.Length;
+                remaining -= n;
+            }
+        }
+
+        /// <summary><paramref name="entry"/>'s values in a new array that grows as the data arrives (sized up front only when the stream's length vouches for it).</summary>
+        public float[] ReadArray(Entry entry)
+        {
+            var values = new float[_stream.CanSeek ? entry.Count : Math.Min(entry.Count, ChunkBytes / entry.ElementSize)];
+            long remaining = entry.ByteLength;
+            int done = 0;
+            while (remaining > 0)
+            {
+                int n = (int)Math.Min(remaining, _chunk.Length);
+                ReadOnlySpan<byte> bytes = Next(n);
+                int elements = n / entry.ElementSize;
+                if (done + elements > values.Length) Array.Resize(ref values, (int)Math.Min(entry.Count, Math.Max(2L * values.Length, done + elements)));
+                Convert(bytes, entry.DType, values.AsSpan(done, elements));
+                done += elements;
+                remaining -= n;
+            }
+            return values;
+        }
+
+        public void Skip(long count)
+        {
+            if (_stream.CanSeek)
+            {
+                // The stream's length was checked against the header.
+                _stream.Seek(count, SeekOrigin.Current);
+                _position += count;
+                return;
+            }
+            while (count > 0)
+            {
+                int n = (int)Math.Min(count, _chunk.Length);
+                Next(n);
+                count -= n;
+            }
+        }
+
+        /// <summary>Fails when the stream holds more than the data the header describes (a seekable stream was checked up front).</summary>
+        public void ExpectEnd()
+        {
+            if (_stream.CanSeek) return;
+            if (_stream.Read(_chunk, 0, 1) > 0)
+            {
+                throw new SafetensorsException(TrailingMessage(_header, "more bytes"));
+            }
+        }
+
+        private ReadOnlySpan<byte> Next(int count)
+        {
+            Span<byte> span = _chunk.AsSpan(0, count);
+            int read = ReadUpTo(_stream, span);
+            if (read < count)
+            {
+                throw new SafetensorsException($"Truncated safetensors file: header describes {_header.DataLength} bytes of data{_header.UpTo}, the stream ended after {_position + read}.");
+            }
+            _position += count;
+            return span;
+        }
+    }
+
+    /// <summary>Rejects a NaN or an infinity among <paramref name="values"/>, converted from <paramref name="source"/>, elements <paramref name="first"/>.. of <paramref name="entry"/>.</summary>
+    private static void CheckFinite(Entry entry, ReadOnlySpan<byte> source, ReadOnlySpan<float> values, int first)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if ((BitConverter.SingleToInt32Bits(values[i]) & 0x7F800000) != 0x7F800000) continue;
+            string found = float.IsNaN(values[i]) ? "NaN" : values[i] > 0 ? "+infinity" : "-infinity";
+            if (entry.ElementSize == 8)
+            {
+                double stored = Portable.ReadDoubleLittleEndian(source.Slice(8 * i));
+                if (!double.IsNaN(stored) && !double.IsInfinity(stored))
+                {
+                    found = $"the F64 value {stored.ToString("R", CultureInfo.InvariantCulture)}, too large for a float (it would load as {found}),";
+                }
+            }
+            throw new SafetensorsException($"Tensor '{entry.Name}' holds {found} at element {first + i} (index [{string.Join(", ", Unravel(first + i, entry.Shape))}]). "
+                + "Non-finite weights are rejected so that a checkpoint saved after training diverged does not load silently; set SafetensorsOptions.AllowNonFinite to load it anyway.");
+        }
+    }
+
+    private static int[] Unravel(int flat, int[] shape)
+    {
+        var index = new int[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return index;
     }
 
     private static int ElementSize(string dtype) => dtype switch
@@ -490,15 +774,35 @@ public static class Safetensors
         }
     }
 
-    private static bool TryReadExactly(Stream stream, Span<byte> buffer)
+    /// <summary>Reads into <paramref name="buffer"/> until it is full or the stream ends; returns the bytes read.</summary>
+    private static int ReadUpTo(Stream stream, Span<byte> buffer)
     {
         int total = 0;
         while (total < buffer.Length)
         {
             int n = stream.Read(buffer.Slice(total));
-            if (n == 0) return false;
+            if (n == 0) break;
             total += n;
         }
-        return true;
+        return total;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="count"/> bytes into an array that starts at one chunk and doubles only as bytes arrive,
+    /// unless the stream's length has vouched for <paramref name="count"/>; <paramref name="read"/> is less than
+    /// <paramref name="count"/> when the stream ended first.
+    /// </summary>
+    private static byte[] ReadGrowing(Stream stream, int count, bool lengthKnown, out int read)
+    {
+        var buffer = new byte[lengthKnown ? count : Math.Min(count, ChunkBytes)];
+        read = 0;
+        while (read < count)
+        {
+            if (read == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, 2L * buffer.Length));
+            int n = stream.Read(buffer, read, buffer.Length - read);
+            if (n == 0) break;
+            read += n;
+        }
+        return buffer;
     }
 }

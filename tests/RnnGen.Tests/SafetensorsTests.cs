@@ -273,8 +273,12 @@ public sealed class SafetensorsTests : IDisposable
             1e-40f, 0f,
         };
         specials.CopyTo(source.Parameters);
+        byte[] file = SaveToBytes(source);
+
+        // By default the infinity at element 1 of the first tensor stops the load; the option lets every bit through.
+        AssertLoadFails(file, seekable: true, "'rnn.weight_ih_l0'", "+infinity", "element 1 ", "[0, 1]", "AllowNonFinite");
         var target = new RnnBasic(6);
-        target.LoadSafetensors(new MemoryStream(SaveToBytes(source)));
+        target.LoadSafetensors(new MemoryStream(file), new SafetensorsOptions { AllowNonFinite = true });
         AssertBitIdentical(source.Parameters, target.Parameters, "parameters");
     }
 
@@ -553,7 +557,7 @@ public sealed class SafetensorsTests : IDisposable
         });
 
         var model = new RnnBasic(3);
-        model.LoadSafetensors(new MemoryStream(file));
+        model.LoadSafetensors(new MemoryStream(file), new SafetensorsOptions { AllowNonFinite = true }); // the infinities
         AssertBitIdentical(f16Expected.ToArray(), model.Parameter("rnn.weight_ih_l0"), "F16 rnn.weight_ih_l0");
         AssertBitIdentical(bf16Expected.ToArray(), model.Parameter("rnn.weight_hh_l0"), "BF16 rnn.weight_hh_l0");
         AssertBitIdentical(f64Expected, model.Parameter("rnn.bias_ih_l0"), "F64 rnn.bias_ih_l0");
@@ -759,11 +763,9 @@ public sealed class SafetensorsTests : IDisposable
     [InlineData(false)]
     public void Offsets_beyond_the_data(bool seekable)
     {
-        // The header is self-consistent, but the last tensor points past the end of the file.
+        // Each tensor is self-consistent, but the last one points past the end of the data, leaving a hole before it.
         List<Entry> entries = Replace(BasicEntries(), "rnn.bias_hh_l0", e => e with { Offsets = new long[] { 1000, 1028 } });
-        byte[] file = Build(entries); // the file's data region has 392 bytes
-        AssertLoadFails(file, seekable, "'rnn.bias_hh_l0'", "1028");
-        if (seekable) AssertLoadFails(file, seekable, "has 392");
+        AssertLoadFails(Build(entries), seekable, "'rnn.bias_hh_l0'", "1000..1028", "'rnn.bias_ih_l0' ends (byte 364)", "holes");
     }
 
     [Theory]
@@ -930,6 +932,245 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Throws<ArgumentException>(() => Safetensors.Save(new MemoryStream(), tensors, new float[9]));
         Assert.Throws<ArgumentNullException>(() => Safetensors.Load((Stream)null!, tensors, new float[10]));
         Assert.Throws<ArgumentNullException>(() => Safetensors.Save((Stream)null!, tensors, new float[10]));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // The format's own rules (as the reference implementation): data tiled from 0, nothing after it, metadata of
+    // strings, one '{' first
+    // ------------------------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Data_must_be_covered_from_byte_zero_without_holes(bool seekable)
+    {
+        // Every offset moved 4 bytes on, 4 unused bytes in front: the first tensor does not start at 0.
+        var shifted = new List<Entry>();
+        long offset = 4;
+        foreach (Entry e in BasicEntries())
+        {
+            shifted.Add(e with { Offsets = new[] { offset, offset + e.Data.Length } });
+            offset += e.Data.Length;
+        }
+        shifted[0] = shifted[0] with { Data = new byte[4].Concat(shifted[0].Data).ToArray() };
+        AssertLoadFails(Build(shifted), seekable, "'rnn.weight_ih_l0'", "4..144", "does not start at byte 0");
+
+        // A 4-byte hole between two tensors (the data is there, it belongs to no tensor).
+        List<Entry> gap = BasicEntries();
+        gap[2] = gap[2] with { Offsets = new long[] { 340, 368 }, Data = new byte[4].Concat(gap[2].Data).ToArray() };
+        gap[3] = gap[3] with { Offsets = new long[] { 368, 396 } };
+        AssertLoadFails(Build(gap), seekable, "'rnn.bias_ih_l0'", "340..368", "'rnn.weight_hh_l0' ends (byte 336)", "holes");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bytes_after_the_data_are_rejected(bool seekable)
+    {
+        byte[] full = SaveToBytes(new RnnBasic(99));
+        foreach (int extra in new[] { 1, 8, 4096 })
+        {
+            byte[] file = full.Concat(new byte[extra]).ToArray();
+            AssertLoadFails(file, seekable, "after the 392 bytes of data", "'rnn.bias_hh_l0'", "must end the file");
+            if (seekable) AssertLoadFails(file, seekable, extra + " bytes after");
+            using Stream stream = Open(file, seekable);
+            Assert.Throws<SafetensorsException>(() => Safetensors.ReadAll(stream));
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Metadata_must_map_strings_to_strings(bool seekable)
+    {
+        string tensors = "\"rnn.bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[0,28]}";
+        foreach ((string metadata, string fragment) in new[]
+        {
+            ("{\"format\":1}", "'format' must be a string"),
+            ("{\"format\":\"pt\",\"nested\":{\"a\":\"b\"}}", "'nested' must be a string"),
+            ("[\"pt\"]", "must be an object of strings"),
+            ("\"pt\"", "must be an object of strings"),
+        })
+        {
+            AssertLoadFails(Frame("{\"__metadata__\":" + metadata + "," + tensors + "}", new byte[28]), seekable, "__metadata__", fragment);
+        }
+        AssertLoadFails(Frame("{\"__metadata__\":{},\"__metadata__\":{}," + tensors + "}", new byte[28]), seekable, "__metadata__ appears twice");
+
+        // An empty map, a null (as serde reads an absent Option) and no metadata at all are fine.
+        foreach (string ok in new[] { "{\"__metadata__\":{}," + tensors + "}", "{\"__metadata__\":null," + tensors + "}", "{" + tensors + "}" })
+        {
+            using Stream stream = Open(Frame(ok, F32(Enumerable.Repeat(2.5f, 7))), seekable);
+            IReadOnlyDictionary<string, SafetensorsTensor> all = Safetensors.ReadAll(stream);
+            Assert.Equal(Enumerable.Repeat(2.5f, 7), all["rnn.bias_ih_l0"].Data);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Header_must_start_with_a_brace(bool seekable)
+    {
+        string header = "{\"rnn.bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[0,28]}}";
+        AssertLoadFails(Frame(" " + header, new byte[28]), seekable, "must start with '{'", "0x20");
+        AssertLoadFails(Frame(new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Encoding.UTF8.GetBytes(header)).ToArray(), new byte[28]), seekable, "0xEF");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_tensor_field_given_twice_is_rejected(bool seekable)
+    {
+        string header = "{\"rnn.bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[7],\"dtype\":\"F16\",\"data_offsets\":[0,28]}}";
+        AssertLoadFails(Frame(header, new byte[28]), seekable, "'rnn.bias_ih_l0'", "\"dtype\" twice");
+
+        // Unknown fields are ignored, as by the reference implementation.
+        header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"note\":[1,{}]}}";
+        Assert.Equal(new[] { 1f }, Safetensors.ReadAll(new MemoryStream(Frame(header, F32(new[] { 1f }))))["t"].Data);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Sizes_are_computed_without_overflow(bool seekable)
+    {
+        // 2^48 elements: the product is caught before it wraps, whatever the offsets claim.
+        AssertLoadFails(Frame("{\"t\":{\"dtype\":\"F64\",\"shape\":[65536,65536,65536],\"data_offsets\":[0,0]}}", Array.Empty<byte>()), seekable,
+            "'t'", "more than 2147483591 elements");
+        // An element count that would wrap a 32-bit int to 0 (2^16 * 2^16).
+        AssertLoadFails(Frame("{\"t\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,0]}}", Array.Empty<byte>()), seekable,
+            "'t'", "more than");
+        // Offsets beyond 64 bits, and begin/end whose difference a 64-bit subtraction would get wrong.
+        AssertLoadFails(Frame("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,18446744073709551615]}}", new byte[4]), seekable,
+            "'t'", "invalid data offset");
+        AssertLoadFails(Frame("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,9223372036854775807]}}", new byte[4]), seekable,
+            "'t'", "needs 4 bytes", "give 9223372036854775807");
+        AssertLoadFails(Frame("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[9223372036854775803,9223372036854775807]}}", new byte[4]), seekable,
+            "'t'", "does not start at byte 0");
+
+        // A zero dimension makes an empty tensor, however large the others.
+        byte[] empty = Frame("{\"t\":{\"dtype\":\"F32\",\"shape\":[2147483647,0,2147483647],\"data_offsets\":[0,0]}}", Array.Empty<byte>());
+        using Stream stream = Open(empty, seekable);
+        SafetensorsTensor t = Safetensors.ReadAll(stream)["t"];
+        Assert.Empty(t.Data);
+        Assert.Equal(new[] { int.MaxValue, 0, int.MaxValue }, t.Shape);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Streams that claim more than they hold: read as bytes arrive, allocate little
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>Bytes allocated on this thread by <paramref name="action"/>, run twice (the first run pays for JIT and statics).</summary>
+    private static long AllocatedBy(Action action)
+    {
+        action();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
+    public void A_short_stream_claiming_a_90_MB_header_fails_after_allocating_little()
+    {
+        // 100 bytes: a header length of 90,000,000, then 92 bytes of what could be the header's start.
+        byte[] file = Frame(90_000_000UL, Encoding.UTF8.GetBytes("{\"rnn.bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[0,28]}".PadRight(92)));
+        Assert.Equal(100, file.Length);
+        var model = new RnnBasic(7);
+        float[] before = model.Parameters.ToArray();
+        string? message = null;
+        long allocated = AllocatedBy(() =>
+        {
+            using var stream = new NonSeekableStream(new MemoryStream(file, writable: false), maxChunk: 7);
+            try { model.LoadSafetensors(stream); } catch (SafetensorsException ex) { message = ex.Message; }
+        });
+        Assert.NotNull(message);
+        Assert.Contains("header of 90000000 bytes is cut short after 92", message, StringComparison.Ordinal);
+        Assert.True(allocated < 1 << 20, $"Allocated {allocated} bytes for a 100-byte stream.");
+        AssertBitIdentical(before, model.Parameters, "parameters after failed load");
+
+        // Seekable, the length is known: rejected before the header is read.
+        AssertLoadFails(file, seekable: true, "larger than the rest of the file (92 bytes)");
+    }
+
+    [Fact]
+    public void A_short_stream_claiming_a_400_MB_tensor_fails_after_allocating_little()
+    {
+        // A valid header for one F32 tensor of 100,000,000 elements, then 100 bytes of data: read whole, or skipped
+        // by a load that ignores it after the model's own tensors.
+        byte[] file = Frame("{\"big\":{\"dtype\":\"F32\",\"shape\":[100000000],\"data_offsets\":[0,400000000]}}", new byte[100]);
+        List<Entry> entries = BasicEntries();
+        entries.Add(new Entry("zbig", "F32", new[] { 100_000_000 }, new byte[100], Offsets: new long[] { 392, 400_000_392 }));
+        byte[] withModel = Build(entries);
+        foreach ((byte[] bytes, Action<Stream> read) in new (byte[], Action<Stream>)[]
+        {
+            (file, s => Safetensors.ReadAll(s)),
+            (withModel, s => new RnnBasic(1).LoadSafetensors(s, new SafetensorsOptions { IgnoreUnexpected = true })),
+        })
+        {
+            string? message = null;
+            long allocated = AllocatedBy(() =>
+            {
+                using var stream = new NonSeekableStream(new MemoryStream(bytes, writable: false));
+                try { read(stream); } catch (SafetensorsException ex) { message = ex.Message; }
+            });
+            Assert.NotNull(message);
+            Assert.Contains("Truncated", message, StringComparison.Ordinal);
+            Assert.True(allocated < 1 << 20, $"Allocated {allocated} bytes for a {bytes.Length}-byte stream ({message}).");
+        }
+        AssertLoadFails(withModel, seekable: false, new SafetensorsOptions { IgnoreUnexpected = true }, "'zbig'", "the stream ended after 492");
+
+        using var readAll = new NonSeekableStream(new MemoryStream(file, writable: false));
+        var ex = Assert.Throws<SafetensorsException>(() => Safetensors.ReadAll(readAll));
+        Assert.Contains("header describes 400000000 bytes of data (up to the end of tensor 'big'), the stream ended after 100", ex.Message, StringComparison.Ordinal);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Non-finite weights: rejected by default, naming the tensor and element; AllowNonFinite loads them
+    // ------------------------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("F32", 0x7FC00000UL, "NaN")]
+    [InlineData("F32", 0xFF800000UL, "-infinity")]
+    [InlineData("F16", 0x7C00UL, "+infinity")]
+    [InlineData("BF16", 0xFFC1UL, "NaN")]
+    [InlineData("F64", 0x7FF8000000000000UL, "NaN")]
+    [InlineData("F64", 0x7E37E43C8800759CUL, "the F64 value 1E+300, too large for a float (it would load as +infinity),")]
+    public void Non_finite_weights_are_rejected_unless_allowed(string dtype, ulong bits, string found)
+    {
+        // rnn.weight_hh_l0 [7, 7] in the given dtype, all 0.25 except element 38 ([5, 3]).
+        int size = dtype switch { "F16" or "BF16" => 2, "F32" => 4, _ => 8 };
+        byte[] data = new byte[49 * size];
+        for (int i = 0; i < 49; i++)
+        {
+            ulong v = i == 38 ? bits : dtype switch { "F16" => 0x3400UL, "BF16" => 0x3E80UL, "F32" => 0x3E800000UL, _ => 0x3FD0000000000000UL };
+            for (int b = 0; b < size; b++) data[i * size + b] = (byte)(v >> (8 * b));
+        }
+        byte[] file = Build(Replace(BasicEntries(), "rnn.weight_hh_l0", e => e with { DType = dtype, Data = data }));
+        foreach (bool seekable in new[] { true, false })
+        {
+            AssertLoadFails(file, seekable, "Tensor 'rnn.weight_hh_l0' holds " + found + " at element 38 (index [5, 3])", "AllowNonFinite");
+
+            var model = new RnnBasic(7);
+            using Stream stream = Open(file, seekable);
+            model.LoadSafetensors(stream, new SafetensorsOptions { AllowNonFinite = true });
+            float loaded = model.Parameter("rnn.weight_hh_l0")[38];
+            Assert.True(!float.IsFinite(loaded), $"element 38 loaded as {loaded}");
+            Assert.Equal(found == "NaN", float.IsNaN(loaded));
+            Assert.Equal(0.25f, model.Parameter("rnn.weight_hh_l0")[37]);
+            Assert.Equal(BasicValues()[..35], model.Parameter("rnn.weight_ih_l0").ToArray());
+        }
+
+        // ReadAll returns what is stored.
+        Assert.False(float.IsFinite(Safetensors.ReadAll(new MemoryStream(file))["rnn.weight_hh_l0"].Data[38]));
+    }
+
+    [Fact]
+    public void A_non_finite_value_in_a_tensor_the_model_does_not_take_is_not_checked()
+    {
+        List<Entry> entries = BasicEntries();
+        entries.Add(new Entry("extra.running_var", "F32", new[] { 2 }, F32(new[] { float.NaN, 1f })));
+        var model = new RnnBasic(7);
+        model.LoadSafetensors(new MemoryStream(Build(entries)), new SafetensorsOptions { IgnoreUnexpected = true });
+        AssertBitIdentical(BasicValues(), model.Parameters, "parameters");
     }
 
     // ------------------------------------------------------------------------------------------------------------
