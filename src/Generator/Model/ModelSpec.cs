@@ -11,8 +11,11 @@ internal enum Cell
 /// <summary>A type that contains the model class (for nested models), emitted as a partial declaration.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
-/// <summary>What the consuming compilation offers the emitted code.</summary>
-internal sealed record TargetInfo(bool HasVector128, bool HasVector512)
+/// <summary>
+/// What the consuming compilation offers the emitted code, and how it wants it: <paramref name="BoundsChecked"/> when it
+/// defines RNNGEN_BOUNDS_CHECKED (kernels with bounds-checked element access, a test mode).
+/// </summary>
+internal sealed record TargetInfo(bool HasVector128, bool HasVector512, bool BoundsChecked = false)
 {
     public static readonly TargetInfo Modern = new(true, true);
 }
