@@ -1,4 +1,3 @@
-#if RNNGEN_BOUNDS_CHECKED
 using System;
 using System.Globalization;
 using System.Linq;
@@ -8,6 +7,32 @@ using System.Text.RegularExpressions;
 using Xunit;
 
 namespace RnnGen.Tests;
+
+/// <summary>Which build this is: .ci/run sets RNNGEN_EXPECT_BOUNDS_CHECKED=1 for its bounds-checked run.</summary>
+public class BuildModeTests
+{
+    private const bool TestsBoundsChecked =
+#if RNNGEN_BOUNDS_CHECKED
+        true;
+#else
+        false;
+#endif
+
+    /// <summary>
+    /// The tests (with the generated code in them) and the runtime are built in the same mode, and in the mode the run
+    /// expects when RNNGEN_EXPECT_BOUNDS_CHECKED is set (1 or 0, as .ci/run sets it), so the checked run cannot silently
+    /// test a default build, nor the other runs a checked one.
+    /// </summary>
+    [Fact]
+    public void BuildIsInTheExpectedMode()
+    {
+        Assert.Equal(TestsBoundsChecked, SpanAccess.BoundsChecked);
+        string? expected = Environment.GetEnvironmentVariable("RNNGEN_EXPECT_BOUNDS_CHECKED");
+        if (expected is not null) Assert.Equal(expected == "1", TestsBoundsChecked);
+    }
+}
+
+#if RNNGEN_BOUNDS_CHECKED
 
 /// <summary>
 /// Only in the bounds-checked build (<c>-p:RnnGenBoundsChecked=true</c>): the kernels, generated and runtime, called
