@@ -66,9 +66,13 @@ public sealed partial class RecurrentModelGenerator
             public string At(string r, string offset)
                 => IsChecked ? $"{r}[{Index(offset)}]" : $"{Unsafe}.Add(ref {r}, {offset})";
 
-            /// <summary>A vector of <paramref name="width"/> elements from element <paramref name="offset"/> of <paramref name="r"/>.</summary>
-            public string Load(string vector, string r, string offset, int width)
-                => IsChecked ? $"{vector}.Create({r}.Slice({Index(offset)}, {Num(width)}))" : $"{vector}.LoadUnsafe(ref {r}, {offset})";
+            /// <summary>
+            /// A vector of <paramref name="width"/> elements (of <paramref name="type"/>) from element <paramref name="offset"/>
+            /// of <paramref name="r"/>. The checked form names the element type: given a Span, Create&lt;T&gt;(T) with T the
+            /// span type would otherwise be a candidate for compilers that allow ref structs as type arguments.
+            /// </summary>
+            public string Load(string vector, string r, string offset, int width, string type = "float")
+                => IsChecked ? $"{vector}.Create<{type}>({r}.Slice({Index(offset)}, {Num(width)}))" : $"{vector}.LoadUnsafe(ref {r}, {offset})";
 
             /// <summary>Stores <paramref name="value"/> (a vector of <paramref name="width"/>) at element <paramref name="offset"/> of <paramref name="r"/>.</summary>
             public string Store(string vector, string value, string r, string offset, int width)

@@ -651,7 +651,7 @@ public sealed partial class RecurrentModelGenerator
                 for (int i = 0; i < loads; i++)
                 {
                     string pair = $"p{Num(c)}_{Num(i)}";
-                    w.Line($"var {pair} = {a.Load(v, "row", Num(16 * c + i * width), width)};");
+                    w.Line($"var {pair} = {a.Load(v, "row", Num(16 * c + i * width), width, "uint")};");
                     w.Line($"a{Num(c)}_{Num(i)}l = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
                     w.Line($"a{Num(c)}_{Num(i)}h = {Rt}Kernels.MultiplyAdd({v}.AsSingle({pair}), xk, a{Num(c)}_{Num(i)}h);");
                 }
