@@ -11,7 +11,7 @@ namespace RnnGen.Tests;
 /// <summary>Which build this is: .ci/run sets RNNGEN_EXPECT_BOUNDS_CHECKED=1 for its bounds-checked run.</summary>
 public class BuildModeTests
 {
-    private const bool TestsBoundsChecked =
+    private static readonly bool TestsBoundsChecked =
 #if RNNGEN_BOUNDS_CHECKED
         true;
 #else
