@@ -98,14 +98,15 @@ public sealed partial class RecurrentModelGenerator
         private static void Gemm(SourceWriter w, int inner, int outer, TargetInfo target, int panelRows)
         {
             var layout = new MLayout(outer, panelRows);
+            Access a = Access.For(target);
             w.Line($"/// <summary>Y[i, :] += X[i, :] · M, or Y[i, :] = bias + X[i, :] · M when a bias [{Num(outer)}] is given, for M [{Num(inner)}, {Num(outer)}] in panels of {Num(panelRows)} rows (Kernels.PackPanels) and i &lt; n, rows of X and Y at the given strides.</summary>");
             w.Line(HotPath);
             w.Open($"private static void {GemmPanelsName(inner, outer, panelRows)}({RoSpan} m, {RoSpan} bias, {RoSpan} x, int xStride, int n, {Span} y, int yStride)");
-            w.Line($"ref float mRef = ref {Marshal}.GetReference(m);");
-            w.Line($"ref float bRef = ref {Marshal}.GetReference(bias);");
+            w.Line(a.Base("mRef", "m"));
+            w.Line(a.Base("bRef", "bias"));
             w.Line("bool hasBias = !bias.IsEmpty;");
-            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
-            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            w.Line(a.Base("xRef", "x"));
+            w.Line(a.Base("yRef", "y"));
             w.Line("nuint xs = (nuint)xStride, ys = (nuint)yStride, count = (nuint)n;");
             List<int> widths = Widths(outer, target);
             bool first = true;
@@ -132,7 +133,7 @@ public sealed partial class RecurrentModelGenerator
                 GemmPanels(w, outer, width, fullPanels, remaining, panel, col =>
                 {
                     w.Open($"for (nuint i = r0; i < rEnd; i += {Num(tileRows)})");
-                    GemmTile(w, layout, width, col.Vectors, tileRows, col.Start, k0, kEnd, kBlocked);
+                    GemmTile(w, a, layout, width, col.Vectors, tileRows, col.Start, k0, kEnd, kBlocked);
                     w.Close();
                 });
                 w.Close();
@@ -143,23 +144,23 @@ public sealed partial class RecurrentModelGenerator
                     for (int rows = 2; rows < tileRows; rows++)
                     {
                         w.Open($"{(rows == 2 ? "" : "else ")}if (rest == {Num(rows)})");
-                        GemmTile(w, layout, width, col.Vectors, rows, col.Start, k0, kEnd, kBlocked);
+                        GemmTile(w, a, layout, width, col.Vectors, rows, col.Start, k0, kEnd, kBlocked);
                         w.Close();
                     }
                 });
                 w.Close();
                 if (kBlocked) w.Close();
                 w.Open("if (rest == 1)");
-                w.Line($"ref float xRow = ref {Unsafe}.Add(ref xRef, tiled * xs);");
-                w.Line($"ref float yRow = ref {Unsafe}.Add(ref yRef, tiled * ys);");
-                RowBlocks(w, inner, width, outer / width, "xRow", "yRow", "mRef", layout, bias: "bRef");
+                w.Line(a.Ref("xRow", "xRef", "tiled * xs"));
+                w.Line(a.Ref("yRow", "yRef", "tiled * ys"));
+                RowBlocks(w, a, inner, width, outer / width, "xRow", "yRow", "mRef", layout, bias: "bRef");
                 w.Close();
-                if (vectorCols < outer) GemmScalarColumns(w, inner, layout, vectorCols);
+                if (vectorCols < outer) GemmScalarColumns(w, a, inner, layout, vectorCols);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            GemmScalarColumns(w, inner, layout, 0);
+            GemmScalarColumns(w, a, inner, layout, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
@@ -190,7 +191,7 @@ public sealed partial class RecurrentModelGenerator
         /// code) the blocks run last to first when it is true; a product that would be one block becomes two of half the size
         /// so there is an order to alternate.
         /// </summary>
-        private static void RowBlocks(SourceWriter w, int inner, int width, int vectors, string x, string y, string m, MLayout layout, string? reverse = null, string? bias = null)
+        private static void RowBlocks(SourceWriter w, Access a, int inner, int width, int vectors, string x, string y, string m, MLayout layout, string? reverse = null, string? bias = null)
         {
             int perBlock = RowBlockVectors(width);
             // Alternating the block order needs at least two blocks; half-size blocks keep 8 independent FMA chains.
@@ -203,29 +204,29 @@ public sealed partial class RecurrentModelGenerator
                 if (rest > 0)
                 {
                     w.Open($"if ({reverse})");
-                    RowBlock(w, inner, width, rest, restStart, null, x, y, m, layout, bias);
+                    RowBlock(w, a, inner, width, rest, restStart, null, x, y, m, layout, bias);
                     w.Close();
                 }
                 w.Open($"for (nuint b = 0; b < {Num(fullBlocks)}; b++)");
                 w.Line($"nuint start = ({reverse} ? {Num(fullBlocks - 1)} - b : b) * {Num(perBlock * width)};");
-                RowBlock(w, inner, width, perBlock, perBlock * width, "start", x, y, m, layout, bias);
+                RowBlock(w, a, inner, width, perBlock, perBlock * width, "start", x, y, m, layout, bias);
                 w.Close();
                 if (rest > 0)
                 {
                     w.Open($"if (!{reverse})");
-                    RowBlock(w, inner, width, rest, restStart, null, x, y, m, layout, bias);
+                    RowBlock(w, a, inner, width, rest, restStart, null, x, y, m, layout, bias);
                     w.Close();
                 }
                 return;
             }
-            if (fullBlocks == 1) RowBlock(w, inner, width, perBlock, 0, null, x, y, m, layout, bias);
+            if (fullBlocks == 1) RowBlock(w, a, inner, width, perBlock, 0, null, x, y, m, layout, bias);
             else if (fullBlocks > 1)
             {
                 w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * width)}; start += {Num(perBlock * width)})");
-                RowBlock(w, inner, width, perBlock, perBlock * width, "start", x, y, m, layout, bias);
+                RowBlock(w, a, inner, width, perBlock, perBlock * width, "start", x, y, m, layout, bias);
                 w.Close();
             }
-            if (rest > 0) RowBlock(w, inner, width, rest, fullBlocks * perBlock * width, null, x, y, m, layout, bias);
+            if (rest > 0) RowBlock(w, a, inner, width, rest, fullBlocks * perBlock * width, null, x, y, m, layout, bias);
         }
 
         /// <summary>
@@ -235,20 +236,20 @@ public sealed partial class RecurrentModelGenerator
         /// layout the block's vectors are grouped by panel, one base reference per panel, so the k loop walks each panel in
         /// memory order.
         /// </summary>
-        private static void RowBlock(SourceWriter w, int inner, int width, int vectors, int start, string? loopVar, string x, string y, string m, MLayout layout, string? bias = null)
+        private static void RowBlock(SourceWriter w, Access a, int inner, int width, int vectors, int start, string? loopVar, string x, string y, string m, MLayout layout, string? bias = null)
         {
             string v = Intrinsics + VectorType(width);
             string first = loopVar ?? Num(start);
             w.Open("");
-            w.Line($"ref float y0 = ref {Unsafe}.Add(ref {y}, {first});");
+            w.Line(a.Ref("y0", y, first));
             // With a bias (the name of its ref; hasBias says whether there is one) the accumulators start from it, not from y.
             string source = "y0";
             if (bias is not null)
             {
-                w.Line($"ref float s0 = ref hasBias ? ref {Unsafe}.Add(ref {bias}, {first}) : ref y0;");
+                w.Line(a.Choose("s0", "hasBias", a.Location(bias, first), "y0"));
                 source = "s0";
             }
-            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {v}.LoadUnsafe(ref {source}, {Num(i * width)});");
+            for (int i = 0; i < vectors; i++) w.Line($"var a{Num(i)} = {a.Load(v, source, Num(i * width), width)};");
             // (base of the group's first column, offset of each vector from it) per group of vectors read from one row.
             var groups = new List<(string Base, List<(int Vector, int Offset)> Members)>();
             if (loopVar is null)
@@ -283,17 +284,17 @@ public sealed partial class RecurrentModelGenerator
                 for (int i = 0; i < vectors; i++) all.Add((i, i * width));
                 groups.Add((layout.Column(loopVar), all));
             }
-            for (int g = 0; g < groups.Count; g++) w.Line($"ref float m{Num(g)} = ref {Unsafe}.Add(ref {m}, {groups[g].Base});");
+            for (int g = 0; g < groups.Count; g++) w.Line(a.Ref($"m{Num(g)}", m, groups[g].Base));
             w.Open($"for (nuint k = 0; k < {Num(inner)}; k++)");
-            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref {x}, k));");
+            w.Line($"var xk = {v}.Create({a.At(x, "k")});");
             for (int g = 0; g < groups.Count; g++)
             {
-                w.Line($"ref float row{Num(g)} = ref {Unsafe}.Add(ref m{Num(g)}, k * {layout.RowStride});");
+                w.Line(a.Ref($"row{Num(g)}", $"m{Num(g)}", $"k * {layout.RowStride}"));
                 foreach ((int i, int offset) in groups[g].Members)
-                    w.Line($"a{Num(i)} = {Cs}Kernels.MultiplyAdd({v}.LoadUnsafe(ref row{Num(g)}, {Num(offset)}), xk, a{Num(i)});");
+                    w.Line($"a{Num(i)} = {Cs}Kernels.MultiplyAdd({a.Load(v, $"row{Num(g)}", Num(offset), width)}, xk, a{Num(i)});");
             }
             w.Close();
-            for (int i = 0; i < vectors; i++) w.Line($"{v}.StoreUnsafe(a{Num(i)}, ref y0, {Num(i * width)});");
+            for (int i = 0; i < vectors; i++) w.Line(a.Store(v, $"a{Num(i)}", "y0", Num(i * width), width));
             w.Close();
         }
 
@@ -302,41 +303,41 @@ public sealed partial class RecurrentModelGenerator
         /// column <paramref name="col"/>, over the inner range [k0, kEnd). Its accumulators start from the bias when the
         /// kernel has one and this is the first inner block (<paramref name="kBlocked"/>: there are several), else from Y.
         /// </summary>
-        private static void GemmTile(SourceWriter w, MLayout layout, int width, int vectors, int rows, string col, string k0, string kEnd, bool kBlocked)
+        private static void GemmTile(SourceWriter w, Access a, MLayout layout, int width, int vectors, int rows, string col, string k0, string kEnd, bool kBlocked)
         {
             string v = Intrinsics + VectorType(width);
-            w.Line($"ref float b = ref {Unsafe}.Add(ref bRef, {col});");
+            w.Line(a.RefWhen("b", "hasBias", "bRef", col));
             w.Line(kBlocked ? "bool fromBias = hasBias && k0 == 0;" : "bool fromBias = hasBias;");
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"ref float y{Num(r)} = ref {Unsafe}.Add(ref yRef, (i + {Num(r)}) * ys + {col});");
-                w.Line($"ref float x{Num(r)} = ref {Unsafe}.Add(ref xRef, (i + {Num(r)}) * xs);");
-                w.Line($"ref float s{Num(r)} = ref fromBias ? ref b : ref y{Num(r)};");
-                for (int c = 0; c < vectors; c++) w.Line($"var a{Num(r)}{Num(c)} = {v}.LoadUnsafe(ref s{Num(r)}, {Num(c * width)});");
+                w.Line(a.Ref($"y{Num(r)}", "yRef", $"(i + {Num(r)}) * ys + {col}"));
+                w.Line(a.Ref($"x{Num(r)}", "xRef", $"(i + {Num(r)}) * xs"));
+                w.Line(a.Choose($"s{Num(r)}", "fromBias", "b", $"y{Num(r)}"));
+                for (int c = 0; c < vectors; c++) w.Line($"var a{Num(r)}{Num(c)} = {a.Load(v, $"s{Num(r)}", Num(c * width), width)};");
             }
-            w.Line($"ref float panel = ref {Unsafe}.Add(ref mRef, {layout.Column(col)});");
+            w.Line(a.Ref("panel", "mRef", layout.Column(col)));
             w.Open($"for (nuint k = {k0}; k < {kEnd}; k++)");
-            w.Line($"ref float row = ref {Unsafe}.Add(ref panel, k * {layout.RowStride});");
-            for (int c = 0; c < vectors; c++) w.Line($"var m{Num(c)} = {v}.LoadUnsafe(ref row, {Num(c * width)});");
+            w.Line(a.Ref("row", "panel", $"k * {layout.RowStride}"));
+            for (int c = 0; c < vectors; c++) w.Line($"var m{Num(c)} = {a.Load(v, "row", Num(c * width), width)};");
             for (int r = 0; r < rows; r++)
             {
-                w.Line($"var b{Num(r)} = {v}.Create({Unsafe}.Add(ref x{Num(r)}, k));");
+                w.Line($"var b{Num(r)} = {v}.Create({a.At($"x{Num(r)}", "k")});");
                 for (int c = 0; c < vectors; c++) w.Line($"a{Num(r)}{Num(c)} = {Cs}Kernels.MultiplyAdd(m{Num(c)}, b{Num(r)}, a{Num(r)}{Num(c)});");
             }
             w.Close();
             for (int r = 0; r < rows; r++)
             {
-                for (int c = 0; c < vectors; c++) w.Line($"{v}.StoreUnsafe(a{Num(r)}{Num(c)}, ref y{Num(r)}, {Num(c * width)});");
+                for (int c = 0; c < vectors; c++) w.Line(a.Store(v, $"a{Num(r)}{Num(c)}", $"y{Num(r)}", Num(c * width), width));
             }
         }
 
-        private static void GemmScalarColumns(SourceWriter w, int inner, MLayout layout, int start)
+        private static void GemmScalarColumns(SourceWriter w, Access a, int inner, MLayout layout, int start)
         {
             w.Open("for (nuint i = 0; i < count; i++)");
             w.Open($"for (nuint c = {Num(start)}; c < {Num(layout.Outer)}; c++)");
-            w.Line($"float sum = hasBias ? {Unsafe}.Add(ref bRef, c) : {Unsafe}.Add(ref yRef, i * ys + c);");
-            w.Line($"for (nuint k = 0; k < {Num(inner)}; k++) sum += {Unsafe}.Add(ref xRef, i * xs + k) * {Unsafe}.Add(ref mRef, {layout.Index("k", "c")});");
-            w.Line($"{Unsafe}.Add(ref yRef, i * ys + c) = sum;");
+            w.Line($"float sum = hasBias ? {a.At("bRef", "c")} : {a.At("yRef", "i * ys + c")};");
+            w.Line($"for (nuint k = 0; k < {Num(inner)}; k++) sum += {a.At("xRef", "i * xs + k")} * {a.At("mRef", layout.Index("k", "c"))};");
+            w.Line($"{a.At("yRef", "i * ys + c")} = sum;");
             w.Close();
             w.Close();
         }
@@ -352,6 +353,7 @@ public sealed partial class RecurrentModelGenerator
         /// </summary>
         private static void GemmTN(SourceWriter w, int rows, int cols, TargetInfo target)
         {
+            Access a = Access.For(target);
             w.Line($"/// <summary>C [{Num(rows)}, {Num(cols)}] += Σ_i A[i, :]ᵀ B[i, :] for i &lt; n, rows of A and B at the given strides, and sums [{Num(rows)}] += Σ_i A[i, :] when given; scratch holds {Num(GemmTNScratch(rows, cols))} floats.</summary>");
             w.Line($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c, {Span} sums, {Span} scratch) => {GemmTNName(rows, cols)}(a, aStride, b, bStride, n, c, sums, scratch, 0, {Num(rows)});");
             w.Line();
@@ -363,13 +365,13 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"/// </summary>");
             w.Line(HotPath);
             w.Open($"private static void {GemmTNName(rows, cols)}({RoSpan} a, int aStride, {RoSpan} b, int bStride, int n, {Span} c, {Span} sums, {Span} scratch, int rowFirst, int rowEnd)");
-            w.Line($"ref float aRef = ref {Marshal}.GetReference(a);");
-            w.Line($"ref float sRef = ref {Marshal}.GetReference(sums);");
+            w.Line(a.Base("aRef", "a"));
+            w.Line(a.Base("sRef", "sums"));
             w.Line("bool summing = !sums.IsEmpty;");
-            w.Line($"ref float bRef = ref {Marshal}.GetReference(b);");
-            w.Line($"ref float cRef = ref {Marshal}.GetReference(c);");
-            w.Line($"ref float aPack = ref {Marshal}.GetReference(scratch);");
-            w.Line($"ref float bPack = ref {Unsafe}.Add(ref aPack, {Num(rows / 4 * 4 * GemmTNRowBlock)});");
+            w.Line(a.Base("bRef", "b"));
+            w.Line(a.Base("cRef", "c"));
+            w.Line(a.Base("aPack", "scratch"));
+            w.Line(a.Ref("bPack", "aPack", Num(rows / 4 * 4 * GemmTNRowBlock)));
             w.Line("nuint as_ = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n, rFirst = (nuint)rowFirst, rEnd = (nuint)rowEnd;");
             int blockedRows = rows - rows % 4;
             if (rows / 4 > 0) w.Line($"nuint tileEnd = rEnd < {Num(blockedRows)} ? rEnd : {Num(blockedRows)}; // rows of C in whole tiles of four");
@@ -387,34 +389,35 @@ public sealed partial class RecurrentModelGenerator
                 w.Open($"for (nuint i0 = 0; i0 < count; i0 += {Num(GemmTNRowBlock)})");
                 w.Line($"nuint block = count - i0 < {Num(GemmTNRowBlock)} ? count - i0 : {Num(GemmTNRowBlock)};");
                 w.Open("for (nuint ii = 0; ii < block; ii++)");
-                w.Line($"ref float aRow = ref {Unsafe}.Add(ref aRef, (i0 + ii) * as_);");
-                if (quads > 0) w.Line($"for (nuint q = rFirst >> 2; q < tileEnd >> 2; q++) {Intrinsics}Vector128.StoreUnsafe({Intrinsics}Vector128.LoadUnsafe(ref aRow, q * 4), ref aPack, q * {Num(4 * GemmTNRowBlock)} + ii * 4);");
-                if (blockedRows < rows) w.Line($"if (summing) for (nuint r = rFirst > {Num(blockedRows)} ? rFirst : {Num(blockedRows)}; r < rEnd; r++) {Unsafe}.Add(ref sRef, r) += {Unsafe}.Add(ref aRow, r); // rows of C past the last quad");
-                w.Line($"ref float bRow = ref {Unsafe}.Add(ref bRef, (i0 + ii) * bs);");
-                w.Line($"for (nuint col = 0; col < {Num(vectorCols)}; col += {Num(width)}) {v}.StoreUnsafe({v}.LoadUnsafe(ref bRow, col), ref bPack, (col >> 6) * {Num(GemmTNRowBlock * PanelWidth)} + ii * {Num(PanelWidth)} + (col & 63));");
+                w.Line(a.Ref("aRow", "aRef", "(i0 + ii) * as_"));
+                string v128 = Intrinsics + "Vector128";
+                if (quads > 0) w.Line($"for (nuint q = rFirst >> 2; q < tileEnd >> 2; q++) {a.Store(v128, a.Load(v128, "aRow", "q * 4", 4), "aPack", $"q * {Num(4 * GemmTNRowBlock)} + ii * 4", 4)}");
+                if (blockedRows < rows) w.Line($"if (summing) for (nuint r = rFirst > {Num(blockedRows)} ? rFirst : {Num(blockedRows)}; r < rEnd; r++) {a.At("sRef", "r")} += {a.At("aRow", "r")}; // rows of C past the last quad");
+                w.Line(a.Ref("bRow", "bRef", "(i0 + ii) * bs"));
+                w.Line($"for (nuint col = 0; col < {Num(vectorCols)}; col += {Num(width)}) {a.Store(v, a.Load(v, "bRow", "col", width), "bPack", $"(col >> 6) * {Num(GemmTNRowBlock * PanelWidth)} + ii * {Num(PanelWidth)} + (col & 63)", width)}");
                 w.Close();
-                if (quads > 0) GemmTNQuadSums(w);
+                if (quads > 0) GemmTNQuadSums(w, a);
                 if (fullPanels > 0)
                 {
                     w.Open($"for (nuint col = 0; col < {Num(fullPanels * panel)}; col += {Num(panel)})");
-                    GemmTNRows(w, rows, cols, width, GemmTNPanelVectors(width), "col");
+                    GemmTNRows(w, a, rows, cols, width, GemmTNPanelVectors(width), "col");
                     w.Close();
                 }
                 if (remaining > 0)
                 {
                     w.Open("");
                     w.Line($"nuint col = {Num(fullPanels * panel)};");
-                    GemmTNRows(w, rows, cols, width, remaining, "col");
+                    GemmTNRows(w, a, rows, cols, width, remaining, "col");
                     w.Close();
                 }
                 w.Close();
-                if (vectorCols < cols) GemmTNScalarColumns(w, rows, cols, vectorCols);
+                if (vectorCols < cols) GemmTNScalarColumns(w, a, rows, cols, vectorCols);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            w.Line($"if (summing) for (nuint i = 0; i < count; i++) for (nuint r = rFirst; r < rEnd; r++) {Unsafe}.Add(ref sRef, r) += {Unsafe}.Add(ref aRef, i * as_ + r);");
-            GemmTNScalarColumns(w, rows, cols, 0);
+            w.Line($"if (summing) for (nuint i = 0; i < count; i++) for (nuint r = rFirst; r < rEnd; r++) {a.At("sRef", "r")} += {a.At("aRef", "i * as_ + r")};");
+            GemmTNScalarColumns(w, a, rows, cols, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
@@ -426,24 +429,24 @@ public sealed partial class RecurrentModelGenerator
         /// the block is packed, the bias gradients cost no pass over the gate gradients of their own (a separate sum
         /// over configuration 2's 16 MB per layer and direction took 1.5 ms of its ≈ 85 ms backward).
         /// </summary>
-        private static void GemmTNQuadSums(SourceWriter w)
+        private static void GemmTNQuadSums(SourceWriter w, Access a)
         {
             string v = Intrinsics + "Vector128";
             int stride = 4 * GemmTNRowBlock;
             w.Open("if (summing)");
             w.Line("nuint q = rFirst >> 2, qEnd = tileEnd >> 2;");
             w.Open("for (; q + 4 <= qEnd; q += 4)");
-            for (int j = 0; j < 4; j++) w.Line($"var t{Num(j)} = {v}.LoadUnsafe(ref sRef, (q + {Num(j)}) * 4);");
-            w.Line($"ref float p = ref {Unsafe}.Add(ref aPack, q * {Num(stride)});");
+            for (int j = 0; j < 4; j++) w.Line($"var t{Num(j)} = {a.Load(v, "sRef", $"(q + {Num(j)}) * 4", 4)};");
+            w.Line(a.Ref("p", "aPack", $"q * {Num(stride)}"));
             w.Open("for (nuint ii = 0; ii < block; ii++)");
-            for (int j = 0; j < 4; j++) w.Line($"t{Num(j)} += {v}.LoadUnsafe(ref p, {(j > 0 ? Num(j * stride) + " + " : "")}ii * 4);");
+            for (int j = 0; j < 4; j++) w.Line($"t{Num(j)} += {a.Load(v, "p", $"{(j > 0 ? Num(j * stride) + " + " : "")}ii * 4", 4)};");
             w.Close();
-            for (int j = 0; j < 4; j++) w.Line($"{v}.StoreUnsafe(t{Num(j)}, ref sRef, (q + {Num(j)}) * 4);");
+            for (int j = 0; j < 4; j++) w.Line(a.Store(v, $"t{Num(j)}", "sRef", $"(q + {Num(j)}) * 4", 4));
             w.Close();
             w.Open("for (; q < qEnd; q++)");
-            w.Line($"var t = {v}.LoadUnsafe(ref sRef, q * 4);");
-            w.Line($"for (nuint ii = 0; ii < block; ii++) t += {v}.LoadUnsafe(ref aPack, q * {Num(stride)} + ii * 4);");
-            w.Line($"{v}.StoreUnsafe(t, ref sRef, q * 4);");
+            w.Line($"var t = {a.Load(v, "sRef", "q * 4", 4)};");
+            w.Line($"for (nuint ii = 0; ii < block; ii++) t += {a.Load(v, "aPack", $"q * {Num(stride)} + ii * 4", 4)};");
+            w.Line(a.Store(v, "t", "sRef", "q * 4", 4));
             w.Close();
             w.Close();
         }
@@ -465,56 +468,56 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>Vectors per GemmTN register tile: 4 rows of C by 4 x 16 floats (AVX-512) or 2 x 8 / 2 x 4.</summary>
         private static int GemmTNPanelVectors(int width) => width == 16 ? 4 : 2;
 
-        private static void GemmTNRows(SourceWriter w, int rows, int cols, int width, int vectors, string col)
+        private static void GemmTNRows(SourceWriter w, Access a, int rows, int cols, int width, int vectors, string col)
         {
             int blocked = rows - rows % 4;
             if (blocked > 0)
             {
                 w.Open("for (nuint r = rFirst; r < tileEnd; r += 4)");
-                GemmTNTile(w, cols, width, vectors, 4, col, packed: true);
+                GemmTNTile(w, a, cols, width, vectors, 4, col, packed: true);
                 w.Close();
             }
             if (blocked < rows)
             {
                 w.Open($"for (nuint r = rFirst > {Num(blocked)} ? rFirst : {Num(blocked)}; r < rEnd; r++)");
-                GemmTNTile(w, cols, width, vectors, 1, col, packed: false);
+                GemmTNTile(w, a, cols, width, vectors, 1, col, packed: false);
                 w.Close();
             }
         }
 
-        private static void GemmTNTile(SourceWriter w, int cols, int width, int vectors, int rowCount, string col, bool packed)
+        private static void GemmTNTile(SourceWriter w, Access a, int cols, int width, int vectors, int rowCount, string col, bool packed)
         {
             string v = Intrinsics + VectorType(width);
             for (int r = 0; r < rowCount; r++)
             {
-                w.Line($"ref float c{Num(r)} = ref {Unsafe}.Add(ref cRef, (r + {Num(r)}) * {Num(cols)} + {col});");
-                for (int k = 0; k < vectors; k++) w.Line($"var a{Num(r)}{Num(k)} = {v}.LoadUnsafe(ref c{Num(r)}, {Num(k * width)});");
+                w.Line(a.Ref($"c{Num(r)}", "cRef", $"(r + {Num(r)}) * {Num(cols)} + {col}"));
+                for (int k = 0; k < vectors; k++) w.Line($"var a{Num(r)}{Num(k)} = {a.Load(v, $"c{Num(r)}", Num(k * width), width)};");
             }
-            w.Line($"ref float bPanel = ref {Unsafe}.Add(ref bPack, ({col} >> 6) * {Num(GemmTNRowBlock * PanelWidth)} + ({col} & 63));");
-            if (packed) w.Line($"ref float aQuad = ref {Unsafe}.Add(ref aPack, (r >> 2) * {Num(4 * GemmTNRowBlock)});");
+            w.Line(a.Ref("bPanel", "bPack", $"({col} >> 6) * {Num(GemmTNRowBlock * PanelWidth)} + ({col} & 63)"));
+            if (packed) w.Line(a.Ref("aQuad", "aPack", $"(r >> 2) * {Num(4 * GemmTNRowBlock)}"));
             w.Open("for (nuint ii = 0; ii < block; ii++)");
-            w.Line($"ref float bRow = ref {Unsafe}.Add(ref bPanel, ii * {Num(PanelWidth)});");
-            w.Line(packed ? $"ref float aRow = ref {Unsafe}.Add(ref aQuad, ii * 4);" : $"ref float aRow = ref {Unsafe}.Add(ref aRef, (i0 + ii) * as_ + r);");
-            for (int k = 0; k < vectors; k++) w.Line($"var m{Num(k)} = {v}.LoadUnsafe(ref bRow, {Num(k * width)});");
+            w.Line(a.Ref("bRow", "bPanel", $"ii * {Num(PanelWidth)}"));
+            w.Line(packed ? a.Ref("aRow", "aQuad", "ii * 4") : a.Ref("aRow", "aRef", "(i0 + ii) * as_ + r"));
+            for (int k = 0; k < vectors; k++) w.Line($"var m{Num(k)} = {a.Load(v, "bRow", Num(k * width), width)};");
             for (int r = 0; r < rowCount; r++)
             {
-                w.Line($"var s{Num(r)} = {v}.Create({Unsafe}.Add(ref aRow, {Num(r)}));");
+                w.Line($"var s{Num(r)} = {v}.Create({a.At("aRow", Num(r))});");
                 for (int k = 0; k < vectors; k++) w.Line($"a{Num(r)}{Num(k)} = {Cs}Kernels.MultiplyAdd(m{Num(k)}, s{Num(r)}, a{Num(r)}{Num(k)});");
             }
             w.Close();
             for (int r = 0; r < rowCount; r++)
             {
-                for (int k = 0; k < vectors; k++) w.Line($"{v}.StoreUnsafe(a{Num(r)}{Num(k)}, ref c{Num(r)}, {Num(k * width)});");
+                for (int k = 0; k < vectors; k++) w.Line(a.Store(v, $"a{Num(r)}{Num(k)}", $"c{Num(r)}", Num(k * width), width));
             }
         }
 
-        private static void GemmTNScalarColumns(SourceWriter w, int rows, int cols, int start)
+        private static void GemmTNScalarColumns(SourceWriter w, Access a, int rows, int cols, int start)
         {
             w.Open("for (nuint r = rFirst; r < rEnd; r++)");
             w.Open($"for (nuint col = {Num(start)}; col < {Num(cols)}; col++)");
-            w.Line($"float sum = {Unsafe}.Add(ref cRef, r * {Num(cols)} + col);");
-            w.Line($"for (nuint i = 0; i < count; i++) sum += {Unsafe}.Add(ref aRef, i * as_ + r) * {Unsafe}.Add(ref bRef, i * bs + col);");
-            w.Line($"{Unsafe}.Add(ref cRef, r * {Num(cols)} + col) = sum;");
+            w.Line($"float sum = {a.At("cRef", $"r * {Num(cols)} + col")};");
+            w.Line($"for (nuint i = 0; i < count; i++) sum += {a.At("aRef", "i * as_ + r")} * {a.At("bRef", "i * bs + col")};");
+            w.Line($"{a.At("cRef", $"r * {Num(cols)} + col")} = sum;");
             w.Close();
             w.Close();
         }
@@ -529,33 +532,34 @@ public sealed partial class RecurrentModelGenerator
         private static void MatVecTransposed(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             var layout = new MLayout(cols, panelRows);
+            Access a = Access.For(target);
             w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for the transposed weight Wᵀ [{Num(rows)}, {Num(cols)}] in panels of {Num(panelRows)} rows (Kernels.PackPanels); <paramref name=\"reverse\"/> runs the column blocks last to first (same results).</summary>");
             w.Line(HotPath);
             w.Open($"private static void {MatVecTName(rows, cols, panelRows)}({RoSpan} wt, {RoSpan} x, {Span} y, bool reverse)");
-            w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
-            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
-            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            w.Line(a.Base("wRef", "wt"));
+            w.Line(a.Base("xRef", "x"));
+            w.Line(a.Base("yRef", "y"));
             bool first = true;
             foreach (int width in Widths(cols, target))
             {
                 w.Open($"{(first ? "if" : "else if")} ({Intrinsics}{VectorType(width)}.IsHardwareAccelerated)");
                 int full = cols / width;
-                RowBlocks(w, rows, width, full, "xRef", "yRef", "wRef", layout, "reverse");
+                RowBlocks(w, a, rows, width, full, "xRef", "yRef", "wRef", layout, "reverse");
                 int offset = full * width;
                 foreach (int narrow in new[] { 8, 4 })
                 {
                     if (narrow < width && cols - offset >= narrow)
                     {
-                        RowBlock(w, rows, narrow, 1, offset, null, "xRef", "yRef", "wRef", layout);
+                        RowBlock(w, a, rows, narrow, 1, offset, null, "xRef", "yRef", "wRef", layout);
                         offset += narrow;
                     }
                 }
-                if (offset < cols) MatVecTScalar(w, rows, layout, offset);
+                if (offset < cols) MatVecTScalar(w, a, rows, layout, offset);
                 w.Close();
                 first = false;
             }
             if (!first) w.Open("else");
-            MatVecTScalar(w, rows, layout, 0);
+            MatVecTScalar(w, a, rows, layout, 0);
             if (!first) w.Close();
             w.Close();
             w.Line();
@@ -573,13 +577,14 @@ public sealed partial class RecurrentModelGenerator
         private static void MatVecTHalf(SourceWriter w, int rows, int cols, int panelRows, TargetInfo target)
         {
             int chunks = cols / 32, chunked = chunks * 32;
+            Access a = Access.For(target);
             w.Line($"/// <summary>y[c] += Σ_k x[k] Wᵀ[k, c] for Wᵀ [{Num(rows)}, {Num(cols)}]: columns below {Num(chunked)} from the bfloat16 copy [{Num(rows)}, {Num(chunked)}], the rest from the float copy (panels of {Num(panelRows)} rows).</summary>");
             w.Line(HotPath);
             w.Open($"private static void {MatVecTHalfName(rows, cols, panelRows)}(global::System.ReadOnlySpan<ushort> wh, {RoSpan} wt, {RoSpan} x, {Span} y)");
-            w.Line($"ref ushort hRef = ref {Marshal}.GetReference(wh);");
-            w.Line($"ref float wRef = ref {Marshal}.GetReference(wt);");
-            w.Line($"ref float xRef = ref {Marshal}.GetReference(x);");
-            w.Line($"ref float yRef = ref {Marshal}.GetReference(y);");
+            w.Line(a.Base("hRef", "wh", "ushort"));
+            w.Line(a.Base("wRef", "wt"));
+            w.Line(a.Base("xRef", "x"));
+            w.Line(a.Base("yRef", "y"));
             if (chunks > 0)
             {
                 bool first = true;
@@ -592,41 +597,41 @@ public sealed partial class RecurrentModelGenerator
                     if (fullBlocks > 0)
                     {
                         w.Open($"for (nuint start = 0; start < {Num(fullBlocks * perBlock * 32)}; start += {Num(perBlock * 32)})");
-                        HalfBlock(w, rows, chunked, width, perBlock, "start");
+                        HalfBlock(w, a, rows, chunked, width, perBlock, "start");
                         w.Close();
                     }
-                    if (chunks % perBlock > 0) HalfBlock(w, rows, chunked, width, chunks % perBlock, Num(fullBlocks * perBlock * 32));
+                    if (chunks % perBlock > 0) HalfBlock(w, a, rows, chunked, width, chunks % perBlock, Num(fullBlocks * perBlock * 32));
                     w.Close();
                     first = false;
                 }
                 if (!first) w.Open("else");
                 w.Open($"for (nuint c0 = 0; c0 < {Num(chunked)}; c0 += 32)");
                 w.Open("for (nuint j = 0; j < 16; j++)");
-                w.Line($"float lo = {Unsafe}.Add(ref yRef, c0 + j), hi = {Unsafe}.Add(ref yRef, c0 + 16 + j);");
+                w.Line($"float lo = {a.At("yRef", "c0 + j")}, hi = {a.At("yRef", "c0 + 16 + j")};");
                 w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
-                w.Line($"uint pair = {Unsafe}.As<ushort, uint>(ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + c0 + 2 * j));");
-                w.Line($"float xk = {Unsafe}.Add(ref xRef, k);");
+                w.Line($"uint pair = {a.ReadUInt32("hRef", $"k * {Num(chunked)} + c0 + 2 * j")};");
+                w.Line($"float xk = {a.At("xRef", "k")};");
                 w.Line("lo += xk * global::System.BitConverter.Int32BitsToSingle((int)(pair << 16));");
                 w.Line("hi += xk * global::System.BitConverter.Int32BitsToSingle((int)pair);");
                 w.Close();
-                w.Line($"{Unsafe}.Add(ref yRef, c0 + j) = lo;");
-                w.Line($"{Unsafe}.Add(ref yRef, c0 + 16 + j) = hi;");
+                w.Line($"{a.At("yRef", "c0 + j")} = lo;");
+                w.Line($"{a.At("yRef", "c0 + 16 + j")} = hi;");
                 w.Close();
                 w.Close();
                 if (!first) w.Close();
             }
-            if (chunked < cols) MatVecTScalar(w, rows, new MLayout(cols, panelRows), chunked);
+            if (chunked < cols) MatVecTScalar(w, a, rows, new MLayout(cols, panelRows), chunked);
             w.Close();
             w.Line();
         }
 
         /// <summary>One register block of <paramref name="chunkCount"/> chunks of 32 columns from <paramref name="start"/>.</summary>
-        private static void HalfBlock(SourceWriter w, int rows, int chunked, int width, int chunkCount, string start)
+        private static void HalfBlock(SourceWriter w, Access a, int rows, int chunked, int width, int chunkCount, string start)
         {
             string v = Intrinsics + VectorType(width);
             int loads = 16 / width;
             w.Open("");
-            w.Line($"ref float y0 = ref {Unsafe}.Add(ref yRef, {start});");
+            w.Line(a.Ref("y0", "yRef", start));
             // Accumulator (chunk c, load i, half h) holds columns 32c + 16h + i * width.
             var names = new List<(string Name, int Column, int Lane, bool High)>();
             for (int c = 0; c < chunkCount; c++)
@@ -637,31 +642,31 @@ public sealed partial class RecurrentModelGenerator
                     names.Add(($"a{Num(c)}_{Num(i)}h", 32 * c + 16 + i * width, 16 * c + i * width, true));
                 }
             }
-            foreach (var a in names) w.Line($"var {a.Name} = {v}.LoadUnsafe(ref y0, {Num(a.Column)});");
+            foreach (var acc in names) w.Line($"var {acc.Name} = {a.Load(v, "y0", Num(acc.Column), width)};");
             w.Open($"for (nuint k = 0; k < {Num(rows)}; k++)");
-            w.Line($"var xk = {v}.Create({Unsafe}.Add(ref xRef, k));");
-            w.Line($"ref uint row = ref {Unsafe}.As<ushort, uint>(ref {Unsafe}.Add(ref hRef, k * {Num(chunked)} + {start}));");
+            w.Line($"var xk = {v}.Create({a.At("xRef", "k")});");
+            w.Line(a.UInt32Ref("row", "hRef", $"k * {Num(chunked)} + {start}"));
             for (int c = 0; c < chunkCount; c++)
             {
                 for (int i = 0; i < loads; i++)
                 {
                     string pair = $"p{Num(c)}_{Num(i)}";
-                    w.Line($"var {pair} = {v}.LoadUnsafe(ref row, {Num(16 * c + i * width)});");
+                    w.Line($"var {pair} = {a.Load(v, "row", Num(16 * c + i * width), width, "uint")};");
                     w.Line($"a{Num(c)}_{Num(i)}l = {Cs}Kernels.MultiplyAdd({v}.AsSingle({pair} << 16), xk, a{Num(c)}_{Num(i)}l);");
                     w.Line($"a{Num(c)}_{Num(i)}h = {Cs}Kernels.MultiplyAdd({v}.AsSingle({pair}), xk, a{Num(c)}_{Num(i)}h);");
                 }
             }
             w.Close();
-            foreach (var a in names) w.Line($"{v}.StoreUnsafe({a.Name}, ref y0, {Num(a.Column)});");
+            foreach (var acc in names) w.Line(a.Store(v, acc.Name, "y0", Num(acc.Column), width));
             w.Close();
         }
 
-        private static void MatVecTScalar(SourceWriter w, int rows, MLayout layout, int start)
+        private static void MatVecTScalar(SourceWriter w, Access a, int rows, MLayout layout, int start)
         {
             w.Open($"for (nuint c = {Num(start)}; c < {Num(layout.Outer)}; c++)");
-            w.Line($"float sum = {Unsafe}.Add(ref yRef, c);");
-            w.Line($"for (nuint k = 0; k < {Num(rows)}; k++) sum += {Unsafe}.Add(ref xRef, k) * {Unsafe}.Add(ref wRef, {layout.Index("k", "c")});");
-            w.Line($"{Unsafe}.Add(ref yRef, c) = sum;");
+            w.Line($"float sum = {a.At("yRef", "c")};");
+            w.Line($"for (nuint k = 0; k < {Num(rows)}; k++) sum += {a.At("xRef", "k")} * {a.At("wRef", layout.Index("k", "c"))};");
+            w.Line($"{a.At("yRef", "c")} = sum;");
             w.Close();
         }
     }

@@ -30,8 +30,9 @@ public sealed partial class RecurrentModelGenerator
         /// matching <c>Kernels.MultiplyAdd</c> overloads: a net5–7 project gets the netstandard2.1 runtime, which has
         /// Vector128 in its framework but no vector kernels, and must get the scalar code.
         /// </summary>
-        public static TargetInfo ReadTarget(Compilation compilation)
+        public static TargetInfo ReadTarget(Compilation compilation, ParseOptions options)
         {
+            bool boundsChecked = options.PreprocessorSymbolNames.Contains(Emitter.BoundsCheckedSymbol);
             INamedTypeSymbol? kernels = compilation.GetTypeByMetadataName("RnnGen.CompilerServices.Kernels");
             bool Kernel(string vector) => kernels is not null && kernels.GetMembers("MultiplyAdd")
                 .OfType<IMethodSymbol>()
@@ -40,7 +41,7 @@ public sealed partial class RecurrentModelGenerator
                 && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null
                 && Kernel("Vector128") && Kernel("Vector256");
             bool has512 = has128 && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512`1") is not null && Kernel("Vector512");
-            return new TargetInfo(has128, has512, ReadRuntimeLayout(compilation));
+            return new TargetInfo(has128, has512, ReadRuntimeLayout(compilation), boundsChecked);
         }
 
         /// <summary>The referenced runtime's <c>RuntimeLayout.Version</c> constant, or 0 when it has none (a runtime older than the check).</summary>

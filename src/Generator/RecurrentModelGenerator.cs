@@ -35,7 +35,7 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
         public const string ModelsWithTarget = nameof(ModelsWithTarget);
         /// <summary>The diagnostics alone.</summary>
         public const string Diagnostics = nameof(Diagnostics);
-        /// <summary>What the target compilation offers (vector types, runtime layout).</summary>
+        /// <summary>What the target compilation offers (vector types, runtime layout) and asks for (bounds-checked kernels).</summary>
         public const string Target = nameof(Target);
         /// <summary>Each model's runtime layout check: no diagnostic, or RNNG0012 when the referenced runtime has another layout.</summary>
         public const string RuntimeLayoutChecks = nameof(RuntimeLayoutChecks);
@@ -61,8 +61,11 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
             foreach (DiagnosticInfo info in list) spc.ReportDiagnostic(info.ToDiagnostic());
         });
 
+        // The parse options carry the preprocessor symbols (RNNGEN_BOUNDS_CHECKED); the step's output is the small
+        // equatable TargetInfo, so an edit that changes neither the vector types nor the symbols leaves it Unchanged.
         IncrementalValueProvider<TargetInfo> target = context.CompilationProvider
-            .Select(static (compilation, _) => Parser.ReadTarget(compilation))
+            .Combine(context.ParseOptionsProvider)
+            .Select(static (pair, _) => Parser.ReadTarget(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Target);
 
         IncrementalValuesProvider<(ModelSpec Model, TargetInfo Target)> models = results

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 #if NET8_0_OR_GREATER
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -118,10 +117,6 @@ public static partial class Kernels
         SigmoidInPlace(gates.Slice(0, 2 * n));
         TanhFused(gates.Slice(2 * n, n));
         SigmoidInPlace(gates.Slice(3 * n, n));
-        ref float gRef = ref MemoryMarshal.GetReference(gates);
-        ref float cRef = ref MemoryMarshal.GetReference(c);
-        ref float hRef = ref MemoryMarshal.GetReference(h);
-        ref float tRef = ref MemoryMarshal.GetReference(tanhC);
         int j = 0;
 #if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
@@ -129,11 +124,11 @@ public static partial class Kernels
             for (; j <= n - 16; j += 16)
             {
                 nuint o = (nuint)j;
-                var cn = MultiplyAdd(Vector512.LoadUnsafe(ref gRef, o + (nuint)n), Vector512.LoadUnsafe(ref cRef, o), Vector512.LoadUnsafe(ref gRef, o) * Vector512.LoadUnsafe(ref gRef, o + (nuint)(2 * n)));
+                var cn = MultiplyAdd(SpanAccess.Load512(gates, o + (nuint)n), SpanAccess.Load512(c, o), SpanAccess.Load512(gates, o) * SpanAccess.Load512(gates, o + (nuint)(2 * n)));
                 var tc = TanhVector(cn);
-                cn.StoreUnsafe(ref cRef, o);
-                tc.StoreUnsafe(ref tRef, o);
-                (Vector512.LoadUnsafe(ref gRef, o + (nuint)(3 * n)) * tc).StoreUnsafe(ref hRef, o);
+                SpanAccess.Store512(cn, c, o);
+                SpanAccess.Store512(tc, tanhC, o);
+                SpanAccess.Store512(SpanAccess.Load512(gates, o + (nuint)(3 * n)) * tc, h, o);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -141,11 +136,11 @@ public static partial class Kernels
             for (; j <= n - 8; j += 8)
             {
                 nuint o = (nuint)j;
-                var cn = MultiplyAdd(Vector256.LoadUnsafe(ref gRef, o + (nuint)n), Vector256.LoadUnsafe(ref cRef, o), Vector256.LoadUnsafe(ref gRef, o) * Vector256.LoadUnsafe(ref gRef, o + (nuint)(2 * n)));
+                var cn = MultiplyAdd(SpanAccess.Load256(gates, o + (nuint)n), SpanAccess.Load256(c, o), SpanAccess.Load256(gates, o) * SpanAccess.Load256(gates, o + (nuint)(2 * n)));
                 var tc = TanhVector(cn);
-                cn.StoreUnsafe(ref cRef, o);
-                tc.StoreUnsafe(ref tRef, o);
-                (Vector256.LoadUnsafe(ref gRef, o + (nuint)(3 * n)) * tc).StoreUnsafe(ref hRef, o);
+                SpanAccess.Store256(cn, c, o);
+                SpanAccess.Store256(tc, tanhC, o);
+                SpanAccess.Store256(SpanAccess.Load256(gates, o + (nuint)(3 * n)) * tc, h, o);
             }
         }
 #endif
@@ -166,18 +161,15 @@ public static partial class Kernels
     private static void GruCellFused(Span<float> gatesX, ReadOnlySpan<float> gatesH, Span<float> h)
     {
         int n = h.Length;
-        ref float xRef = ref MemoryMarshal.GetReference(gatesX);
-        ref float hgRef = ref MemoryMarshal.GetReference(gatesH);
-        ref float hRef = ref MemoryMarshal.GetReference(h);
         int j = 0, m = 2 * n;
 #if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; j <= m - 16; j += 16) SigmoidVector(Vector512.LoadUnsafe(ref xRef, (nuint)j) + Vector512.LoadUnsafe(ref hgRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= m - 16; j += 16) SpanAccess.Store512(SigmoidVector(SpanAccess.Load512(gatesX, (nuint)j) + SpanAccess.Load512(gatesH, (nuint)j)), gatesX, (nuint)j);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; j <= m - 8; j += 8) SigmoidVector(Vector256.LoadUnsafe(ref xRef, (nuint)j) + Vector256.LoadUnsafe(ref hgRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= m - 8; j += 8) SpanAccess.Store256(SigmoidVector(SpanAccess.Load256(gatesX, (nuint)j) + SpanAccess.Load256(gatesH, (nuint)j)), gatesX, (nuint)j);
         }
 #endif
         for (; j < m; j++) gatesX[j] = SigmoidScalar(gatesX[j] + gatesH[j]);
@@ -188,9 +180,9 @@ public static partial class Kernels
             for (; j <= n - 16; j += 16)
             {
                 nuint o = (nuint)j;
-                var nn = TanhVector(MultiplyAdd(Vector512.LoadUnsafe(ref xRef, o), Vector512.LoadUnsafe(ref hgRef, o + (nuint)(2 * n)), Vector512.LoadUnsafe(ref xRef, o + (nuint)(2 * n))));
-                nn.StoreUnsafe(ref xRef, o + (nuint)(2 * n));
-                MultiplyAdd(Vector512.LoadUnsafe(ref xRef, o + (nuint)n), Vector512.LoadUnsafe(ref hRef, o) - nn, nn).StoreUnsafe(ref hRef, o);
+                var nn = TanhVector(MultiplyAdd(SpanAccess.Load512(gatesX, o), SpanAccess.Load512(gatesH, o + (nuint)(2 * n)), SpanAccess.Load512(gatesX, o + (nuint)(2 * n))));
+                SpanAccess.Store512(nn, gatesX, o + (nuint)(2 * n));
+                SpanAccess.Store512(MultiplyAdd(SpanAccess.Load512(gatesX, o + (nuint)n), SpanAccess.Load512(h, o) - nn, nn), h, o);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -198,9 +190,9 @@ public static partial class Kernels
             for (; j <= n - 8; j += 8)
             {
                 nuint o = (nuint)j;
-                var nn = TanhVector(MultiplyAdd(Vector256.LoadUnsafe(ref xRef, o), Vector256.LoadUnsafe(ref hgRef, o + (nuint)(2 * n)), Vector256.LoadUnsafe(ref xRef, o + (nuint)(2 * n))));
-                nn.StoreUnsafe(ref xRef, o + (nuint)(2 * n));
-                MultiplyAdd(Vector256.LoadUnsafe(ref xRef, o + (nuint)n), Vector256.LoadUnsafe(ref hRef, o) - nn, nn).StoreUnsafe(ref hRef, o);
+                var nn = TanhVector(MultiplyAdd(SpanAccess.Load256(gatesX, o), SpanAccess.Load256(gatesH, o + (nuint)(2 * n)), SpanAccess.Load256(gatesX, o + (nuint)(2 * n))));
+                SpanAccess.Store256(nn, gatesX, o + (nuint)(2 * n));
+                SpanAccess.Store256(MultiplyAdd(SpanAccess.Load256(gatesX, o + (nuint)n), SpanAccess.Load256(h, o) - nn, nn), h, o);
             }
         }
 #endif
@@ -215,16 +207,15 @@ public static partial class Kernels
     /// <summary>x = σ(x) in place with the cells' sigmoid (the same function on every path as before the split).</summary>
     private static void SigmoidInPlace(Span<float> x)
     {
-        ref float xRef = ref MemoryMarshal.GetReference(x);
         int j = 0, n = x.Length;
 #if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; j <= n - 16; j += 16) SigmoidVector(Vector512.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= n - 16; j += 16) SpanAccess.Store512(SigmoidVector(SpanAccess.Load512(x, (nuint)j)), x, (nuint)j);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; j <= n - 8; j += 8) SigmoidVector(Vector256.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= n - 8; j += 8) SpanAccess.Store256(SigmoidVector(SpanAccess.Load256(x, (nuint)j)), x, (nuint)j);
         }
 #endif
         for (; j < n; j++) x[j] = SigmoidScalar(x[j]);
@@ -232,16 +223,15 @@ public static partial class Kernels
 
     private static void TanhFused(Span<float> x)
     {
-        ref float xRef = ref MemoryMarshal.GetReference(x);
         int j = 0, n = x.Length;
 #if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; j <= n - 16; j += 16) TanhVector(Vector512.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= n - 16; j += 16) SpanAccess.Store512(TanhVector(SpanAccess.Load512(x, (nuint)j)), x, (nuint)j);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; j <= n - 8; j += 8) TanhVector(Vector256.LoadUnsafe(ref xRef, (nuint)j)).StoreUnsafe(ref xRef, (nuint)j);
+            for (; j <= n - 8; j += 8) SpanAccess.Store256(TanhVector(SpanAccess.Load256(x, (nuint)j)), x, (nuint)j);
         }
 #endif
         for (; j < n; j++) x[j] = MathF.Tanh(x[j]);

@@ -240,30 +240,24 @@ public static partial class Kernels
         CheckLength(tanhC.Length, n, nameof(tanhC), "dh.Length");
         CheckLength(dc.Length, n, nameof(dc), "dh.Length");
         CheckLength(dGates.Length, 4 * n, nameof(dGates), "4 * dh.Length");
-        ref float gRef = ref MemoryMarshal.GetReference(gates);
-        ref float dgRef = ref MemoryMarshal.GetReference(dGates);
-        ref float cpRef = ref MemoryMarshal.GetReference(cPrevious);
-        ref float tcRef = ref MemoryMarshal.GetReference(tanhC);
-        ref float dhRef = ref MemoryMarshal.GetReference(dh);
-        ref float dcRef = ref MemoryMarshal.GetReference(dc);
         int j = 0;
         if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<float>.One;
             for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
             {
-                var i = Load(ref gRef, j);
-                var f = Load(ref gRef, n + j);
-                var g = Load(ref gRef, 2 * n + j);
-                var o = Load(ref gRef, 3 * n + j);
-                var tc = Load(ref tcRef, j);
-                var dhv = Load(ref dhRef, j);
-                var dcv = Load(ref dcRef, j) + dhv * o * (one - tc * tc);
-                Store(dcv * g * i * (one - i), ref dgRef, j);
-                Store(dcv * Load(ref cpRef, j) * f * (one - f), ref dgRef, n + j);
-                Store(dcv * i * (one - g * g), ref dgRef, 2 * n + j);
-                Store(dhv * tc * o * (one - o), ref dgRef, 3 * n + j);
-                Store(dcv * f, ref dcRef, j);
+                var i = SpanAccess.Load(gates, j);
+                var f = SpanAccess.Load(gates, n + j);
+                var g = SpanAccess.Load(gates, 2 * n + j);
+                var o = SpanAccess.Load(gates, 3 * n + j);
+                var tc = SpanAccess.Load(tanhC, j);
+                var dhv = SpanAccess.Load(dh, j);
+                var dcv = SpanAccess.Load(dc, j) + dhv * o * (one - tc * tc);
+                SpanAccess.Store(dcv * g * i * (one - i), dGates, j);
+                SpanAccess.Store(dcv * SpanAccess.Load(cPrevious, j) * f * (one - f), dGates, n + j);
+                SpanAccess.Store(dcv * i * (one - g * g), dGates, 2 * n + j);
+                SpanAccess.Store(dhv * tc * o * (one - o), dGates, 3 * n + j);
+                SpanAccess.Store(dcv * f, dc, j);
             }
         }
         for (; j < n; j++)
@@ -295,33 +289,26 @@ public static partial class Kernels
         CheckLength(dGatesInput.Length, 3 * n, nameof(dGatesInput), "3 * dh.Length");
         CheckLength(dGatesHidden.Length, 3 * n, nameof(dGatesHidden), "3 * dh.Length");
         CheckLength(dhPrevious.Length, n, nameof(dhPrevious), "dh.Length");
-        ref float gRef = ref MemoryMarshal.GetReference(gates);
-        ref float hdRef = ref MemoryMarshal.GetReference(hidden);
-        ref float hpRef = ref MemoryMarshal.GetReference(hPrevious);
-        ref float dhRef = ref MemoryMarshal.GetReference(dh);
-        ref float diRef = ref MemoryMarshal.GetReference(dGatesInput);
-        ref float dhdRef = ref MemoryMarshal.GetReference(dGatesHidden);
-        ref float dpRef = ref MemoryMarshal.GetReference(dhPrevious);
         int j = 0;
         if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<float>.One;
             for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
             {
-                var r = Load(ref gRef, j);
-                var z = Load(ref gRef, n + j);
-                var nn = Load(ref gRef, 2 * n + j);
-                var d = Load(ref dhRef, j);
+                var r = SpanAccess.Load(gates, j);
+                var z = SpanAccess.Load(gates, n + j);
+                var nn = SpanAccess.Load(gates, 2 * n + j);
+                var d = SpanAccess.Load(dh, j);
                 var dn = d * (one - z) * (one - nn * nn);
-                var dz = d * (Load(ref hpRef, j) - nn) * z * (one - z);
-                var dr = dn * Load(ref hdRef, 2 * n + j) * r * (one - r);
-                Store(dr, ref diRef, j);
-                Store(dz, ref diRef, n + j);
-                Store(dn, ref diRef, 2 * n + j);
-                Store(dr, ref dhdRef, j);
-                Store(dz, ref dhdRef, n + j);
-                Store(dn * r, ref dhdRef, 2 * n + j);
-                Store(d * z, ref dpRef, j);
+                var dz = d * (SpanAccess.Load(hPrevious, j) - nn) * z * (one - z);
+                var dr = dn * SpanAccess.Load(hidden, 2 * n + j) * r * (one - r);
+                SpanAccess.Store(dr, dGatesInput, j);
+                SpanAccess.Store(dz, dGatesInput, n + j);
+                SpanAccess.Store(dn, dGatesInput, 2 * n + j);
+                SpanAccess.Store(dr, dGatesHidden, j);
+                SpanAccess.Store(dz, dGatesHidden, n + j);
+                SpanAccess.Store(dn * r, dGatesHidden, 2 * n + j);
+                SpanAccess.Store(d * z, dhPrevious, j);
             }
         }
         for (; j < n; j++)
@@ -348,17 +335,14 @@ public static partial class Kernels
         int n = dh.Length;
         CheckLength(h.Length, n, nameof(h), "dh.Length");
         CheckLength(dGates.Length, n, nameof(dGates), "dh.Length");
-        ref float hRef = ref MemoryMarshal.GetReference(h);
-        ref float dhRef = ref MemoryMarshal.GetReference(dh);
-        ref float dgRef = ref MemoryMarshal.GetReference(dGates);
         int j = 0;
         if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<float>.One;
             for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
             {
-                var hv = Load(ref hRef, j);
-                Store(Load(ref dhRef, j) * (one - hv * hv), ref dgRef, j);
+                var hv = SpanAccess.Load(h, j);
+                SpanAccess.Store(SpanAccess.Load(dh, j) * (one - hv * hv), dGates, j);
             }
         }
         for (; j < n; j++) dGates[j] = dh[j] * (1f - h[j] * h[j]);
@@ -378,12 +362,4 @@ public static partial class Kernels
     {
         if (actual != expected) throw new ArgumentException($"{name} has {actual} floats; expected {expected} ({what}).", name);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> Load(ref float source, int offset)
-        => Unsafe.ReadUnaligned<Vector<float>>(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref source, offset)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector<float> value, ref float destination, int offset)
-        => Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref destination, offset)), value);
 }

@@ -198,8 +198,14 @@ public class NetStandardTargetTests
     private sealed class Build
     {
         public Build(ImmutableArray<MetadataReference> references, LanguageVersion languageVersion, string assemblyName, params string[] sources)
+            : this(references, languageVersion, assemblyName, Array.Empty<string>(), sources)
         {
-            var parseOptions = CSharpParseOptions.Default.WithLanguageVersion(languageVersion).WithDocumentationMode(DocumentationMode.Diagnose);
+        }
+
+        public Build(ImmutableArray<MetadataReference> references, LanguageVersion languageVersion, string assemblyName, string[] symbols, params string[] sources)
+        {
+            var parseOptions = CSharpParseOptions.Default.WithLanguageVersion(languageVersion).WithDocumentationMode(DocumentationMode.Diagnose)
+                .WithPreprocessorSymbols(symbols);
             var trees = sources.Select((text, i) => CSharpSyntaxTree.ParseText(text, parseOptions, path: $"/src/Source{i}.cs"));
             var compilation = CSharpCompilation.Create(assemblyName, trees, references, LibraryOptions);
             GeneratorDriver driver = CSharpGeneratorDriver.Create(
@@ -240,6 +246,71 @@ public class NetStandardTargetTests
 
     /// <summary>For the test host's .NET with the latest C#, as a net8.0+ project compiles it.</summary>
     private static readonly Lazy<Build> s_vector = new(() => new Build(GeneratorHarness.References, LanguageVersion.Latest, "Portable.Vector", Models, Probe));
+
+    /// <summary>The netstandard2.1 build of <see cref="s_scalar"/> with RNNGEN_BOUNDS_CHECKED defined (bounds-checked kernels).</summary>
+    private static readonly Lazy<Build> s_scalarChecked = new(() => new Build(s_netStandardReferences.Value, LanguageVersion.CSharp9, "Portable.ScalarChecked", new[] { "RNNGEN_BOUNDS_CHECKED" }, Models, Probe));
+
+    /// <summary>The modern build of <see cref="s_vector"/> with RNNGEN_BOUNDS_CHECKED defined (bounds-checked kernels).</summary>
+    private static readonly Lazy<Build> s_vectorChecked = new(() => new Build(GeneratorHarness.References, LanguageVersion.Latest, "Portable.VectorChecked", new[] { "RNNGEN_BOUNDS_CHECKED" }, Models, Probe));
+
+    /// <summary>
+    /// With RNNGEN_BOUNDS_CHECKED in the consuming compilation's symbols, no kernel reaches memory around the bounds
+    /// checks on either target: no Unsafe, no LoadUnsafe/StoreUnsafe, no MemoryMarshal.GetReference; every nuint offset
+    /// is converted with checked(...). Without the symbol the kernels are the unchecked ones.
+    /// </summary>
+    [Fact]
+    public void BoundsCheckedBuilds_HaveNoUncheckedAccess()
+    {
+        foreach (Build build in new[] { s_scalarChecked.Value, s_vectorChecked.Value })
+        {
+            build.AssertClean();
+            Assert.Equal(5, build.Generated.Length);
+            foreach (string text in build.Generated)
+            {
+                Assert.DoesNotContain("CompilerServices.Unsafe", text);
+                Assert.DoesNotContain("Unsafe.", text);
+                Assert.DoesNotContain("LoadUnsafe", text);
+                Assert.DoesNotContain("StoreUnsafe", text);
+                Assert.DoesNotContain("GetReference", text);
+                Assert.Contains("checked((int)", text);
+            }
+        }
+        Assert.All(s_vectorChecked.Value.Generated, text => Assert.Contains("Vector512.Create<float>(", text));
+        Assert.All(s_vector.Value.Generated, text => Assert.Contains("LoadUnsafe", text));
+        Assert.All(s_scalar.Value.Generated, text => Assert.Contains("Unsafe.Add", text));
+    }
+
+    /// <summary>
+    /// The bounds-checked kernels compute what the unchecked ones do, bit for bit (the same operations in the same order):
+    /// the probe's every result from the checked builds equals the unchecked vector build's (modern .NET) and the unchecked
+    /// scalar build's (netstandard2.1 on the netstandard2.1 runtime). No access of the probe's runs is out of bounds.
+    /// </summary>
+    [Fact]
+    public void BoundsCheckedBuilds_MatchTheUncheckedBuilds()
+    {
+        foreach (Build build in new[] { s_scalar.Value, s_scalarChecked.Value, s_vector.Value, s_vectorChecked.Value }) build.AssertClean();
+        float[][] scalar, scalarChecked, vector, vectorChecked;
+        using (var context = new RuntimeContext("scalar", NetStandardRuntimePath))
+        {
+            scalar = RunProbe(context.LoadFromStream(new MemoryStream(s_scalar.Value.Image!)));
+        }
+        using (var context = new RuntimeContext("scalar-checked", NetStandardRuntimePath))
+        {
+            scalarChecked = RunProbe(context.LoadFromStream(new MemoryStream(s_scalarChecked.Value.Image!)));
+        }
+        using (var context = new RuntimeContext("vector", typeof(RnnGen.RecurrentModelAttribute).Assembly.Location))
+        {
+            vector = RunProbe(context.LoadFromStream(new MemoryStream(s_vector.Value.Image!)));
+        }
+        using (var context = new RuntimeContext("vector-checked", typeof(RnnGen.RecurrentModelAttribute).Assembly.Location))
+        {
+            vectorChecked = RunProbe(context.LoadFromStream(new MemoryStream(s_vectorChecked.Value.Image!)));
+        }
+        Assert.Equal(scalar.Length, scalarChecked.Length);
+        for (int r = 0; r < scalar.Length; r++) Assert.Equal(scalar[r], scalarChecked[r]);
+        Assert.Equal(vector.Length, vectorChecked.Length);
+        for (int r = 0; r < vector.Length; r++) Assert.Equal(vector[r], vectorChecked[r]);
+    }
 
     [Fact]
     public void NetStandardRuntimeIsTheNetStandardBuild()

@@ -12,10 +12,12 @@ internal enum Cell
 internal sealed record ContainingType(string Keyword, string Name);
 
 /// <summary>
-/// What the consuming compilation offers the emitted code: the vector types, and the layout version of the referenced
-/// runtime (<c>RnnGen.CompilerServices.RuntimeLayout.Version</c>; 0 when the runtime has none).
+/// What the consuming compilation offers the emitted code and how it wants it: the vector types, the layout version of
+/// the referenced runtime (<c>RnnGen.CompilerServices.RuntimeLayout.Version</c>; 0 when the runtime has none), and
+/// <paramref name="BoundsChecked"/> when it defines RNNGEN_BOUNDS_CHECKED (kernels with bounds-checked element access,
+/// a test mode).
 /// </summary>
-internal sealed record TargetInfo(bool HasVector128, bool HasVector512, int RuntimeLayout = RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion)
+internal sealed record TargetInfo(bool HasVector128, bool HasVector512, int RuntimeLayout = RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion, bool BoundsChecked = false)
 {
     public static readonly TargetInfo Modern = new(true, true);
 

@@ -2,7 +2,6 @@ using System;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace RnnGen;
 
@@ -495,14 +494,12 @@ public static class GradientClipping
         }
         var high = new Vector<float>(clipValue);
         var low = new Vector<float>(-clipValue);
-        ref float start = ref MemoryMarshal.GetReference(gradients);
         // Clamping is idempotent, so the tail re-clamps an overlapping last whole vector instead of a scalar loop.
         for (int i = 0; ; i = Math.Min(i + width, gradients.Length - width))
         {
-            ref byte at = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref start, i));
-            Vector<float> g = Unsafe.ReadUnaligned<Vector<float>>(ref at);
+            Vector<float> g = SpanAccess.Load(gradients, i);
             g = Vector.ConditionalSelect(Vector.GreaterThan(g, high), high, Vector.ConditionalSelect(Vector.LessThan(g, low), low, g));
-            Unsafe.WriteUnaligned(ref at, g);
+            SpanAccess.Store(g, gradients, i);
             if (i == gradients.Length - width) break;
         }
     }
@@ -548,12 +545,7 @@ internal static class OptimizerKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ref Vector<float> At(float[] state, int index)
-#if NET8_0_OR_GREATER
-        => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(state), index));
-#else
-        => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state.AsSpan()), index));
-#endif
+    public static ref Vector<float> At(float[] state, int index) => ref SpanAccess.VectorAt(state, index);
 
     // Fully optimized on first call: it runs once per training step over every parameter, too rarely for tiered
     // compilation to promote it during the first tens of steps.
@@ -563,14 +555,10 @@ internal static class OptimizerKernel
     {
         int width = Vector<float>.Count;
         int whole = parameters.Length - parameters.Length % width;
-        ref float parameter = ref MemoryMarshal.GetReference(parameters);
-        ref float gradient = ref MemoryMarshal.GetReference(gradients);
         for (int i = 0; i < whole; i += width)
         {
-            ref byte p = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref parameter, i));
-            ref byte g = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref gradient, i));
-            Vector<float> updated = update.Invoke(Unsafe.ReadUnaligned<Vector<float>>(ref p), Unsafe.ReadUnaligned<Vector<float>>(ref g), i);
-            Unsafe.WriteUnaligned(ref p, updated);
+            Vector<float> updated = update.Invoke(SpanAccess.Load(parameters, i), SpanAccess.Load(gradients, i), i);
+            SpanAccess.Store(updated, parameters, i);
         }
 
         // The updates are stateful, so the tail cannot overlap the last whole vector (that would apply it twice);
@@ -583,10 +571,8 @@ internal static class OptimizerKernel
         gradientTail.Clear();
         parameters.Slice(whole).CopyTo(parameterTail);
         gradients.Slice(whole).CopyTo(gradientTail);
-        ref byte parameterBytes = ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(parameterTail));
-        ref byte gradientBytes = ref Unsafe.As<float, byte>(ref MemoryMarshal.GetReference(gradientTail));
-        Vector<float> tail = update.Invoke(Unsafe.ReadUnaligned<Vector<float>>(ref parameterBytes), Unsafe.ReadUnaligned<Vector<float>>(ref gradientBytes), whole);
-        Unsafe.WriteUnaligned(ref parameterBytes, tail);
+        Vector<float> tail = update.Invoke(SpanAccess.Load(parameterTail, 0), SpanAccess.Load(gradientTail, 0), whole);
+        SpanAccess.Store(tail, parameterTail, 0);
         parameterTail.Slice(0, remainder).CopyTo(parameters.Slice(whole));
     }
 }
