@@ -5,7 +5,7 @@ using Xunit;
 namespace RnnGen.Tests;
 
 /// <summary>
-/// <c>.ci/run</c> runs this suite again with wider instruction sets switched off (<c>DOTNET_EnableAVX512F=0</c>,
+/// <c>.ci/run</c> runs this suite again with wider instruction sets switched off (<c>DOTNET_EnableAVX512=0</c>,
 /// <c>DOTNET_EnableAVX2=0</c>, <c>DOTNET_EnableHWIntrinsic=0</c>) so that each of the generated kernels' paths is
 /// checked, and sets <c>RNNGEN_EXPECT_VECTOR_PATH</c> to the path that run is meant to take. If a runtime ignored the
 /// switch (a renamed knob, say), the suite would pass on the default path and prove nothing about the others: this test
