@@ -64,6 +64,16 @@ public static class Paired
             pairs.Add(new Pair($"streaming {model}", "ours", ours.Ours, "ORT", peer.Ort, calls));
             pairs.Add(new Pair($"streaming {model}", "ours bfloat16", half.OursBFloat16, "ORT", peer.Ort, calls));
         }
+        foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })
+        {
+            if (!Fixture.IsUsable(Peer.TorchSharp, "Streaming/" + model)) continue;
+            var ours = new Streaming { Model = model };
+            ours.SetupOurs();
+            var peer = new Streaming { Model = model };
+            peer.SetupTorchSharp();
+            cleanups.Add(peer.Cleanup);
+            pairs.Add(new Pair($"streaming {model}", "ours", ours.Ours, "TorchSharp", peer.TorchSharp, model == StreamingModel.Lstm256x256 ? 400 : 2_000));
+        }
         var agents = new Agents();
         agents.SetupOurs();
         pairs.Add(new Pair("agents", "batched", agents.OursBatched, "256 singles", agents.OursSingles, 200));
@@ -85,6 +95,14 @@ public static class Paired
             training.SetupOurs();
             pairs.Add(new Pair($"training {model}", "step", () => training.TrainStep(), "trainer forward", training.TrainerForward, 1));
             pairs.Add(new Pair($"training {model}", "forward + backward", training.ForwardBackward, "trainer forward", training.TrainerForward, 1));
+            if (Fixture.IsUsable(Peer.TorchSharp, "Training/" + model))
+            {
+                // The same model, batch and weights; TorchSharp's step is zero_grad, forward, loss, backward, Adam.
+                var torch = new Training { Model = model };
+                torch.SetupTorchSharp();
+                cleanups.Add(torch.Cleanup);
+                pairs.Add(new Pair($"training {model}", "step", () => training.TrainStep(), "TorchSharp step", torch.TorchSharpTrainStep, 1));
+            }
         }
         foreach (TrainingModel model in new[] { TrainingModel.BiLstm128x256, TrainingModel.CharLstm })
         {
@@ -120,7 +138,7 @@ public static class Paired
             double median = rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
             Console.WriteLine($"| {pair.Name} | {pair.A} | {pair.B} | {median:F2}× | {Format(bestA)} | {Format(bestB)} | {bestA / bestB:F2}× |");
         }
-        foreach (Action cleanup in cleanups) cleanup(); // the ONNX Runtime sessions
+        foreach (Action cleanup in cleanups) cleanup(); // the ONNX Runtime sessions and TorchSharp modules
         return 0;
     }
 

@@ -14,6 +14,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is [TorchSharpDebian12.CheckArgument]) return TorchSharpDebian12.Check();
+        bool informational = args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version");
+        // On Debian 12, TorchSharp runs only with a preloaded shim: apply it and run again in a child with it in place.
+        if (!informational && TorchSharpDebian12.RunWithWorkaroundIfNeeded(args) is int exitCode) return exitCode;
+
         if (args.Contains("--validate"))
         {
             var checks = Fixture.Prepare();
@@ -37,7 +42,6 @@ public static class Program
             return Paired.Run(rounds);
         }
 
-        bool informational = args.Any(a => a is "--list" or "--help" or "-h" or "--info" or "--version");
         if (!informational) Fixture.Prepare();
         var summaries = BenchmarkSwitcher
             .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents), typeof(Window) })

@@ -28,6 +28,12 @@ internal static class TorchSharpProbe
         // Load the native bridge directly first: the dynamic loader then names what is missing (e.g. GLIBCXX_3.4.32).
         // Doing this before TorchSharp's own loader also spares its fallback, which copies ~1 GB of libtorch into bin/cpu.
         string? bridge = FindNativeBridge();
+        if (bridge is not null && !TorchSharpDebian12.Applied && TorchSharpDebian12.Needed(bridge))
+        {
+            // Not loaded at all: a bridge weakened by an earlier run would end the process at its first call without the shim.
+            return $"native library {Path.GetFileName(bridge)} needs GLIBCXX_3.4.32 (GCC 13's libstdc++), which "
+                + $"{TorchSharpDebian12.LoadedLibStdCxx()} lacks" + (TorchSharpDebian12.Note is { } note ? "; " + note : "");
+        }
         if (bridge is not null)
         {
             try
@@ -64,7 +70,7 @@ internal static class TorchSharpProbe
         return one.sum().item<float>() == 1f ? null : "torch.ones(1).sum() is not 1";
     }
 
-    private static string? FindNativeBridge()
+    public static string? FindNativeBridge()
     {
         string name = OperatingSystem.IsWindows() ? "LibTorchSharp.dll" : OperatingSystem.IsMacOS() ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so";
         string path = Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", name);
