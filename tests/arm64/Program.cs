@@ -19,8 +19,8 @@ internal static class Program
 {
     /// <summary>
     /// The tests run, by class and method; a theory runs once per fixture case. PyTorch parity: single-sequence Forward,
-    /// padded batches (forward and gradients), backpropagation through time, streaming Step; Step and multi-agent Step
-    /// against Forward and per-agent Step (the blocked matrix products at every row remainder included); the vector-path
+    /// padded batches (forward and gradients), backpropagation through time, streaming and multi-agent Step; Step and
+    /// multi-agent Step also against Forward and per-agent Step (the blocked matrix products at every row remainder included); the vector-path
     /// check (RNNGEN_EXPECT_VECTOR_PATH, set by run.sh). Every fixture in tests/golden/fixtures and batch/ (about 35 s
     /// under emulation on the 2-core machine); the realistic-size ones in large/ are left to the native runs, to keep
     /// the step short.
@@ -36,6 +36,7 @@ internal static class Program
         (typeof(BatchTests), nameof(BatchTests.Batched_backward_matches_pytorch_gradients)),
         (typeof(StepAndAllocationTests), nameof(StepAndAllocationTests.Golden_unidirectional_cases_stream_like_pytorch)),
         (typeof(StepAndAllocationTests), nameof(StepAndAllocationTests.Step_over_a_sequence_equals_Forward)),
+        (typeof(BatchTests), nameof(BatchTests.Multi_agent_step_matches_pytorch_packed_sequences)),
         (typeof(BatchTests), nameof(BatchTests.Multi_agent_step_equals_per_agent_step)),
         (typeof(BatchTests), nameof(BatchTests.Token_multi_agent_step_equals_per_agent_step)),
         (typeof(BatchTests), nameof(BatchTests.A_batch_equals_one_call_per_sequence)),
