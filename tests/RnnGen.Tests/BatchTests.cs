@@ -78,6 +78,74 @@ public class BatchTests
         }
     }
 
+    /// <summary>The batch cases a unidirectional model can stream (Step exists only for those).</summary>
+    public static TheoryData<string> UnidirectionalCases()
+    {
+        var data = new TheoryData<string>();
+        foreach (string name in GoldenCase.Names(Folder))
+        {
+            if (BatchGoldenModels.ByCase[name]().NumDirections == 1) data.Add(name);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UnidirectionalCases))]
+    public void Multi_agent_step_matches_pytorch_packed_sequences(string name)
+    {
+        // One agent per sequence. At step t the agents whose sequence is longer than t step together, gathered into one
+        // multi-agent Step call, so every agent's outputs and final state are PyTorch's for its own sequence.
+        GoldenCase golden = GoldenCase.Load(name, Folder);
+        IRecurrentModel model = LoadModel(golden);
+        int batch = golden.Batch, h = model.HiddenSize, stateSize = model.StateSize, inSize = model.InputSize, outSize = model.OutputSize;
+        int rows = stateSize / h;
+
+        // Batch state layout: row r of sequence b at (r * batch + b) * h. Agent layout: agent b's StateSize floats in turn.
+        float[] batchInitial = golden.HasInitialState ? Concat(golden, "test.h0", "test.c0") : new float[batch * stateSize];
+        var states = new float[batch * stateSize];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int r = 0; r < rows; r++) Array.Copy(batchInitial, (r * batch + b) * h, states, b * stateSize + r * h, h);
+        }
+
+        float[] expected = golden["test.output"];
+        for (int t = 0; t < golden.Steps; t++)
+        {
+            int[] running = Enumerable.Range(0, batch).Where(b => golden.Lengths[b] > t).ToArray();
+            int n = running.Length;
+            var state = new float[n * stateSize];
+            var output = new float[n * outSize];
+            for (int i = 0; i < n; i++) Array.Copy(states, running[i] * stateSize, state, i * stateSize, stateSize);
+            if (model is ITokenStreamingModel tokens)
+            {
+                int[] all = golden.Tokens;
+                tokens.Step(running.Select(b => all[t * batch + b]).ToArray(), state, output);
+            }
+            else
+            {
+                float[] input = golden["test.input"];
+                var x = new float[n * inSize];
+                for (int i = 0; i < n; i++) Array.Copy(input, (t * batch + running[i]) * inSize, x, i * inSize, inSize);
+                ((IVectorStreamingModel)model).Step(x, n, state, output);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                int b = running[i];
+                Numeric.AssertClose(expected.AsSpan((t * batch + b) * outSize, outSize), output.AsSpan(i * outSize, outSize), 1e-5f, $"{name} sequence {b} step {t}");
+                Array.Copy(state, i * stateSize, states, b * stateSize, stateSize);
+            }
+        }
+
+        float[] expectedFinal = Concat(golden, "test.hn", "test.cn");
+        for (int b = 0; b < batch; b++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                Numeric.AssertClose(expectedFinal.AsSpan((r * batch + b) * h, h), states.AsSpan(b * stateSize + r * h, h), 1e-5f, $"{name} sequence {b} final state row {r}");
+            }
+        }
+    }
+
     [Fact]
     public void A_batch_equals_one_call_per_sequence()
     {
