@@ -9,6 +9,55 @@ public class KernelTests
 {
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
+    /// <summary>
+    /// Every width from 1 to 48 (each vector width's full blocks plus every tail length): the cell kernels write only
+    /// inside their spans, each a slice of a larger array whose guard elements must keep their sentinel, and compute the
+    /// scalar definitions. A loop bound off by one in any tail writes a guard (and, in the bounds-checked build, throws).
+    /// </summary>
+    [Fact]
+    public void Cell_kernels_stay_inside_their_spans_at_every_width()
+    {
+        const int guard = 16;
+        const float sentinel = 12345f;
+        var rng = new Rng(7);
+        Span<float> Guarded(float[] array, int length)
+        {
+            for (int i = 0; i < array.Length; i++) array[i] = i < guard || i >= guard + length ? sentinel : rng.NextSingle() * 4 - 2;
+            return array.AsSpan(guard, length);
+        }
+        void AssertGuards(float[] array, int length, string what)
+        {
+            for (int i = 0; i < array.Length; i++)
+            {
+                if (i < guard || i >= guard + length) Assert.True(array[i] == sentinel, $"{what}: guard element {i - guard} was written");
+            }
+        }
+        for (int n = 1; n <= 48; n++)
+        {
+            float[] a = new float[4 * n + 2 * guard], b = new float[3 * n + 2 * guard], c = new float[n + 2 * guard], h = new float[n + 2 * guard], t = new float[n + 2 * guard];
+
+            Span<float> x = Guarded(c, n);
+            float[] before = x.ToArray();
+            Kernels.Tanh(x);
+            AssertGuards(c, n, $"Tanh({n})");
+            for (int j = 0; j < n; j++) Assert.Equal(MathF.Tanh(before[j]), x[j], 2e-7f);
+
+            Span<float> gates = Guarded(a, 4 * n), cell = Guarded(c, n), hidden = Guarded(h, n), tanhC = Guarded(t, n);
+            float[] g0 = gates.ToArray(), c0 = cell.ToArray();
+            Kernels.LstmCell(gates, cell, hidden, tanhC);
+            foreach ((float[] array, int length, string name) in new[] { (a, 4 * n, "gates"), (c, n, "c"), (h, n, "h"), (t, n, "tanhC") }) AssertGuards(array, length, $"LstmCell({n}) {name}");
+            for (int j = 0; j < n; j++)
+            {
+                float cn = Sigmoid(g0[n + j]) * c0[j] + Sigmoid(g0[j]) * MathF.Tanh(g0[2 * n + j]);
+                Assert.Equal(cn, cell[j], 1e-5f);
+            }
+
+            Span<float> gatesX = Guarded(b, 3 * n), gatesH = Guarded(a, 3 * n), state = Guarded(h, n);
+            Kernels.GruCell(gatesX, gatesH, state);
+            foreach ((float[] array, int length, string name) in new[] { (b, 3 * n, "gatesX"), (a, 3 * n, "gatesH"), (h, n, "h") }) AssertGuards(array, length, $"GruCell({n}) {name}");
+        }
+    }
+
     [Fact]
     public void Fused_lstm_cell_matches_the_definition_across_the_range()
     {
