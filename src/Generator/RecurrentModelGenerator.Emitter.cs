@@ -57,21 +57,7 @@ public sealed partial class RecurrentModelGenerator
             Packing(w, m);
             Workspace(w, m);
             Trainer(w, m);
-            foreach ((int inner, int outer, int panelRows) in GemmPanelShapes(m)) Gemm(w, inner, outer, target, panelRows);
-            foreach ((int rows, int cols) in GemmTNShapes(m)) GemmTN(w, rows, cols, target);
-            if (!m.Bidirectional)
-            {
-                if (!m.StepBFloat16)
-                {
-                    foreach ((int rows, int cols, int panelRows) in StepShapes(m)) MatVecTransposed(w, rows, cols, panelRows, target);
-                }
-                else
-                {
-                    // The layers read the bfloat16 copy; the head stays float.
-                    foreach ((int rows, int cols, int panelRows) in StepShapes(m, head: false)) MatVecTHalf(w, rows, cols, panelRows, target);
-                    if (m.Output > 0) MatVecTransposed(w, m.LayerOutputWidth, m.Output, m.LayerOutputWidth, target);
-                }
-            }
+            Shapes(w, m);
             w.Close();
 
             foreach (ContainingType _ in m.ContainingTypes) w.Close();

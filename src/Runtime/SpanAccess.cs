@@ -92,5 +92,23 @@ internal static class SpanAccess
 #else
         => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), offset);
 #endif
+
+    /// <summary>4 floats from element <paramref name="offset"/> of <paramref name="source"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load128(ReadOnlySpan<float> source, nuint offset)
+#if RNNGEN_BOUNDS_CHECKED
+        => Vector128.Create(source.Slice(checked((int)offset), 4));
+#else
+        => Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), offset);
+#endif
+
+    /// <summary>Stores 4 floats at element <paramref name="offset"/> of <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store128(Vector128<float> value, Span<float> destination, nuint offset)
+#if RNNGEN_BOUNDS_CHECKED
+        => value.CopyTo(destination.Slice(checked((int)offset), 4));
+#else
+        => value.StoreUnsafe(ref MemoryMarshal.GetReference(destination), offset);
+#endif
 #endif
 }
