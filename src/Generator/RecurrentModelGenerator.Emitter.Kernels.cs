@@ -53,7 +53,6 @@ public sealed partial class RecurrentModelGenerator
             {
                 foreach (var s in StepShapes(m)) Add(s);
             }
-            w.Line();
             w.Line("// The weight shapes of the products, as constants: the runtime's kernels (Kernels.GemmP, GemmTN, MatVecT) are");
             w.Line("// generic over them, and the JIT compiles one copy per shape with every loop bound folded.");
             foreach ((int rows, int cols, int panelRows) in shapes)

@@ -16,9 +16,6 @@ public sealed partial class RecurrentModelGenerator
         private const string Cs = "global::RnnGen.CompilerServices.";
         private const string Span = "global::System.Span<float>";
         private const string RoSpan = "global::System.ReadOnlySpan<float>";
-        private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
-        private const string Marshal = "global::System.Runtime.InteropServices.MemoryMarshal";
-        private const string Intrinsics = "global::System.Runtime.Intrinsics.";
 
         internal static readonly string Version =
             typeof(Emitter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]

@@ -25,24 +25,8 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>Largest parameter count (one flat float array, with room for alignment).</summary>
         public const long MaxParameters = int.MaxValue - 1024;
 
-        /// <summary>
-        /// Vector paths are emitted when the compilation has the vector types AND the referenced runtime has the
-        /// matching <c>Kernels.MultiplyAdd</c> overloads: a net5–7 project gets the netstandard2.1 runtime, which has
-        /// Vector128 in its framework but no vector kernels, and must get the scalar code.
-        /// </summary>
-        public static TargetInfo ReadTarget(Compilation compilation, ParseOptions options)
-        {
-            bool boundsChecked = options.PreprocessorSymbolNames.Contains(Emitter.BoundsCheckedSymbol);
-            INamedTypeSymbol? kernels = compilation.GetTypeByMetadataName("RnnGen.CompilerServices.Kernels");
-            bool Kernel(string vector) => kernels is not null && kernels.GetMembers("MultiplyAdd")
-                .OfType<IMethodSymbol>()
-                .Any(m => m.Parameters.Length == 3 && m.Parameters[0].Type.Name == vector);
-            bool has128 = compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128`1") is not null
-                && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector128") is not null
-                && Kernel("Vector128") && Kernel("Vector256");
-            bool has512 = has128 && compilation.GetTypeByMetadataName("System.Runtime.Intrinsics.Vector512`1") is not null && Kernel("Vector512");
-            return new TargetInfo(has128, has512, ReadRuntimeLayout(compilation), boundsChecked);
-        }
+        /// <summary>What the emitted code needs of the compilation: the layout version of the runtime it references.</summary>
+        public static TargetInfo ReadTarget(Compilation compilation) => new TargetInfo(ReadRuntimeLayout(compilation));
 
         /// <summary>The referenced runtime's <c>RuntimeLayout.Version</c> constant, or 0 when it has none (a runtime older than the check).</summary>
         private static int ReadRuntimeLayout(Compilation compilation)

@@ -61,11 +61,10 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
             foreach (DiagnosticInfo info in list) spc.ReportDiagnostic(info.ToDiagnostic());
         });
 
-        // The parse options carry the preprocessor symbols (RNNGEN_BOUNDS_CHECKED); the step's output is the small
-        // equatable TargetInfo, so an edit that changes neither the vector types nor the symbols leaves it Unchanged.
+        // The step's output is the small equatable TargetInfo (the runtime's layout version), so an edit that does not
+        // change the referenced runtime leaves it Unchanged.
         IncrementalValueProvider<TargetInfo> target = context.CompilationProvider
-            .Combine(context.ParseOptionsProvider)
-            .Select(static (pair, _) => Parser.ReadTarget(pair.Left, pair.Right))
+            .Select(static (compilation, _) => Parser.ReadTarget(compilation))
             .WithTrackingName(TrackingNames.Target);
 
         IncrementalValuesProvider<(ModelSpec Model, TargetInfo Target)> models = results

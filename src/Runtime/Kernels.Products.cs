@@ -78,7 +78,7 @@ public static partial class Kernels
 
 #if NET8_0_OR_GREATER
     [MethodImpl(HotPath)]
-    private static void GemmP<TShape, TV, TOps>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys)
+    internal static void GemmP<TShape, TV, TOps>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
         nuint inner = (nuint)default(TShape).Rows, outer = (nuint)default(TShape).Cols, width = (nuint)default(TOps).Count;
@@ -409,7 +409,7 @@ public static partial class Kernels
 
 #if NET8_0_OR_GREATER
     [MethodImpl(HotPath)]
-    private static void GemmTN<TShape, TV, TOps>(ReadOnlySpan<float> a, nuint @as, ReadOnlySpan<float> b, nuint bs, nuint count, Span<float> c, Span<float> sums, Span<float> scratch, nuint rFirst, nuint rEnd)
+    internal static void GemmTN<TShape, TV, TOps>(ReadOnlySpan<float> a, nuint @as, ReadOnlySpan<float> b, nuint bs, nuint count, Span<float> c, Span<float> sums, Span<float> scratch, nuint rFirst, nuint rEnd)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
         TOps v = default;
@@ -590,7 +590,7 @@ public static partial class Kernels
 
 #if NET8_0_OR_GREATER
     [MethodImpl(HotPath)]
-    private static void MatVecT<TShape, TV, TOps>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, bool reverse)
+    internal static void MatVecT<TShape, TV, TOps>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, bool reverse)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
         nuint cols = (nuint)default(TShape).Cols, w = (nuint)default(TOps).Count;
@@ -659,7 +659,7 @@ public static partial class Kernels
 #if NET8_0_OR_GREATER
     /// <summary>The whole chunks of 32 columns, in register blocks: 8 chunks of 2 x 16 accumulators (AVX-512), 2 chunks of 2 x 2 x 8 (AVX2), 1 chunk of 2 x 4 x 4.</summary>
     [MethodImpl(HotPath)]
-    private static void HalfBlocks<TShape, TV, TOps>(ReadOnlySpan<ushort> wh, ReadOnlySpan<float> x, Span<float> y)
+    internal static void HalfBlocks<TShape, TV, TOps>(ReadOnlySpan<ushort> wh, ReadOnlySpan<float> x, Span<float> y)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
         int chunks = default(TShape).Cols / 32, loads = 16 / default(TOps).Count;

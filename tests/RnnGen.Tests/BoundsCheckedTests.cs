@@ -1,9 +1,8 @@
 using System;
-using System.Globalization;
 using System.Linq;
 using System.Numerics;
-using System.Reflection;
-using System.Text.RegularExpressions;
+using System.Runtime.Intrinsics;
+using RnnGen.CompilerServices;
 using Xunit;
 
 namespace RnnGen.Tests;
@@ -35,79 +34,61 @@ public class BuildModeTests
 #if RNNGEN_BOUNDS_CHECKED
 
 /// <summary>
-/// Only in the bounds-checked build (<c>-p:RnnGenBoundsChecked=true</c>): the kernels, generated and runtime, called
+/// Only in the bounds-checked build (<c>-p:RnnGenBoundsChecked=true</c>): the runtime's kernels, called
 /// directly with a span one element short, throw instead of reading or writing past it. In the default build the same
 /// calls would run off the end of the arrays, which is why these tests exist only here.
 /// </summary>
 public class BoundsCheckedTests
 {
-    private delegate void GemmKernel(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int xStride, int n, Span<float> y, int yStride);
+    private struct Shape13x52r20 : IMatrixShape { public int Rows => 13; public int Cols => 52; public int PanelRows => 20; }
 
-    private delegate void GemmTNKernel(ReadOnlySpan<float> a, int aStride, ReadOnlySpan<float> b, int bStride, int n, Span<float> c, Span<float> sums, Span<float> scratch);
-
-    private delegate void MatVecKernel(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, bool reverse);
+    private struct Shape20x99r20 : IMatrixShape { public int Rows => 20; public int Cols => 99; public int PanelRows => 20; }
 
     [Fact]
     public void RuntimeIsTheBoundsCheckedBuild()
         => Assert.True(SpanAccess.BoundsChecked, "RnnGen.Runtime was built without RNNGEN_BOUNDS_CHECKED: the checked test build picked up the default runtime");
 
-    /// <summary>The generated kernels of the checked build: the first element past each span is out of reach.</summary>
+    /// <summary>
+    /// The product kernels' cores (behind the entry checks, which these calls skip), at every vector width the machine
+    /// has: the first element past each span is out of reach.
+    /// </summary>
     [Fact]
-    public void GeneratedMatrixProducts_ThrowOnASpanOneShort()
+    public void MatrixProductCores_ThrowOnASpanOneShort()
     {
-        var kernels = Kernels(typeof(WideLstm), @"^GemmP(\d+)x(\d+)r(\d+)$");
-        Assert.NotEmpty(kernels);
-        foreach ((MethodInfo method, int[] shape) in kernels)
-        {
-            var gemm = method.CreateDelegate<GemmKernel>();
-            int inner = shape[0], outer = shape[1], panelRows = shape[2], n = 7;
-            var m = new float[(outer + 63) / 64 * 64 * panelRows];
-            var x = Filled(n * inner);
-            var y = new float[n * outer];
-            gemm(m, default, x, inner, n, y, outer);
-            AssertOutOfRange(method.Name + " x", () => gemm(m, default, x.AsSpan(0, x.Length - 1), inner, n, y, outer));
-            AssertOutOfRange(method.Name + " y", () => gemm(m, default, x, inner, n, y.AsSpan(0, y.Length - 1), outer));
-            AssertOutOfRange(method.Name + " bias", () => gemm(m, new float[outer - 1], x, inner, n, y, outer));
-        }
+        ProductCores<Vector128<float>, Ops128>();
+        if (Vector256.IsHardwareAccelerated) ProductCores<Vector256<float>, Ops256>();
+        if (Vector512.IsHardwareAccelerated) ProductCores<Vector512<float>, Ops512>();
     }
 
-    [Fact]
-    public void GeneratedWeightGradientProducts_ThrowOnASpanOneShort()
+    private static void ProductCores<TV, TOps>() where TV : struct where TOps : struct, IVectorOps<TV>
     {
-        var kernels = Kernels(typeof(WideLstm), @"^GemmTN(\d+)x(\d+)$").Where(k => k.Method.GetParameters().Length == 8).ToList();
-        Assert.NotEmpty(kernels);
-        foreach ((MethodInfo method, int[] shape) in kernels)
+        string width = typeof(TOps).Name;
         {
-            var gemm = method.CreateDelegate<GemmTNKernel>();
-            int rows = shape[0], cols = shape[1], n = 5;
+            int inner = 13, outer = 52, n = 7;
+            var m = new float[(outer - 1) / 64 * 20 * 64 + (inner - 1) * 64 + (outer - 1) % 64 + 1];
+            var x = Filled(n * inner);
+            var y = new float[n * outer];
+            RnnGen.CompilerServices.Kernels.GemmP<Shape13x52r20, TV, TOps>(m, default, x, (nuint)inner, (nuint)n, y, (nuint)outer);
+            AssertOutOfRange(width + " GemmP m", () => RnnGen.CompilerServices.Kernels.GemmP<Shape13x52r20, TV, TOps>(m.AsSpan(0, m.Length - 1), default, x, (nuint)inner, (nuint)n, y, (nuint)outer));
+            AssertOutOfRange(width + " GemmP x", () => RnnGen.CompilerServices.Kernels.GemmP<Shape13x52r20, TV, TOps>(m, default, x.AsSpan(0, x.Length - 1), (nuint)inner, (nuint)n, y, (nuint)outer));
+            AssertOutOfRange(width + " GemmP y", () => RnnGen.CompilerServices.Kernels.GemmP<Shape13x52r20, TV, TOps>(m, default, x, (nuint)inner, (nuint)n, y.AsSpan(0, y.Length - 1), (nuint)outer));
+            AssertOutOfRange(width + " GemmP bias", () => RnnGen.CompilerServices.Kernels.GemmP<Shape13x52r20, TV, TOps>(m, new float[outer - 1], x, (nuint)inner, (nuint)n, y, (nuint)outer));
+            var wt = m;
+            AssertOutOfRange(width + " MatVecT x", () => RnnGen.CompilerServices.Kernels.MatVecT<Shape13x52r20, TV, TOps>(wt, x.AsSpan(0, inner - 1), y, reverse: false));
+            AssertOutOfRange(width + " MatVecT y", () => RnnGen.CompilerServices.Kernels.MatVecT<Shape13x52r20, TV, TOps>(wt, x, y.AsSpan(0, outer - 1), reverse: true));
+        }
+        {
+            int rows = 20, cols = 99, n = 5;
             var a = Filled(n * rows);
             var b = Filled(n * cols);
             var c = new float[rows * cols];
             var sums = new float[rows];
-            var scratch = new float[rows / 4 * 4 * 128 + (cols + 63) / 64 * 64 * 128];
-            gemm(a, rows, b, cols, n, c, sums, scratch);
-            AssertOutOfRange(method.Name + " a", () => gemm(a.AsSpan(0, a.Length - 1), rows, b, cols, n, c, sums, scratch));
-            AssertOutOfRange(method.Name + " b", () => gemm(a, rows, b.AsSpan(0, b.Length - 1), cols, n, c, sums, scratch));
-            AssertOutOfRange(method.Name + " c", () => gemm(a, rows, b, cols, n, c.AsSpan(0, c.Length - 1), sums, scratch));
-            AssertOutOfRange(method.Name + " sums", () => gemm(a, rows, b, cols, n, c, sums.AsSpan(0, rows - 1), scratch));
-        }
-    }
-
-    [Fact]
-    public void GeneratedStepProducts_ThrowOnASpanOneShort()
-    {
-        var kernels = Kernels(typeof(AgentGru), @"^MatVecT(\d+)x(\d+)r(\d+)$");
-        Assert.NotEmpty(kernels);
-        foreach ((MethodInfo method, int[] shape) in kernels)
-        {
-            var matVec = method.CreateDelegate<MatVecKernel>();
-            int rows = shape[0], cols = shape[1], panelRows = shape[2];
-            var wt = new float[(cols + 63) / 64 * 64 * panelRows];
-            var x = Filled(rows);
-            var y = new float[cols];
-            matVec(wt, x, y, reverse: false);
-            AssertOutOfRange(method.Name + " x", () => matVec(wt, x.AsSpan(0, rows - 1), y, reverse: false));
-            AssertOutOfRange(method.Name + " y", () => matVec(wt, x, y.AsSpan(0, cols - 1), reverse: true));
+            var scratch = new float[RnnGen.CompilerServices.Kernels.GemmTNScratchSize(rows, cols)];
+            RnnGen.CompilerServices.Kernels.GemmTN<Shape20x99r20, TV, TOps>(a, (nuint)rows, b, (nuint)cols, (nuint)n, c, sums, scratch, 0, (nuint)rows);
+            AssertOutOfRange(width + " GemmTN a", () => RnnGen.CompilerServices.Kernels.GemmTN<Shape20x99r20, TV, TOps>(a.AsSpan(0, a.Length - 1), (nuint)rows, b, (nuint)cols, (nuint)n, c, sums, scratch, 0, (nuint)rows));
+            AssertOutOfRange(width + " GemmTN b", () => RnnGen.CompilerServices.Kernels.GemmTN<Shape20x99r20, TV, TOps>(a, (nuint)rows, b.AsSpan(0, b.Length - 1), (nuint)cols, (nuint)n, c, sums, scratch, 0, (nuint)rows));
+            AssertOutOfRange(width + " GemmTN c", () => RnnGen.CompilerServices.Kernels.GemmTN<Shape20x99r20, TV, TOps>(a, (nuint)rows, b, (nuint)cols, (nuint)n, c.AsSpan(0, c.Length - 1), sums, scratch, 0, (nuint)rows));
+            AssertOutOfRange(width + " GemmTN sums", () => RnnGen.CompilerServices.Kernels.GemmTN<Shape20x99r20, TV, TOps>(a, (nuint)rows, b, (nuint)cols, (nuint)n, c, sums.AsSpan(0, rows - 1), scratch, 0, (nuint)rows));
         }
     }
 
@@ -140,16 +121,6 @@ public class BoundsCheckedTests
     private struct Halve : IParameterUpdate
     {
         public readonly Vector<float> Invoke(Vector<float> parameter, Vector<float> gradient, int index) => parameter - 0.5f * gradient;
-    }
-
-    private static System.Collections.Generic.List<(MethodInfo Method, int[] Shape)> Kernels(Type model, string pattern)
-    {
-        var regex = new Regex(pattern);
-        return model.GetMethods(BindingFlags.NonPublic | BindingFlags.Static)
-            .Select(m => (Method: m, Match: regex.Match(m.Name)))
-            .Where(p => p.Match.Success)
-            .Select(p => (p.Method, p.Match.Groups.Cast<Group>().Skip(1).Select(g => int.Parse(g.Value, CultureInfo.InvariantCulture)).ToArray()))
-            .ToList();
     }
 
     private static float[] Filled(int length)
