@@ -63,7 +63,7 @@ public static partial class Kernels
     {
         int inner = default(TShape).Rows, outer = default(TShape).Cols;
         CheckPanels<TShape>(m.Length, nameof(m));
-        if (!bias.IsEmpty && bias.Length < outer) throw new ArgumentException($"bias has {bias.Length} floats; expected {outer} (or none).", nameof(bias));
+        if (!bias.IsEmpty && bias.Length < outer) ThrowLength(nameof(bias), bias.Length, outer, " (or none)");
         CheckRows(x.Length, n, xStride, inner, nameof(x), nameof(xStride));
         CheckRows(y.Length, n, yStride, outer, nameof(y), nameof(yStride));
         nuint xs = (nuint)xStride, ys = (nuint)yStride, count = (nuint)n;
@@ -77,7 +77,7 @@ public static partial class Kernels
     }
 
 #if NET8_0_OR_GREATER
-    [MethodImpl(HotPath)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
     internal static void GemmP<TShape, TV, TOps>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
@@ -381,16 +381,16 @@ public static partial class Kernels
         if (rows < 0 || cols < 0) ThrowShape(typeof(TShape), rows, cols, default(TShape).PanelRows);
         CheckRows(a.Length, n, aStride, rows, nameof(a), nameof(aStride));
         CheckRows(b.Length, n, bStride, cols, nameof(b), nameof(bStride));
-        if (c.Length < (long)rows * cols) throw new ArgumentException($"c has {c.Length} floats; expected {(long)rows * cols} ([{rows}, {cols}]).", nameof(c));
-        if (!sums.IsEmpty && sums.Length < rows) throw new ArgumentException($"sums has {sums.Length} floats; expected {rows} (or none).", nameof(sums));
-        if ((uint)rowFirst > (uint)rows || rowFirst % 4 != 0) throw new ArgumentOutOfRangeException(nameof(rowFirst), rowFirst, $"Expected a multiple of 4 in [0, {rows}].");
-        if (rowEnd < rowFirst || rowEnd > rows) throw new ArgumentOutOfRangeException(nameof(rowEnd), rowEnd, $"Expected a value in [{rowFirst}, {rows}].");
+        if (c.Length < (long)rows * cols) ThrowLength(nameof(c), c.Length, (long)rows * cols, "");
+        if (!sums.IsEmpty && sums.Length < rows) ThrowLength(nameof(sums), sums.Length, rows, " (or none)");
+        if ((uint)rowFirst > (uint)rows || rowFirst % 4 != 0) ThrowRange(nameof(rowFirst), rowFirst, "a multiple of 4 in [0, Rows]");
+        if (rowEnd < rowFirst || rowEnd > rows) ThrowRange(nameof(rowEnd), rowEnd, "a value in [rowFirst, Rows]");
         nuint @as = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n, rFirst = (nuint)rowFirst, rEnd = (nuint)rowEnd;
 #if NET8_0_OR_GREATER
         if (Vector128.IsHardwareAccelerated && cols >= 4)
         {
             int needed = GemmTNScratchSize(rows, cols);
-            if (scratch.Length < needed) throw new ArgumentException($"scratch has {scratch.Length} floats; expected {needed}.", nameof(scratch));
+            if (scratch.Length < needed) ThrowLength(nameof(scratch), scratch.Length, needed, "");
             if (Vector512.IsHardwareAccelerated && cols >= 16) GemmTN<TShape, Vector512<float>, Ops512>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);
             else if (Vector256.IsHardwareAccelerated && cols >= 8) GemmTN<TShape, Vector256<float>, Ops256>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);
             else GemmTN<TShape, Vector128<float>, Ops128>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);
@@ -577,8 +577,8 @@ public static partial class Kernels
     {
         int rows = default(TShape).Rows, cols = default(TShape).Cols;
         CheckPanels<TShape>(wt.Length, nameof(wt));
-        if (x.Length < rows) throw new ArgumentException($"x has {x.Length} floats; expected at least {rows}.", nameof(x));
-        if (y.Length < cols) throw new ArgumentException($"y has {y.Length} floats; expected at least {cols}.", nameof(y));
+        if (x.Length < rows) ThrowLength(nameof(x), x.Length, rows, "");
+        if (y.Length < cols) ThrowLength(nameof(y), y.Length, cols, "");
 #if NET8_0_OR_GREATER
         if (Vector512.IsHardwareAccelerated && cols >= 16) MatVecT<TShape, Vector512<float>, Ops512>(wt, x, y, reverse);
         else if (Vector256.IsHardwareAccelerated && cols >= 8) MatVecT<TShape, Vector256<float>, Ops256>(wt, x, y, reverse);
@@ -589,7 +589,7 @@ public static partial class Kernels
     }
 
 #if NET8_0_OR_GREATER
-    [MethodImpl(HotPath)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
     internal static void MatVecT<TShape, TV, TOps>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, bool reverse)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
@@ -639,9 +639,9 @@ public static partial class Kernels
         int rows = default(TShape).Rows, cols = default(TShape).Cols;
         CheckPanels<TShape>(wt.Length, nameof(wt));
         long halves = (long)rows * (cols / 32 * 32);
-        if (wh.Length < halves) throw new ArgumentException($"wh has {wh.Length} bfloat16 weights; expected {halves} ([{rows}, {cols / 32 * 32}]).", nameof(wh));
-        if (x.Length < rows) throw new ArgumentException($"x has {x.Length} floats; expected at least {rows}.", nameof(x));
-        if (y.Length < cols) throw new ArgumentException($"y has {y.Length} floats; expected at least {cols}.", nameof(y));
+        if (wh.Length < halves) ThrowLength(nameof(wh), wh.Length, halves, " bfloat16 weights");
+        if (x.Length < rows) ThrowLength(nameof(x), x.Length, rows, "");
+        if (y.Length < cols) ThrowLength(nameof(y), y.Length, cols, "");
         nuint chunked = (nuint)(cols / 32 * 32);
         if (chunked > 0)
         {
@@ -658,7 +658,7 @@ public static partial class Kernels
 
 #if NET8_0_OR_GREATER
     /// <summary>The whole chunks of 32 columns, in register blocks: 8 chunks of 2 x 16 accumulators (AVX-512), 2 chunks of 2 x 2 x 8 (AVX2), 1 chunk of 2 x 4 x 4.</summary>
-    [MethodImpl(HotPath)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
     internal static void HalfBlocks<TShape, TV, TOps>(ReadOnlySpan<ushort> wh, ReadOnlySpan<float> x, Span<float> y)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
@@ -775,18 +775,36 @@ public static partial class Kernels
     }
 
     /// <summary>Throws unless <paramref name="n"/> rows of <paramref name="width"/> floats, <paramref name="stride"/> apart, fit in <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckRows(int length, int n, int stride, int width, string name, string strideName)
     {
-        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), n, "The row count must not be negative.");
+        if (n < 0) ThrowRange(nameof(n), n, "a row count of at least 0");
         if (n == 0) return;
-        if (stride < 0) throw new ArgumentOutOfRangeException(strideName, stride, "The row stride must not be negative.");
+        if (stride < 0) ThrowRange(strideName, stride, "a row stride of at least 0");
         long needed = (long)(n - 1) * stride + width;
-        if (length < needed) throw new ArgumentException($"{name} has {length} floats; {n} rows of {width} at a stride of {stride} need {needed}.", name);
+        if (length < needed) ThrowRows(name, length, n, width, stride, needed);
     }
 
+    // The throws live in methods of their own, never inlined: a kernel's entry stays a few compares, with no string
+    // formatting code (and the stack frame it needs) on the path every call takes.
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowShape(Type shape, int rows, int cols, int panelRows)
         => throw new ArgumentException($"{shape.Name} is not a valid matrix shape: Rows {rows}, Cols {cols}, PanelRows {panelRows} (need Rows, Cols >= 0 and PanelRows >= Rows).");
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowPanels(string name, int length, long needed, int rows, int cols, int panelRows)
         => throw new ArgumentException($"{name} has {length} floats; the panels of a [{rows}, {cols}] matrix in panels of {panelRows} rows need {needed}.", name);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLength(string name, int length, long needed, string what)
+        => throw new ArgumentException($"{name} has {length} elements; expected at least {needed}{what}.", name);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowRows(string name, int length, int n, int width, int stride, long needed)
+        => throw new ArgumentException($"{name} has {length} floats; {n} rows of {width} at a stride of {stride} need {needed}.", name);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowRange(string name, int value, string expected)
+        => throw new ArgumentOutOfRangeException(name, value, $"Expected {expected}.");
 }
