@@ -361,7 +361,7 @@ public sealed partial class RecurrentModelGenerator
                 {
                     for (int d = 0; d < 2; d++)
                     {
-                        w.Line($"case {Num(layer * 2 + d)}: _model.RunLayer{LayerId(layer, d)}(input, output, initialState, finalState, Workspace!); break;");
+                        w.Line($"case {Num(layer * 2 + d)}: _model.RunLayer{LayerId(layer, 0)}({Num(d)}, input, output, initialState, finalState, Workspace!); break;");
                     }
                 }
                 w.Close();
@@ -596,7 +596,7 @@ public sealed partial class RecurrentModelGenerator
                 }
                 for (int d = 0; d < m.Directions; d++)
                 {
-                    w.Line($"RunLayer{LayerId(layer, d)}({source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
+                    w.Line($"RunLayer{LayerId(layer, 0)}({(m.Bidirectional ? Num(d) + ", " : "")}{source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
                 }
                 if (m.Bidirectional) w.Close();
             }
@@ -641,16 +641,23 @@ public sealed partial class RecurrentModelGenerator
         {
             int stateRows = m.Layers * m.Directions;
             bool split = !m.Bidirectional; // a unidirectional trainer's Forward runs each layer in parts of the batch (SplitRunner)
+            // A bidirectional model's two directions share each method: `d` (0 forward, 1 reverse) picks the direction's
+            // weights, state row and half of y, and the order of time.
+            bool bi = m.Bidirectional;
+            string dParam = bi ? "int d, " : "", dArg = bi ? "d, " : "";
             for (int layer = 0; layer < m.Layers; layer++)
             {
-                for (int d = 0; d < m.Directions; d++)
                 {
-                    string id = LayerId(layer, d);
+                    string id = LayerId(layer, 0);
+                    string Of(string name) => bi ? $"(d == 0 ? {name}{LayerId(layer, 0)} : {name}{LayerId(layer, 1)})" : name + id;
                     int cols = m.LayerInputWidth(layer);
-                    int row = layer * m.Directions + d;
-                    string hOffset = d == 1 ? " + HiddenSize" : "";
-                    w.Line($"/// <summary>Layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: packed x [rows, {Num(cols)}] → packed y[:, {Num(d * m.Hidden)}..{Num((d + 1) * m.Hidden)}) of [rows, LayerWidth]; state row {Num(row)}.</summary>");
-                    w.Open($"private void RunLayer{id}({RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
+                    string row = bi ? (layer == 0 ? "d" : $"{Num(2 * layer)} + d") : Num(layer);
+                    string dIndex = bi ? "d" : "0";
+                    string hOffset = bi ? " + d * HiddenSize" : "";
+                    w.Line(bi
+                        ? $"/// <summary>Layer {Num(layer)}, direction <paramref name=\"d\"/> (0 forward, 1 reverse): packed x [rows, {Num(cols)}] → packed y[:, d · HiddenSize..(d + 1) · HiddenSize) of [rows, LayerWidth]; state row {row}.</summary>"
+                        : $"/// <summary>Layer {Num(layer)}: packed x [rows, {Num(cols)}] → packed y [rows, LayerWidth]; state row {row}.</summary>");
+                    w.Open($"private void RunLayer{id}({dParam}{RoSpan} x, {Span} y, {RoSpan} initialState, {Span} finalState, Workspace ws)");
                     w.Line($"{Cs}PackedSequences layout = ws.Layout;");
                     w.Line("int batch = layout.PaddedBatch; // the states' (a part of a threaded Forward has fewer sequences)");
                     if (split)
@@ -660,52 +667,52 @@ public sealed partial class RecurrentModelGenerator
                         w.Line($"if (parts > 1) RunSplit({Num(layer)}, false, x, y, ws, parts);");
                         w.Line($"else Project{id}(x, ws, 0, layout.Rows);");
                     }
-                    else w.Line($"Project{id}(x, ws, 0, layout.Rows);");
+                    else w.Line($"Project{id}({dArg}x, ws, 0, layout.Rows);");
                     w.Comment("Recurrence from the initial state (zeros when none is given), sequences in length order: the running ones are a prefix.");
-                    w.Line($"layout.GatherState(initialState, {Num(row)}, HiddenSize, ws.H[{Num(d)}]);");
-                    if (m.Cell == Cell.Lstm) w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, ws.C[{Num(d)}]);");
+                    w.Line($"layout.GatherState(initialState, {row}, HiddenSize, ws.H[{dIndex}]);");
+                    if (m.Cell == Cell.Lstm) w.Line($"layout.GatherState(initialState.IsEmpty ? default : initialState.Slice({Num(stateRows)} * batch * HiddenSize), {row}, HiddenSize, ws.C[{dIndex}]);");
                     if (split)
                     {
                         w.Line($"if (parts > 1) RunSplit({Num(layer)}, true, x, y, ws, parts);");
                         w.Line($"else Recur{id}(y, ws, 0, layout.Batch);");
                     }
-                    else w.Line($"Recur{id}(y, ws, 0, layout.Batch);");
-                    w.Line($"layout.ScatterState(ws.H[{Num(d)}], {Num(row)}, HiddenSize, finalState);");
-                    if (m.Cell == Cell.Lstm) w.Line($"layout.ScatterState(ws.C[{Num(d)}], {Num(row)}, HiddenSize, finalState.IsEmpty ? default : finalState.Slice({Num(stateRows)} * batch * HiddenSize));");
+                    else w.Line($"Recur{id}({dArg}y, ws, 0, layout.Batch);");
+                    w.Line($"layout.ScatterState(ws.H[{dIndex}], {row}, HiddenSize, finalState);");
+                    if (m.Cell == Cell.Lstm) w.Line($"layout.ScatterState(ws.C[{dIndex}], {row}, HiddenSize, finalState.IsEmpty ? default : finalState.Slice({Num(stateRows)} * batch * HiddenSize));");
                     w.Close();
                     w.Line();
 
-                    w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s input projection of packed rows [first, first + count) into ws.Projection[{Num(row)}].</summary>");
+                    w.Line($"/// <summary>Layer {Num(layer)}'s input projection{(bi ? " in direction d" : "")} of packed rows [first, first + count) into ws.Projection[{row}].</summary>");
                     w.Line(HotPath);
-                    w.Open($"private void Project{id}({RoSpan} x, Workspace ws, int first, int count)");
+                    w.Open($"private void Project{id}({dParam}{RoSpan} x, Workspace ws, int first, int count)");
                     w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-                    w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
+                    w.Line($"{Span} projection = ws.Projection[{row}];");
                     if (layer == 0 && m.Vocabulary > 0)
                     {
                         w.Comment($"A row of the token table per step (W_ih embedding[token] + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}).");
-                        w.Line($"for (int i = first; i < first + count; i++) q.Slice(PackedTokens{id} + ws.Tokens[i] * GateSize, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
+                        w.Line($"for (int i = first; i < first + count; i++) q.Slice({Of("PackedTokens")} + ws.Tokens[i] * GateSize, GateSize).CopyTo(projection.Slice(i * GateSize, GateSize));");
                     }
                     else
                     {
                         w.Comment($"x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}, the rows in one product.");
-                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
+                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, Of("Packed"), layer, 0)}, q.Slice({Of("PackedBias")}, GateSize), x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
                     }
                     w.Close();
                     w.Line();
 
-                    w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s recurrence for the sequences [first, first + count) of the length order (their rows of every step), from the states in ws.</summary>");
+                    w.Line($"/// <summary>Layer {Num(layer)}'s recurrence{(bi ? " in direction d" : "")} for the sequences [first, first + count) of the length order (their rows of every step), from the states in ws.</summary>");
                     w.Line(HotPath);
-                    w.Open($"private void Recur{id}({Span} y, Workspace ws, int first, int count)");
+                    w.Open($"private void Recur{id}({dParam}{Span} y, Workspace ws, int first, int count)");
                     w.Line($"{Cs}PackedSequences layout = ws.Layout;");
                     w.Line("int steps = layout.Steps;");
                     if (m.Cell == Cell.Gru) w.Line($"{RoSpan} p = _parameters;");
                     w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-                    w.Line($"{Span} projection = ws.Projection[{Num(row)}];");
-                    w.Line($"{Span} h = new {Span}(ws.H[{Num(d)}]).Slice(first * HiddenSize);");
-                    if (m.Cell == Cell.Lstm) w.Line($"{Span} c = new {Span}(ws.C[{Num(d)}]).Slice(first * HiddenSize);");
-                    w.Line($"{RoSpan} weightHhT = {LayerPanels(m, id, layer, cols)};");
+                    w.Line($"{Span} projection = ws.Projection[{row}];");
+                    w.Line($"{Span} h = new {Span}(ws.H[{dIndex}]).Slice(first * HiddenSize);");
+                    if (m.Cell == Cell.Lstm) w.Line($"{Span} c = new {Span}(ws.C[{dIndex}]).Slice(first * HiddenSize);");
+                    w.Line($"{RoSpan} weightHhT = {LayerPanels(m, Of("Packed"), layer, cols)};");
                     w.Open("for (int s = 0; s < steps; s++)");
-                    w.Line(d == 0 ? "int t = s;" : "int t = steps - 1 - s;");
+                    w.Line(bi ? "int t = d == 0 ? s : steps - 1 - s;" : "int t = s;");
                     w.Line("int n = layout.BatchSize(t) - first;");
                     w.Line("if (n > count) n = count;");
                     w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
@@ -717,15 +724,15 @@ public sealed partial class RecurrentModelGenerator
                     {
                         case Cell.Lstm:
                             w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
-                            w.Line($"{Span} tanhC = ws.TanhCellStates[{Num(row)}];");
+                            w.Line($"{Span} tanhC = ws.TanhCellStates[{row}];");
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
                             w.Close();
-                            w.Line($"if (ws.Training) c.Slice(0, n * HiddenSize).CopyTo(new {Span}(ws.CellStates[{Num(row)}], offset * HiddenSize, n * HiddenSize));");
+                            w.Line($"if (ws.Training) c.Slice(0, n * HiddenSize).CopyTo(new {Span}(ws.CellStates[{row}], offset * HiddenSize, n * HiddenSize));");
                             break;
                         case Cell.Gru:
-                            w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{Num(row)}], cache * GateSize, n * GateSize);");
-                            if (m.Bias) w.Line($"{gemmH}(weightHhT, p.Slice(BiasHh{id}, GateSize), h, HiddenSize, n, hidden, GateSize);");
+                            w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{row}], cache * GateSize, n * GateSize);");
+                            if (m.Bias) w.Line($"{gemmH}(weightHhT, p.Slice({Of("BiasHh")}, GateSize), h, HiddenSize, n, hidden, GateSize);");
                             else
                             {
                                 w.Line("hidden.Clear();");
@@ -862,11 +869,11 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
-                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
+                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
                 }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
                 string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
-                string whh = LayerPanels(m, id, layer, k);
+                string whh = LayerPanels(m, "Packed" + id, layer, k);
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
@@ -936,8 +943,9 @@ public sealed partial class RecurrentModelGenerator
         private static int PanelRows(ModelSpec m, int layer) => m.LayerInputWidth(layer) + m.Hidden;
 
         /// <summary>The packed [W_ihᵀ; W_hhᵀ] of a layer from panel row <paramref name="row"/> on (W_hhᵀ starts at the layer's input width).</summary>
-        private static string LayerPanels(ModelSpec m, string id, int layer, int row) =>
-            $"q.Slice(Packed{id}{(row > 0 ? " + " + Num(row * PanelWidth) : "")}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)) - row * PanelWidth)})";
+        /// <summary>The packed panels of a layer from panel row <paramref name="row"/> on; <paramref name="packed"/> is the block's constant (or an expression of it).</summary>
+        private static string LayerPanels(ModelSpec m, string packed, int layer, int row) =>
+            $"q.Slice({packed}{(row > 0 ? " + " + Num(row * PanelWidth) : "")}, {Num(PanelSize(m.GateWidth, PanelRows(m, layer)) - row * PanelWidth)})";
 
         private static string HeadPanels(ModelSpec m) => $"q.Slice(PackedHead, {Num(PanelSize(m.Output, m.LayerOutputWidth))})";
 
@@ -1024,7 +1032,7 @@ public sealed partial class RecurrentModelGenerator
                     {
                         w.Comment("Token table: row v = embedding[v] W_ihᵀ + bias.");
                         w.Line($"{Span} table{id} = q.Slice(PackedTokens{id}, VocabularySize * GateSize);");
-                        w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
+                        w.Line($"{GemmPanelsName(m.Input, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), p.Slice(EmbeddingWeight, VocabularySize * InputSize), InputSize, VocabularySize, table{id}, GateSize);");
                     }
                 }
                 w.Line("break;");
@@ -1104,8 +1112,8 @@ public sealed partial class RecurrentModelGenerator
             // Only the float products alternate their block order: the bfloat16 ones are bound by the decode, and
             // alternating measured no faster there (paired micro-benchmark, 1.00x).
             string Product(string id, int layer, int rowOffset, int rows, string x, string y) => m.StepBFloat16
-                ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, id, layer, rowOffset)}, {x}, {y});"
-                : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, id, layer, rowOffset)}, {x}, {y}, reverse);";
+                ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, "Packed" + id, layer, rowOffset)}, {x}, {y});"
+                : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, rowOffset)}, {x}, {y}, reverse);";
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string id = LayerId(layer, 0);

@@ -122,7 +122,7 @@ public sealed partial class RecurrentModelGenerator
             if (tokens) AggregateTokens(w);
             for (int layer = m.Layers - 1; layer >= 0; layer--)
             {
-                for (int d = 0; d < m.Directions; d++) BackwardLayer(w, m, layer, d);
+                BackwardLayer(w, m, layer);
             }
             if (m.Bidirectional) BackwardDirections(w, m);
             else BackwardParts(w, m);
@@ -226,7 +226,7 @@ public sealed partial class RecurrentModelGenerator
             w.Open("switch (Layer * 2 + part)");
             for (int layer = 0; layer < m.Layers; layer++)
             {
-                for (int d = 0; d < 2; d++) w.Line($"case {Num(layer * 2 + d)}: _trainer.BackwardLayer{LayerId(layer, d)}(input, output, initialState, finalState); break;");
+                for (int d = 0; d < 2; d++) w.Line($"case {Num(layer * 2 + d)}: _trainer.BackwardLayer{LayerId(layer, 0)}({Num(d)}, input, output, initialState, finalState); break;");
             }
             w.Close();
             w.Close();
@@ -413,7 +413,7 @@ public sealed partial class RecurrentModelGenerator
                 }
                 for (int d = 0; d < m.Directions; d++)
                 {
-                    w.Line($"BackwardLayer{LayerId(layer, d)}({gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
+                    w.Line($"BackwardLayer{LayerId(layer, 0)}({(m.Bidirectional ? Num(d) + ", " : "")}{gradOut}, {gradIn}, finalStateGrad, initialStateGrad);");
                 }
                 if (m.Bidirectional)
                 {
@@ -441,11 +441,11 @@ public sealed partial class RecurrentModelGenerator
         /// shared bias gradient of LSTM and Elman cells (<c>b.BiasGrad</c>, added to both biases after), a GRU's b_hh
         /// gradient, or none without biases.
         /// </summary>
-        private static string HiddenBiasSums(ModelSpec m, string id) =>
-            !m.Bias ? "default" : SharedBiasGradient(m) ? $"new {Span}(b.BiasGrad, 0, GateSize)" : $"g.Slice(BiasHh{id}, GateSize)";
+        private static string HiddenBiasSums(ModelSpec m, string biasHh) =>
+            !m.Bias ? "default" : SharedBiasGradient(m) ? $"new {Span}(b.BiasGrad, 0, GateSize)" : $"g.Slice({biasHh}, GateSize)";
 
         /// <summary>The column sums the W_ih gradient product adds up: a GRU's b_ih gradient (the other cells share one sum, see <see cref="HiddenBiasSums"/>).</summary>
-        private static string InputBiasSums(ModelSpec m, string id) => m.Bias && !SharedBiasGradient(m) ? $"g.Slice(BiasIh{id}, GateSize)" : "default";
+        private static string InputBiasSums(ModelSpec m, string biasIh) => m.Bias && !SharedBiasGradient(m) ? $"g.Slice({biasIh}, GateSize)" : "default";
 
         /// <summary>Part of the head's backward: dL/dh of some rows, and some rows of dW_head.</summary>
         private static void BackwardHead(SourceWriter w, ModelSpec m)
@@ -470,29 +470,36 @@ public sealed partial class RecurrentModelGenerator
 
         private static string GradLayer(int layer) => layer % 2 == 0 ? "_gradLayerEven" : "_gradLayerOdd";
 
-        private static void BackwardLayer(SourceWriter w, ModelSpec m, int layer, int d)
+        /// <summary>
+        /// Layer <paramref name="layer"/>'s backward methods; a bidirectional model's two directions share them: `d` (0
+        /// forward, 1 reverse) picks the direction's weights, gradients, buffers, state row and half of y, and the order of time.
+        /// </summary>
+        private static void BackwardLayer(SourceWriter w, ModelSpec m, int layer)
         {
-            string id = LayerId(layer, d);
-            int row = layer * m.Directions + d;
+            string id = LayerId(layer, 0);
+            bool bi = m.Bidirectional;
+            string Of(string name) => bi ? $"(d == 0 ? {name}{LayerId(layer, 0)} : {name}{LayerId(layer, 1)})" : name + id;
+            string dParam = bi ? "int d, " : "", dArg = bi ? "d, " : "";
+            string row = bi ? (layer == 0 ? "d" : $"{Num(2 * layer)} + d") : Num(layer);
             int stateRows = m.Layers * m.Directions;
             int cols = m.LayerInputWidth(layer);
-            string hOffset = d == 1 ? " + HiddenSize" : "";
+            string hOffset = bi ? " + d * HiddenSize" : "";
             bool lstm = m.Cell == Cell.Lstm;
             bool split = !m.Bidirectional; // with Threads > 1 a unidirectional layer runs in parts (PartsRunner)
             bool tokenLayer = layer == 0 && m.Vocabulary > 0;
-            w.Line($"/// <summary>Backward through layer {Num(layer)}, {(d == 0 ? "forward" : "reverse")} direction: its steps in reverse order, then its weights for every valid step at once.</summary>");
-            w.Open($"private void BackwardLayer{id}({RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
+            w.Line($"/// <summary>Backward through layer {Num(layer)}{(bi ? ", direction d" : "")}: its steps in reverse order, then its weights for every valid step at once.</summary>");
+            w.Open($"private void BackwardLayer{id}({dParam}{RoSpan} gradOutput, {Span} gradInput, {RoSpan} finalStateGrad, {Span} initialStateGrad)");
             w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int batch = layout.Batch, rows = layout.Rows;");
             if (SharedBiasGradient(m) || tokenLayer) w.Line($"{Span} g = _model._gradients;");
-            w.Line(d == 1 ? "Buffers b = _buffersReverse ?? _buffers; // its own when the directions may run apart" : "Buffers b = _buffers;");
+            w.Line(bi ? "Buffers b = d == 1 ? _buffersReverse ?? _buffers : _buffers; // the reverse direction's own when the directions may run apart" : "Buffers b = _buffers;");
             w.Line($"{RoSpan} initial = _hasInitialState ? new {RoSpan}(_initialState, 0, batch * StateSize) : default;");
-            w.Line($"layout.GatherState(finalStateGrad, {Num(row)}, HiddenSize, b.DhNext);");
-            w.Line($"layout.GatherState(initial, {Num(row)}, HiddenSize, b.H0);");
+            w.Line($"layout.GatherState(finalStateGrad, {row}, HiddenSize, b.DhNext);");
+            w.Line($"layout.GatherState(initial, {row}, HiddenSize, b.H0);");
             if (lstm)
             {
-                w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, b.DcNext);");
-                w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {Num(row)}, HiddenSize, b.C0);");
+                w.Line($"layout.GatherState(finalStateGrad.IsEmpty ? default : finalStateGrad.Slice({Num(stateRows)} * batch * HiddenSize), {row}, HiddenSize, b.DcNext);");
+                w.Line($"layout.GatherState(initial.IsEmpty ? default : initial.Slice({Num(stateRows)} * batch * HiddenSize), {row}, HiddenSize, b.C0);");
             }
             // dL/d(inputs) row by row here, or (bidirectional, buffers of its own) by Backward after both directions.
             string dx = m.Bidirectional ? "!gradInput.IsEmpty && _buffersReverse is null" : "!gradInput.IsEmpty";
@@ -504,7 +511,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"if (parts > 1) RunParts({Num(layer)}, false, parts, gradOutput, gradInput);");
                 w.Line($"else BackwardSteps{id}(gradOutput, 0, batch);");
             }
-            else w.Line($"BackwardSteps{id}(gradOutput, b, 0, batch);");
+            else w.Line($"BackwardSteps{id}({dArg}gradOutput, b, 0, batch);");
             w.Comment("dW_hh += dgatesᵀ h_{t-1} and dW_ih += dgatesᵀ x over every valid step at once (one product each, not one per step); dx += dgates W_ih.");
             if (m.Bias) w.Comment("The bias gradients are the sums of the same gate gradients over the rows: the products add them up as they read them.");
             if (SharedBiasGradient(m)) w.Line($"new {Span}(b.BiasGrad).Clear(); // b_ih and b_hh enter the gates the same way: one sum is the gradient of both");
@@ -513,46 +520,50 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"if (parts > 1) RunParts({Num(layer)}, true, parts, gradOutput, gradInput);");
                 w.Line($"else BackwardWeights{id}(gradInput, 0, 1);");
             }
-            else w.Line($"BackwardWeights{id}(gradInput, b, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize), {inputWeights}, {dx});");
+            else w.Line($"BackwardWeights{id}({dArg}gradInput, b, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize), {inputWeights}, {dx});");
             if (tokenLayer) w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
             if (SharedBiasGradient(m))
             {
-                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice(BiasHh{id}, GateSize));");
-                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice({Of("BiasHh")}, GateSize));");
+                w.Line($"{Cs}Kernels.AddTo(b.BiasGrad, g.Slice({Of("BiasIh")}, GateSize));");
             }
-            w.Line($"layout.ScatterState(b.DhNext, {Num(row)}, HiddenSize, initialStateGrad);");
-            if (lstm) w.Line($"layout.ScatterState(b.DcNext, {Num(row)}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
+            w.Line($"layout.ScatterState(b.DhNext, {row}, HiddenSize, initialStateGrad);");
+            if (lstm) w.Line($"layout.ScatterState(b.DcNext, {row}, HiddenSize, initialStateGrad.IsEmpty ? default : initialStateGrad.Slice({Num(stateRows)} * batch * HiddenSize));");
             if (tokenLayer)
             {
-                string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
+                string panelsIh = $"new {RoSpan}(_weightPanels, _weightPanelsStart + {Of("PanelsIh")}, {Num(PanelSize(cols, m.GateWidth))})";
                 w.Comment("Token inputs and no inputGrad wanted: every step that read token v had input embedding[v], so the same three products");
                 w.Comment("run over the distinct tokens of the batch (at most VocabularySize rows) on their summed gate gradients.");
                 w.Open("if (gradInput.IsEmpty)");
                 w.Line("int slots = AggregateTokens(dAll, rows, b);");
                 w.Line($"{RoSpan} tokenGates = new {RoSpan}(b.TokenGates, 0, slots * GateSize);");
-                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), default, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
-                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Cs}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice(BiasIh{id}, GateSize));");
+                w.Line($"{GemmTNName(m.GateWidth, cols)}(tokenGates, GateSize, b.TokenInputs, InputSize, slots, g.Slice({Of("WeightIh")}, GateSize * {Num(cols)}), default, new {Span}(b.GemmScratch, b.GemmScratchStart, GemmScratchSize));");
+                if (m.Bias && !SharedBiasGradient(m)) w.Line($"{Cs}Kernels.SumRowsAdd(tokenGates, GateSize, slots, g.Slice({Of("BiasIh")}, GateSize));");
                 w.Line($"{Span} tokenInputGrads = new {Span}(b.TokenInputGrads, 0, slots * InputSize); // dL/d(embedding row) per distinct token");
                 w.Line("tokenInputGrads.Clear();");
                 w.Line($"{GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panelsIh}, default, tokenGates, GateSize, slots, tokenInputGrads, InputSize);");
                 w.Line("b.Slots = slots;");
-                if (d == 0) w.Line("AddTokenGradients(b);");
-                else w.Comment("Backward adds the embedding's part once the forward direction's is in (the two may run at the same time).");
+                if (bi)
+                {
+                    w.Comment("The reverse direction's part of the embedding's gradient: Backward adds it once the forward direction's is in (the two may run at the same time).");
+                    w.Line("if (d == 0) AddTokenGradients(b);");
+                }
+                else w.Line("AddTokenGradients(b);");
                 w.Close();
             }
             w.Close();
             w.Line();
 
             // The steps: for sequences [first, first + count) of the length order.
-            w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s steps in reverse order for the sequences [first, first + count) of the length order: dL/d(gates) of each of their rows, and h_{{t-1}} for dW_hh.</summary>");
+            w.Line($"/// <summary>Layer {Num(layer)}'s steps{(bi ? " in direction d" : "")} in reverse order for the sequences [first, first + count) of the length order: dL/d(gates) of each of their rows, and h_{{t-1}} for dW_hh.</summary>");
             w.Line(HotPath);
             w.Open(split
                 ? $"private void BackwardSteps{id}({RoSpan} gradOutput, int first, int count)"
-                : $"private void BackwardSteps{id}({RoSpan} gradOutput, Buffers b, int first, int count)");
+                : $"private void BackwardSteps{id}({dParam}{RoSpan} gradOutput, Buffers b, int first, int count)");
             w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
             w.Line("int steps = layout.Steps;");
             if (split) w.Line("Buffers b = _buffers;");
-            w.Line($"{RoSpan} activations = _workspace.Projection[{Num(row)}];");
+            w.Line($"{RoSpan} activations = _workspace.Projection[{row}];");
             w.Line($"{RoSpan} y = _workspace.Layer[{Num(layer)}];");
             w.Line($"{Span} gradGates = b.GradGates;");
             w.Line($"{Span} dh = new {Span}(b.Dh, first * HiddenSize, count * HiddenSize);");
@@ -564,12 +575,20 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"{Span} dcNext = new {Span}(b.DcNext, first * HiddenSize, count * HiddenSize);");
                 w.Line($"{Span} cPrevious = new {Span}(b.CPrevious, first * HiddenSize, count * HiddenSize);");
                 w.Line($"{RoSpan} c0 = new {RoSpan}(b.C0, first * HiddenSize, count * HiddenSize);");
-                w.Line($"{RoSpan} cells = _workspace.CellStates[{Num(row)}];");
+                w.Line($"{RoSpan} cells = _workspace.CellStates[{row}];");
             }
-            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsHh{id}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
+            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + {Of("PanelsHh")}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
             w.Open("for (int k = 0; k < steps; k++)");
-            w.Line(d == 0 ? "int t = steps - 1 - k;" : "int t = k;");
-            w.Line(d == 0 ? "int previous = t - 1; // the step this one started from" : "int previous = t + 1; // the step this one started from (time runs backwards)");
+            if (bi)
+            {
+                w.Line("int t = d == 0 ? steps - 1 - k : k;");
+                w.Line("int previous = d == 0 ? t - 1 : t + 1; // the step this one started from (the reverse direction's time runs backwards)");
+            }
+            else
+            {
+                w.Line("int t = steps - 1 - k;");
+                w.Line("int previous = t - 1; // the step this one started from");
+            }
             w.Line("int n = layout.BatchSize(t) - first;");
             w.Line("if (n > count) n = count;");
             w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
@@ -591,10 +610,10 @@ public sealed partial class RecurrentModelGenerator
             switch (m.Cell)
             {
                 case Cell.Lstm:
-                    w.Line($"{Cs}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{Num(row)}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
+                    w.Line($"{Cs}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{row}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
                     break;
                 case Cell.Gru:
-                    w.Line($"{Cs}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{Num(row)}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
+                    w.Line($"{Cs}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{row}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
                     break;
                 default:
                     w.Line($"{Cs}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
@@ -612,7 +631,7 @@ public sealed partial class RecurrentModelGenerator
 
             // The weight products: rows [r0, r1) of dW (part of parts), and dx rows of the part.
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
-            string panels = $"new {RoSpan}(_weightPanels, _weightPanelsStart + PanelsIh{id}, {Num(PanelSize(cols, m.GateWidth))})";
+            string panels = $"new {RoSpan}(_weightPanels, _weightPanelsStart + {Of("PanelsIh")}, {Num(PanelSize(cols, m.GateWidth))})";
             if (split)
             {
                 w.Line($"/// <summary>Part <paramref name=\"part\"/> of <paramref name=\"parts\"/> of layer {Num(layer)}'s weight products: its rows of dW_hh and dW_ih (whole quads), and its packed rows of dx.</summary>");
@@ -627,9 +646,9 @@ public sealed partial class RecurrentModelGenerator
             }
             else
             {
-                w.Line($"/// <summary>Layer {Num(layer)}{(d == 1 ? " reverse" : "")}'s weight products over every valid step: dW_hh, dW_ih when <paramref name=\"inputWeights\"/>, and dx when <paramref name=\"dx\"/>.</summary>");
+                w.Line($"/// <summary>Layer {Num(layer)}'s weight products{(bi ? " in direction d" : "")} over every valid step: dW_hh, dW_ih when <paramref name=\"inputWeights\"/>, and dx when <paramref name=\"dx\"/>.</summary>");
                 w.Line(HotPath);
-                w.Open($"private void BackwardWeights{id}({Span} gradInput, Buffers b, {Span} scratch, bool inputWeights, bool dx)");
+                w.Open($"private void BackwardWeights{id}({dParam}{Span} gradInput, Buffers b, {Span} scratch, bool inputWeights, bool dx)");
                 w.Line("int rows = _workspace.Layout.Rows;");
                 w.Line($"{Span} g = _model._gradients;");
             }
@@ -637,14 +656,14 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"{RoSpan} dAll = new {RoSpan}(b.GradGates, 0, rows * GateSize);");
             if (split)
             {
-                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), {HiddenBiasSums(m, id)}, scratch, r0, r1);");
-                w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), {InputBiasSums(m, id)}, scratch, r0, r1);");
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice({Of("WeightHh")}, GateSize * HiddenSize), {HiddenBiasSums(m, Of("BiasHh"))}, scratch, r0, r1);");
+                w.Line($"{(tokenLayer ? "if (!gradInput.IsEmpty) " : "")}{GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice({Of("WeightIh")}, GateSize * {Num(cols)}), {InputBiasSums(m, Of("BiasIh"))}, scratch, r0, r1);");
                 w.Line($"if (!gradInput.IsEmpty) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll.Slice(first * GateSize), GateSize, count, gradInput.Slice(first * {Num(cols)}), {Num(cols)});");
             }
             else
             {
-                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice(WeightHh{id}, GateSize * HiddenSize), {HiddenBiasSums(m, id)}, scratch);");
-                w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice(WeightIh{id}, GateSize * {Num(cols)}), {InputBiasSums(m, id)}, scratch);");
+                w.Line($"{GemmTNName(m.GateWidth, m.Hidden)}(dHiddenAll, GateSize, b.HPrevious, HiddenSize, rows, g.Slice({Of("WeightHh")}, GateSize * HiddenSize), {HiddenBiasSums(m, Of("BiasHh"))}, scratch);");
+                w.Line($"if (inputWeights) {GemmTNName(m.GateWidth, cols)}(dAll, GateSize, {x}, {Num(cols)}, rows, g.Slice({Of("WeightIh")}, GateSize * {Num(cols)}), {InputBiasSums(m, Of("BiasIh"))}, scratch);");
                 w.Line($"if (dx) {GemmPanelsName(m.GateWidth, cols, m.GateWidth)}({panels}, default, dAll, GateSize, rows, gradInput, {Num(cols)});");
             }
             w.Close();

@@ -308,15 +308,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Sets every gradient to zero.</summary>");
             w.Line("public void ZeroGradients() => Gradients.Clear();");
             w.Line();
-            w.Open($"private static {Span} Slice(float[] values, string name)");
-            w.Line("switch (name)");
-            w.Line("{");
-            w.Indent();
-            foreach (Tensor t in tensors) w.Line($"case \"{t.Name}\": return new {Span}(values, {t.Constant}, {Num(t.Length)});");
-            w.Line($"default: throw new global::System.ArgumentException(\"Unknown tensor '\" + name + \"'; {m.Name} has: {string.Join(", ", tensors.Select(t => t.Name))}.\", nameof(name));");
-            w.Unindent();
-            w.Line("}");
-            w.Close();
+            w.Line($"private static {Span} Slice(float[] values, string name) => {Cs}TensorTable.Slice(s_tensors, values, name, \"{m.Name}\");");
             w.Line();
             w.Line("/// <summary>Loads weights from a safetensors file; the file is validated whole before any weight changes.</summary>");
             string stale = " _packedStale = true;";

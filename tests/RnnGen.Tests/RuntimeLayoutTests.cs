@@ -54,7 +54,7 @@ public class RuntimeLayoutTests
         Type[] exported = typeof(RuntimeLayout).Assembly.GetExportedTypes();
         Type[] services = exported.Where(t => t.Namespace == "RnnGen.CompilerServices").ToArray();
         Assert.Equal(
-            new[] { "IMatrixShape", "IPartitionedForward`1", "Kernels", "PackedSequences", "RuntimeLayout", "WorkerThreads" },
+            new[] { "IMatrixShape", "IPartitionedForward`1", "Kernels", "PackedSequences", "RuntimeLayout", "TensorTable", "WorkerThreads" },
             services.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
         foreach (Type type in services)
         {
