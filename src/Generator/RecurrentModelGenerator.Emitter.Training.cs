@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using RnnGen.Generator.Model;
 
 namespace RnnGen.Generator;
@@ -509,9 +510,9 @@ public sealed partial class RecurrentModelGenerator
                 w.Comment("With Threads > 1: the steps in parts of the sequences, then the weight gradients in parts of their rows (same bits).");
                 w.Line("int parts = _model.PartCount(batch, rows);");
                 w.Line($"if (parts > 1) RunParts({Num(layer)}, false, parts, gradOutput, gradInput);");
-                w.Line($"else BackwardSteps{id}(gradOutput, 0, batch);");
+                w.Line($"else BackwardSteps({Num(layer)}, gradOutput, 0, batch);");
             }
-            else w.Line($"BackwardSteps{id}({dArg}gradOutput, b, 0, batch);");
+            else w.Line($"BackwardSteps({Num(layer)}, {dArg}gradOutput, b, 0, batch);");
             w.Comment("dW_hh += dgatesᵀ h_{t-1} and dW_ih += dgatesᵀ x over every valid step at once (one product each, not one per step); dx += dgates W_ih.");
             if (m.Bias) w.Comment("The bias gradients are the sums of the same gate gradients over the rows: the products add them up as they read them.");
             if (SharedBiasGradient(m)) w.Line($"new {Span}(b.BiasGrad).Clear(); // b_ih and b_hh enter the gates the same way: one sum is the gradient of both");
@@ -554,80 +555,89 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line();
 
-            // The steps: for sequences [first, first + count) of the length order.
-            w.Line($"/// <summary>Layer {Num(layer)}'s steps{(bi ? " in direction d" : "")} in reverse order for the sequences [first, first + count) of the length order: dL/d(gates) of each of their rows, and h_{{t-1}} for dW_hh.</summary>");
-            w.Line(HotPath);
-            w.Open(split
-                ? $"private void BackwardSteps{id}({RoSpan} gradOutput, int first, int count)"
-                : $"private void BackwardSteps{id}({dParam}{RoSpan} gradOutput, Buffers b, int first, int count)");
-            w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
-            w.Line("int steps = layout.Steps;");
-            if (split) w.Line("Buffers b = _buffers;");
-            w.Line($"{RoSpan} activations = _workspace.Projection[{row}];");
-            w.Line($"{RoSpan} y = _workspace.Layer[{Num(layer)}];");
-            w.Line($"{Span} gradGates = b.GradGates;");
-            w.Line($"{Span} dh = new {Span}(b.Dh, first * HiddenSize, count * HiddenSize);");
-            w.Line($"{Span} dhNext = new {Span}(b.DhNext, first * HiddenSize, count * HiddenSize);");
-            w.Line($"{Span} hPrevious = b.HPrevious;");
-            w.Line($"{RoSpan} h0 = new {RoSpan}(b.H0, first * HiddenSize, count * HiddenSize);");
-            if (lstm)
+            // The steps: for sequences [first, first + count) of the length order. Every layer's are the same but for the
+            // state row, the layer's output and its W_hh: one method, emitted with layer 0's.
+            if (layer == 0)
             {
-                w.Line($"{Span} dcNext = new {Span}(b.DcNext, first * HiddenSize, count * HiddenSize);");
-                w.Line($"{Span} cPrevious = new {Span}(b.CPrevious, first * HiddenSize, count * HiddenSize);");
-                w.Line($"{RoSpan} c0 = new {RoSpan}(b.C0, first * HiddenSize, count * HiddenSize);");
-                w.Line($"{RoSpan} cells = _workspace.CellStates[{row}];");
+                string stateRow = bi ? "2 * layer + d" : "layer";
+                w.Line("/// <summary>The offset of each state row's W_hh in the weight panels (rows: layer by layer, forward then reverse).</summary>");
+                w.Line($"private static readonly int[] s_panelsHh = {{ {string.Join(", ", Enumerable.Range(0, m.Layers * m.Directions).Select(r => "PanelsHh" + LayerId(r / m.Directions, r % m.Directions)))} }};");
+                w.Line();
+                w.Line($"/// <summary>Layer <paramref name=\"layer\"/>'s steps{(bi ? " in direction d" : "")} in reverse order for the sequences [first, first + count) of the length order: dL/d(gates) of each of their rows, and h_{{t-1}} for dW_hh.</summary>");
+                w.Line(HotPath);
+                w.Open(split
+                    ? $"private void BackwardSteps(int layer, {RoSpan} gradOutput, int first, int count)"
+                    : $"private void BackwardSteps(int layer, {dParam}{RoSpan} gradOutput, Buffers b, int first, int count)");
+                w.Line($"int row = {stateRow};");
+                w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
+                w.Line("int steps = layout.Steps;");
+                if (split) w.Line("Buffers b = _buffers;");
+                w.Line($"{RoSpan} activations = _workspace.Projection[row];");
+                w.Line($"{RoSpan} y = _workspace.Layer[layer];");
+                w.Line($"{Span} gradGates = b.GradGates;");
+                w.Line($"{Span} dh = new {Span}(b.Dh, first * HiddenSize, count * HiddenSize);");
+                w.Line($"{Span} dhNext = new {Span}(b.DhNext, first * HiddenSize, count * HiddenSize);");
+                w.Line($"{Span} hPrevious = b.HPrevious;");
+                w.Line($"{RoSpan} h0 = new {RoSpan}(b.H0, first * HiddenSize, count * HiddenSize);");
+                if (lstm)
+                {
+                    w.Line($"{Span} dcNext = new {Span}(b.DcNext, first * HiddenSize, count * HiddenSize);");
+                    w.Line($"{Span} cPrevious = new {Span}(b.CPrevious, first * HiddenSize, count * HiddenSize);");
+                    w.Line($"{RoSpan} c0 = new {RoSpan}(b.C0, first * HiddenSize, count * HiddenSize);");
+                    w.Line($"{RoSpan} cells = _workspace.CellStates[row];");
+                }
+                w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + s_panelsHh[row], {Num(PanelSize(m.Hidden, m.GateWidth))});");
+                w.Open("for (int k = 0; k < steps; k++)");
+                if (bi)
+                {
+                    w.Line("int t = d == 0 ? steps - 1 - k : k;");
+                    w.Line("int previous = d == 0 ? t - 1 : t + 1; // the step this one started from (the reverse direction's time runs backwards)");
+                }
+                else
+                {
+                    w.Line("int t = steps - 1 - k;");
+                    w.Line("int previous = t - 1; // the step this one started from");
+                }
+                w.Line("int n = layout.BatchSize(t) - first;");
+                w.Line("if (n > count) n = count;");
+                w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
+                w.Line("int offset = layout.Offset(t) + first; // the first of these sequences' rows at step t");
+                w.Line("int previousCount = previous >= 0 && previous < steps ? layout.BatchSize(previous) - first : 0;");
+                w.Line("int previousOffset = previousCount > 0 ? layout.Offset(previous) + first : 0;");
+                w.Comment("h_{t-1} (and c_{t-1}) of each running sequence: the previous step's output, or the initial state where the sequence starts here.");
+                w.Open("for (int j = 0; j < n; j++)");
+                w.Line($"{Span} hp = hPrevious.Slice((offset + j) * HiddenSize, HiddenSize);");
+                w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else h0.Slice(j * HiddenSize, HiddenSize).CopyTo(hp);");
+                if (lstm)
+                {
+                    w.Line($"{Span} cp = cPrevious.Slice(j * HiddenSize, HiddenSize);");
+                    w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else c0.Slice(j * HiddenSize, HiddenSize).CopyTo(cp);");
+                }
+                w.Line($"{Cs}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
+                w.Line($"{Span} dGates = gradGates.Slice((offset + j) * GateSize, GateSize);");
+                w.Line($"{RoSpan} gateRow = activations.Slice((offset + j) * GateSize, GateSize);");
+                switch (m.Cell)
+                {
+                    case Cell.Lstm:
+                        w.Line($"{Cs}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[row], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
+                        break;
+                    case Cell.Gru:
+                        w.Line($"{Cs}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[row], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
+                        break;
+                    default:
+                        w.Line($"{Cs}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
+                        break;
+                }
+                w.Close();
+                string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
+                w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step: BackwardWeights).");
+                w.Line($"{RoSpan} dHidden = {dHidden};");
+                if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
+                w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, default, dHidden, GateSize, n, dhNext, HiddenSize);");
+                w.Close();
+                w.Close();
+                w.Line();
             }
-            w.Line($"{RoSpan} weightHh = new {RoSpan}(_weightPanels, _weightPanelsStart + {Of("PanelsHh")}, {Num(PanelSize(m.Hidden, m.GateWidth))});");
-            w.Open("for (int k = 0; k < steps; k++)");
-            if (bi)
-            {
-                w.Line("int t = d == 0 ? steps - 1 - k : k;");
-                w.Line("int previous = d == 0 ? t - 1 : t + 1; // the step this one started from (the reverse direction's time runs backwards)");
-            }
-            else
-            {
-                w.Line("int t = steps - 1 - k;");
-                w.Line("int previous = t - 1; // the step this one started from");
-            }
-            w.Line("int n = layout.BatchSize(t) - first;");
-            w.Line("if (n > count) n = count;");
-            w.Line("if (n <= 0) continue; // none of these sequences runs at this step");
-            w.Line("int offset = layout.Offset(t) + first; // the first of these sequences' rows at step t");
-            w.Line("int previousCount = previous >= 0 && previous < steps ? layout.BatchSize(previous) - first : 0;");
-            w.Line("int previousOffset = previousCount > 0 ? layout.Offset(previous) + first : 0;");
-            w.Comment("h_{t-1} (and c_{t-1}) of each running sequence: the previous step's output, or the initial state where the sequence starts here.");
-            w.Open("for (int j = 0; j < n; j++)");
-            w.Line($"{Span} hp = hPrevious.Slice((offset + j) * HiddenSize, HiddenSize);");
-            w.Line($"if (j < previousCount) y.Slice((previousOffset + j) * LayerWidth{hOffset}, HiddenSize).CopyTo(hp); else h0.Slice(j * HiddenSize, HiddenSize).CopyTo(hp);");
-            if (lstm)
-            {
-                w.Line($"{Span} cp = cPrevious.Slice(j * HiddenSize, HiddenSize);");
-                w.Line($"if (j < previousCount) cells.Slice((previousOffset + j) * HiddenSize, HiddenSize).CopyTo(cp); else c0.Slice(j * HiddenSize, HiddenSize).CopyTo(cp);");
-            }
-            w.Line($"{Cs}Kernels.Add(gradOutput.Slice((offset + j) * LayerWidth{hOffset}, HiddenSize), dhNext.Slice(j * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize));");
-            w.Line($"{Span} dGates = gradGates.Slice((offset + j) * GateSize, GateSize);");
-            w.Line($"{RoSpan} gateRow = activations.Slice((offset + j) * GateSize, GateSize);");
-            switch (m.Cell)
-            {
-                case Cell.Lstm:
-                    w.Line($"{Cs}Kernels.LstmCellBackward(gateRow, cPrevious.Slice(j * HiddenSize, HiddenSize), new {RoSpan}(_workspace.TanhCellStates[{row}], (offset + j) * HiddenSize, HiddenSize), dh.Slice(j * HiddenSize, HiddenSize), dcNext.Slice(j * HiddenSize, HiddenSize), dGates);");
-                    break;
-                case Cell.Gru:
-                    w.Line($"{Cs}Kernels.GruCellBackward(gateRow, new {RoSpan}(_workspace.HiddenGates[{row}], (offset + j) * GateSize, GateSize), hp, dh.Slice(j * HiddenSize, HiddenSize), dGates, new {Span}(b.GradHiddenGates, (offset + j) * GateSize, GateSize), dhNext.Slice(j * HiddenSize, HiddenSize));");
-                    break;
-                default:
-                    w.Line($"{Cs}Kernels.{(m.Relu ? "Relu" : "Tanh")}Backward(gateRow, dh.Slice(j * HiddenSize, HiddenSize), dGates);");
-                    break;
-            }
-            w.Close();
-            string dHidden = m.Cell == Cell.Gru ? $"new {RoSpan}(b.GradHiddenGates, offset * GateSize, n * GateSize)" : "gradGates.Slice(offset * GateSize, n * GateSize)";
-            w.Comment("dh_{t-1} " + (m.Cell == Cell.Gru ? "+" : "") + "= dgates W_hh (dW_hh waits for every step: BackwardWeights).");
-            w.Line($"{RoSpan} dHidden = {dHidden};");
-            if (m.Cell != Cell.Gru) w.Line("dhNext.Slice(0, n * HiddenSize).Clear();");
-            w.Line($"{GemmPanelsName(m.GateWidth, m.Hidden, m.GateWidth)}(weightHh, default, dHidden, GateSize, n, dhNext, HiddenSize);");
-            w.Close();
-            w.Close();
-            w.Line();
 
             // The weight products: rows [r0, r1) of dW (part of parts), and dx rows of the part.
             string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
@@ -727,9 +737,7 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Line($"{Cs}PackedSequences layout = _trainer._workspace.Layout;");
             w.Line("int first = layout.SequencePartStart(part, Parts), count = layout.SequencePartStart(part + 1, Parts) - first;");
-            w.Open("switch (Layer)");
-            for (int layer = 0; layer < m.Layers; layer++) w.Line($"case {Num(layer)}: _trainer.BackwardSteps{LayerId(layer, 0)}(input, first, count); break;");
-            w.Close();
+            w.Line("_trainer.BackwardSteps(Layer, input, first, count);");
             w.Close();
             w.Close();
             w.Line();
