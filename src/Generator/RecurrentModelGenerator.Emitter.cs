@@ -27,7 +27,7 @@ public sealed partial class RecurrentModelGenerator
             public string ShapeText => "[" + string.Join(", ", Shape.Select(d => Num(d))) + "]";
         }
 
-        public static string Emit(ModelSpec m, TargetInfo target)
+        public static string Emit(ModelSpec m)
         {
             List<Tensor> tensors = Layout(m);
             var w = new SourceWriter();

@@ -90,7 +90,7 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(models, static (spc, pair) =>
         {
             if (!pair.Target.RuntimeMatches) return;
-            spc.AddSource(pair.Model.HintName, Emitter.Emit(pair.Model, pair.Target));
+            spc.AddSource(pair.Model.HintName, Emitter.Emit(pair.Model));
         });
     }
 

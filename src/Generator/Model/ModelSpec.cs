@@ -12,14 +12,13 @@ internal enum Cell
 internal sealed record ContainingType(string Keyword, string Name);
 
 /// <summary>
-/// What the emitted code needs to know of the consuming compilation: the layout version of the referenced runtime
-/// (<c>RnnGen.CompilerServices.RuntimeLayout.Version</c>; 0 when the runtime has none). Nothing else: the kernels are
-/// the runtime's, so the same model text serves every target framework (vector or not) and the bounds-checked build.
+/// What the generator needs to know of the consuming compilation: the layout version of the referenced runtime
+/// (<c>RnnGen.CompilerServices.RuntimeLayout.Version</c>; 0 when the runtime has none), to refuse a mismatch. Nothing
+/// else: the kernels are the runtime's, so the same model text serves every target framework (vector or not) and the
+/// bounds-checked build.
 /// </summary>
 internal sealed record TargetInfo(int RuntimeLayout = RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion)
 {
-    public static readonly TargetInfo Current = new();
-
     /// <summary>The referenced runtime lays out what generated code shares with it as this generator does.</summary>
     public bool RuntimeMatches => RuntimeLayout == RnnGen.Generator.RecurrentModelGenerator.RuntimeLayoutVersion;
 }
