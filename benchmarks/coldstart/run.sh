@@ -43,6 +43,11 @@ for v in $(env | sed -n 's/^\(DOTNET_\(Tiered\|TC_\|ReadyToRun\|TieredPGO\|OSR\|
   echo "warning: $v=${!v} is set; the cold-start figures are not the default configuration's" >&2
 done
 echo "compiler: UseSharedCompilation=${UseSharedCompilation:-(unset: the build server is used)}"
+# Timings on a busy machine are high and scattered: say so up front (the load is printed again with each part).
+read -r load1 _ </proc/loadavg 2>/dev/null || load1=0
+if awk -v l="$load1" -v n="$cpus" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "warning: load average $load1 on $cpus CPUs: the machine is busy; timings will be high and scattered" >&2
+fi
 
 echo
 echo "== build (Release) =="
