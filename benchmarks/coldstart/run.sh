@@ -95,6 +95,7 @@ size_of() {
 }
 read -r bi_bytes bi_lines < <(size_of BiLstm128x256)
 read -r st_bytes st_lines < <(size_of Lstm32x64)
+read -r all_bytes all_lines < <(size_of "")
 
 echo
 echo "== rebuild: 8 models against none (Release, touch Program.cs, dotnet build --no-restore, best of 2) ==  (load: $(uptime | sed 's/.*load average: //'))"
@@ -129,6 +130,7 @@ printf '%-58s %12s %12s\n' "  second Step (ms)" "$(median "${step_second[@]}")" 
 printf '%-58s %12s %12s\n' "  construction (ms)" "$(median "${step_ctor[@]}")" "$(minimum "${step_ctor[@]}")"
 printf '%-58s %12s %12s\n' "generated, BiLstm128x256 (bytes / lines)" "$bi_bytes" "$bi_lines"
 printf '%-58s %12s %12s\n' "generated, Lstm32x64 (bytes / lines)" "$st_bytes" "$st_lines"
+printf '%-58s %12s %12s\n' "generated, all ${#files[@]} files (bytes / lines)" "$all_bytes" "$all_lines"
 printf '%-58s %12s\n' "rebuild, 8 models, best of 2 (ms)" "$best_with"
 printf '%-58s %12s\n' "rebuild, no models, best of 2 (ms)" "$best_without"
 printf '%-58s %12s\n' "rebuild ratio, 8 models / none (issue 19: <= 1.5)" "$ratio"
