@@ -8,7 +8,7 @@ namespace RnnGen.Benchmarks;
 /// <see cref="Frames"/> frames, as one <c>Forward</c> over the window against N single <c>Step</c>s (the baseline). Both
 /// write every frame's output and the final state. What the issue's <c>Steps</c> option (a window length fixed at compile
 /// time, with the time loop unrolled) could still remove is Forward's cost per call and per step on top of the work
-/// itself; this group measures both (docs/performance.md, "Fixed windows").
+/// itself; this group measures both (docs/design-notes.md, "Fixed windows").
 /// </summary>
 public class Window
 {
