@@ -147,60 +147,61 @@ public static partial class Kernels
     {
         switch (vectors)
         {
-            case 1: GemmTile<TShape, TV, TOps, TRows, N1>(m, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            case 2: GemmTile<TShape, TV, TOps, TRows, N2>(m, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            case 3: GemmTile<TShape, TV, TOps, TRows, N3>(m, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            default: GemmTile<TShape, TV, TOps, TRows, N4>(m, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 1: GemmTile<TV, TOps, TRows, N1>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 2: GemmTile<TV, TOps, TRows, N2>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 3: GemmTile<TV, TOps, TRows, N3>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            default: GemmTile<TV, TOps, TRows, N4>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
         }
     }
 
     /// <summary>
     /// One register tile: <typeparamref name="TRows"/> rows of Y from row <paramref name="i"/> by <typeparamref name="TVectors"/>
-    /// vectors from column <paramref name="col"/> (inside one panel), over the inner range [k0, kEnd). Accumulators start
+    /// vectors from column <paramref name="col"/> (inside one panel), over the inner range [k0, kEnd). Not specialized on
+    /// the shape: its loop reads the panel a row (64 floats) at a time whatever the shape, and the panel stride is used
+    /// once, so every shape of a model (and of every model) shares the few tiles there are per width, each compiled once. Accumulators start
     /// from the bias when <paramref name="fromBias"/>, else from Y. Accumulator a{r}{c} is row r, vector c; the guards on
     /// the constants R and V fold, and the accumulators past them are never created.
     /// </summary>
     [MethodImpl(HotPath)]
-    private static void GemmTile<TShape, TV, TOps, TRows, TVectors>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, bool fromBias, ReadOnlySpan<float> x, nuint xs, Span<float> y, nuint ys, nuint i, nuint col, nuint k0, nuint kEnd)
-        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV> where TRows : struct, ICount where TVectors : struct, ICount
+    private static void GemmTile<TV, TOps, TRows, TVectors>(ReadOnlySpan<float> m, nuint panelStride, ReadOnlySpan<float> bias, bool fromBias, ReadOnlySpan<float> x, nuint xs, Span<float> y, nuint ys, nuint i, nuint col, nuint k0, nuint kEnd)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TRows : struct, ICount where TVectors : struct, ICount
     {
         TOps v = default;
-        int R = default(TRows).Value, V = default(TVectors).Value;
         nuint w = (nuint)v.Count;
-        ReadOnlySpan<float> panel = Element.From(m, (col >> 6) * (nuint)default(TShape).PanelRows * PanelWidth + (col & 63));
-        Span<float> y0 = Element.From(y, i * ys + col), y1 = R > 1 ? Element.From(y0, ys) : default, y2 = R > 2 ? Element.From(y1, ys) : default;
-        Span<float> y3 = R > 3 ? Element.From(y2, ys) : default, y4 = R > 4 ? Element.From(y3, ys) : default, y5 = R > 5 ? Element.From(y4, ys) : default;
-        ReadOnlySpan<float> x0 = Element.From(x, i * xs), x1 = R > 1 ? Element.From(x0, xs) : default, x2 = R > 2 ? Element.From(x1, xs) : default;
-        ReadOnlySpan<float> x3 = R > 3 ? Element.From(x2, xs) : default, x4 = R > 4 ? Element.From(x3, xs) : default, x5 = R > 5 ? Element.From(x4, xs) : default;
+        ReadOnlySpan<float> panel = Element.From(m, (col >> 6) * panelStride + (col & 63));
+        Span<float> y0 = Element.From(y, i * ys + col), y1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(y0, ys) : default, y2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(y1, ys) : default;
+        Span<float> y3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(y2, ys) : default, y4 = Unsafe.SizeOf<TRows>() > 4 ? Element.From(y3, ys) : default, y5 = Unsafe.SizeOf<TRows>() > 5 ? Element.From(y4, ys) : default;
+        ReadOnlySpan<float> x0 = Element.From(x, i * xs), x1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(x0, xs) : default, x2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(x1, xs) : default;
+        ReadOnlySpan<float> x3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(x2, xs) : default, x4 = Unsafe.SizeOf<TRows>() > 4 ? Element.From(x3, xs) : default, x5 = Unsafe.SizeOf<TRows>() > 5 ? Element.From(x4, xs) : default;
         ReadOnlySpan<float> b = fromBias ? Element.From(bias, col) : default;
         ReadOnlySpan<float> s0 = fromBias ? b : y0, s1 = fromBias ? b : y1, s2 = fromBias ? b : y2, s3 = fromBias ? b : y3, s4 = fromBias ? b : y4, s5 = fromBias ? b : y5;
-        TV a00 = v.Load(s0, 0), a01 = V > 1 ? v.Load(s0, w) : default, a02 = V > 2 ? v.Load(s0, 2 * w) : default, a03 = V > 3 ? v.Load(s0, 3 * w) : default;
+        TV a00 = v.Load(s0, 0), a01 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(s0, w) : default, a02 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(s0, 2 * w) : default, a03 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(s0, 3 * w) : default;
         TV a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default;
         TV a30 = default, a31 = default, a32 = default, a33 = default, a40 = default, a41 = default, a42 = default, a43 = default;
         TV a50 = default, a51 = default, a52 = default, a53 = default;
-        if (R > 1) { a10 = v.Load(s1, 0); if (V > 1) a11 = v.Load(s1, w); if (V > 2) a12 = v.Load(s1, 2 * w); if (V > 3) a13 = v.Load(s1, 3 * w); }
-        if (R > 2) { a20 = v.Load(s2, 0); if (V > 1) a21 = v.Load(s2, w); if (V > 2) a22 = v.Load(s2, 2 * w); if (V > 3) a23 = v.Load(s2, 3 * w); }
-        if (R > 3) { a30 = v.Load(s3, 0); if (V > 1) a31 = v.Load(s3, w); if (V > 2) a32 = v.Load(s3, 2 * w); if (V > 3) a33 = v.Load(s3, 3 * w); }
-        if (R > 4) { a40 = v.Load(s4, 0); if (V > 1) a41 = v.Load(s4, w); if (V > 2) a42 = v.Load(s4, 2 * w); if (V > 3) a43 = v.Load(s4, 3 * w); }
-        if (R > 5) { a50 = v.Load(s5, 0); if (V > 1) a51 = v.Load(s5, w); if (V > 2) a52 = v.Load(s5, 2 * w); if (V > 3) a53 = v.Load(s5, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 1) { a10 = v.Load(s1, 0); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.Load(s1, w); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.Load(s1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.Load(s1, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 2) { a20 = v.Load(s2, 0); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.Load(s2, w); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.Load(s2, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.Load(s2, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 3) { a30 = v.Load(s3, 0); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.Load(s3, w); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.Load(s3, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.Load(s3, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 4) { a40 = v.Load(s4, 0); if (Unsafe.SizeOf<TVectors>() > 1) a41 = v.Load(s4, w); if (Unsafe.SizeOf<TVectors>() > 2) a42 = v.Load(s4, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a43 = v.Load(s4, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 5) { a50 = v.Load(s5, 0); if (Unsafe.SizeOf<TVectors>() > 1) a51 = v.Load(s5, w); if (Unsafe.SizeOf<TVectors>() > 2) a52 = v.Load(s5, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a53 = v.Load(s5, 3 * w); }
         for (nuint k = k0; k < kEnd; k++)
         {
             ReadOnlySpan<float> row = Element.From(panel, k * PanelWidth);
-            TV m0 = v.Load(row, 0), m1 = V > 1 ? v.Load(row, w) : default, m2 = V > 2 ? v.Load(row, 2 * w) : default, m3 = V > 3 ? v.Load(row, 3 * w) : default;
+            TV m0 = v.Load(row, 0), m1 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(row, w) : default, m2 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(row, 2 * w) : default, m3 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(row, 3 * w) : default;
             TV b0 = v.Create(Element.Get(x0, k));
-            a00 = v.MultiplyAdd(m0, b0, a00); if (V > 1) a01 = v.MultiplyAdd(m1, b0, a01); if (V > 2) a02 = v.MultiplyAdd(m2, b0, a02); if (V > 3) a03 = v.MultiplyAdd(m3, b0, a03);
-            if (R > 1) { TV b1 = v.Create(Element.Get(x1, k)); a10 = v.MultiplyAdd(m0, b1, a10); if (V > 1) a11 = v.MultiplyAdd(m1, b1, a11); if (V > 2) a12 = v.MultiplyAdd(m2, b1, a12); if (V > 3) a13 = v.MultiplyAdd(m3, b1, a13); }
-            if (R > 2) { TV b2 = v.Create(Element.Get(x2, k)); a20 = v.MultiplyAdd(m0, b2, a20); if (V > 1) a21 = v.MultiplyAdd(m1, b2, a21); if (V > 2) a22 = v.MultiplyAdd(m2, b2, a22); if (V > 3) a23 = v.MultiplyAdd(m3, b2, a23); }
-            if (R > 3) { TV b3 = v.Create(Element.Get(x3, k)); a30 = v.MultiplyAdd(m0, b3, a30); if (V > 1) a31 = v.MultiplyAdd(m1, b3, a31); if (V > 2) a32 = v.MultiplyAdd(m2, b3, a32); if (V > 3) a33 = v.MultiplyAdd(m3, b3, a33); }
-            if (R > 4) { TV b4 = v.Create(Element.Get(x4, k)); a40 = v.MultiplyAdd(m0, b4, a40); if (V > 1) a41 = v.MultiplyAdd(m1, b4, a41); if (V > 2) a42 = v.MultiplyAdd(m2, b4, a42); if (V > 3) a43 = v.MultiplyAdd(m3, b4, a43); }
-            if (R > 5) { TV b5 = v.Create(Element.Get(x5, k)); a50 = v.MultiplyAdd(m0, b5, a50); if (V > 1) a51 = v.MultiplyAdd(m1, b5, a51); if (V > 2) a52 = v.MultiplyAdd(m2, b5, a52); if (V > 3) a53 = v.MultiplyAdd(m3, b5, a53); }
+            a00 = v.MultiplyAdd(m0, b0, a00); if (Unsafe.SizeOf<TVectors>() > 1) a01 = v.MultiplyAdd(m1, b0, a01); if (Unsafe.SizeOf<TVectors>() > 2) a02 = v.MultiplyAdd(m2, b0, a02); if (Unsafe.SizeOf<TVectors>() > 3) a03 = v.MultiplyAdd(m3, b0, a03);
+            if (Unsafe.SizeOf<TRows>() > 1) { TV b1 = v.Create(Element.Get(x1, k)); a10 = v.MultiplyAdd(m0, b1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, b1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, b1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, b1, a13); }
+            if (Unsafe.SizeOf<TRows>() > 2) { TV b2 = v.Create(Element.Get(x2, k)); a20 = v.MultiplyAdd(m0, b2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, b2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, b2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, b2, a23); }
+            if (Unsafe.SizeOf<TRows>() > 3) { TV b3 = v.Create(Element.Get(x3, k)); a30 = v.MultiplyAdd(m0, b3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, b3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, b3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, b3, a33); }
+            if (Unsafe.SizeOf<TRows>() > 4) { TV b4 = v.Create(Element.Get(x4, k)); a40 = v.MultiplyAdd(m0, b4, a40); if (Unsafe.SizeOf<TVectors>() > 1) a41 = v.MultiplyAdd(m1, b4, a41); if (Unsafe.SizeOf<TVectors>() > 2) a42 = v.MultiplyAdd(m2, b4, a42); if (Unsafe.SizeOf<TVectors>() > 3) a43 = v.MultiplyAdd(m3, b4, a43); }
+            if (Unsafe.SizeOf<TRows>() > 5) { TV b5 = v.Create(Element.Get(x5, k)); a50 = v.MultiplyAdd(m0, b5, a50); if (Unsafe.SizeOf<TVectors>() > 1) a51 = v.MultiplyAdd(m1, b5, a51); if (Unsafe.SizeOf<TVectors>() > 2) a52 = v.MultiplyAdd(m2, b5, a52); if (Unsafe.SizeOf<TVectors>() > 3) a53 = v.MultiplyAdd(m3, b5, a53); }
         }
-        v.Store(a00, y0, 0); if (V > 1) v.Store(a01, y0, w); if (V > 2) v.Store(a02, y0, 2 * w); if (V > 3) v.Store(a03, y0, 3 * w);
-        if (R > 1) { v.Store(a10, y1, 0); if (V > 1) v.Store(a11, y1, w); if (V > 2) v.Store(a12, y1, 2 * w); if (V > 3) v.Store(a13, y1, 3 * w); }
-        if (R > 2) { v.Store(a20, y2, 0); if (V > 1) v.Store(a21, y2, w); if (V > 2) v.Store(a22, y2, 2 * w); if (V > 3) v.Store(a23, y2, 3 * w); }
-        if (R > 3) { v.Store(a30, y3, 0); if (V > 1) v.Store(a31, y3, w); if (V > 2) v.Store(a32, y3, 2 * w); if (V > 3) v.Store(a33, y3, 3 * w); }
-        if (R > 4) { v.Store(a40, y4, 0); if (V > 1) v.Store(a41, y4, w); if (V > 2) v.Store(a42, y4, 2 * w); if (V > 3) v.Store(a43, y4, 3 * w); }
-        if (R > 5) { v.Store(a50, y5, 0); if (V > 1) v.Store(a51, y5, w); if (V > 2) v.Store(a52, y5, 2 * w); if (V > 3) v.Store(a53, y5, 3 * w); }
+        v.Store(a00, y0, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a01, y0, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a02, y0, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a03, y0, 3 * w);
+        if (Unsafe.SizeOf<TRows>() > 1) { v.Store(a10, y1, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a11, y1, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a12, y1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a13, y1, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 2) { v.Store(a20, y2, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a21, y2, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a22, y2, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a23, y2, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 3) { v.Store(a30, y3, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a31, y3, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a32, y3, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a33, y3, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 4) { v.Store(a40, y4, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a41, y4, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a42, y4, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a43, y4, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 5) { v.Store(a50, y5, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a51, y5, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a52, y5, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a53, y5, 3 * w); }
     }
 
     // ---- one row: y = from + x · M over every column, in blocks of accumulators ------------------------------------
@@ -277,7 +278,6 @@ public static partial class Kernels
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV> where TVectors : struct, ICount
     {
         TOps v = default;
-        int V = default(TVectors).Value;
         nuint inner = (nuint)default(TShape).Rows, ps = (nuint)default(TShape).PanelRows * PanelWidth, w = (nuint)v.Count;
         ReadOnlySpan<float> mb = Element.From(m, (col >> 6) * ps + (col & 63));
         ReadOnlySpan<float> s = Element.From(from, fromStart);
@@ -285,47 +285,47 @@ public static partial class Kernels
         // Offset of vector i from the block's base: whole panels, then columns within the panel.
         nuint o0 = 0, o1 = Offset(1, w, ps), o2 = Offset(2, w, ps), o3 = Offset(3, w, ps), o4 = Offset(4, w, ps), o5 = Offset(5, w, ps), o6 = Offset(6, w, ps), o7 = Offset(7, w, ps);
         nuint o8 = Offset(8, w, ps), o9 = Offset(9, w, ps), o10 = Offset(10, w, ps), o11 = Offset(11, w, ps), o12 = Offset(12, w, ps), o13 = Offset(13, w, ps), o14 = Offset(14, w, ps), o15 = Offset(15, w, ps);
-        TV a0 = v.Load(s, 0), a1 = V > 1 ? v.Load(s, w) : default, a2 = V > 2 ? v.Load(s, 2 * w) : default, a3 = V > 3 ? v.Load(s, 3 * w) : default;
-        TV a4 = V > 4 ? v.Load(s, 4 * w) : default, a5 = V > 5 ? v.Load(s, 5 * w) : default, a6 = V > 6 ? v.Load(s, 6 * w) : default, a7 = V > 7 ? v.Load(s, 7 * w) : default;
-        TV a8 = V > 8 ? v.Load(s, 8 * w) : default, a9 = V > 9 ? v.Load(s, 9 * w) : default, a10 = V > 10 ? v.Load(s, 10 * w) : default, a11 = V > 11 ? v.Load(s, 11 * w) : default;
-        TV a12 = V > 12 ? v.Load(s, 12 * w) : default, a13 = V > 13 ? v.Load(s, 13 * w) : default, a14 = V > 14 ? v.Load(s, 14 * w) : default, a15 = V > 15 ? v.Load(s, 15 * w) : default;
+        TV a0 = v.Load(s, 0), a1 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(s, w) : default, a2 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(s, 2 * w) : default, a3 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(s, 3 * w) : default;
+        TV a4 = Unsafe.SizeOf<TVectors>() > 4 ? v.Load(s, 4 * w) : default, a5 = Unsafe.SizeOf<TVectors>() > 5 ? v.Load(s, 5 * w) : default, a6 = Unsafe.SizeOf<TVectors>() > 6 ? v.Load(s, 6 * w) : default, a7 = Unsafe.SizeOf<TVectors>() > 7 ? v.Load(s, 7 * w) : default;
+        TV a8 = Unsafe.SizeOf<TVectors>() > 8 ? v.Load(s, 8 * w) : default, a9 = Unsafe.SizeOf<TVectors>() > 9 ? v.Load(s, 9 * w) : default, a10 = Unsafe.SizeOf<TVectors>() > 10 ? v.Load(s, 10 * w) : default, a11 = Unsafe.SizeOf<TVectors>() > 11 ? v.Load(s, 11 * w) : default;
+        TV a12 = Unsafe.SizeOf<TVectors>() > 12 ? v.Load(s, 12 * w) : default, a13 = Unsafe.SizeOf<TVectors>() > 13 ? v.Load(s, 13 * w) : default, a14 = Unsafe.SizeOf<TVectors>() > 14 ? v.Load(s, 14 * w) : default, a15 = Unsafe.SizeOf<TVectors>() > 15 ? v.Load(s, 15 * w) : default;
         for (nuint k = 0; k < inner; k++)
         {
             TV xk = v.Create(Element.Get(x, k));
             ReadOnlySpan<float> row = Element.From(mb, k * PanelWidth);
             a0 = v.MultiplyAdd(v.Load(row, o0), xk, a0);
-            if (V > 1) a1 = v.MultiplyAdd(v.Load(row, o1), xk, a1);
-            if (V > 2) a2 = v.MultiplyAdd(v.Load(row, o2), xk, a2);
-            if (V > 3) a3 = v.MultiplyAdd(v.Load(row, o3), xk, a3);
-            if (V > 4) a4 = v.MultiplyAdd(v.Load(row, o4), xk, a4);
-            if (V > 5) a5 = v.MultiplyAdd(v.Load(row, o5), xk, a5);
-            if (V > 6) a6 = v.MultiplyAdd(v.Load(row, o6), xk, a6);
-            if (V > 7) a7 = v.MultiplyAdd(v.Load(row, o7), xk, a7);
-            if (V > 8) a8 = v.MultiplyAdd(v.Load(row, o8), xk, a8);
-            if (V > 9) a9 = v.MultiplyAdd(v.Load(row, o9), xk, a9);
-            if (V > 10) a10 = v.MultiplyAdd(v.Load(row, o10), xk, a10);
-            if (V > 11) a11 = v.MultiplyAdd(v.Load(row, o11), xk, a11);
-            if (V > 12) a12 = v.MultiplyAdd(v.Load(row, o12), xk, a12);
-            if (V > 13) a13 = v.MultiplyAdd(v.Load(row, o13), xk, a13);
-            if (V > 14) a14 = v.MultiplyAdd(v.Load(row, o14), xk, a14);
-            if (V > 15) a15 = v.MultiplyAdd(v.Load(row, o15), xk, a15);
+            if (Unsafe.SizeOf<TVectors>() > 1) a1 = v.MultiplyAdd(v.Load(row, o1), xk, a1);
+            if (Unsafe.SizeOf<TVectors>() > 2) a2 = v.MultiplyAdd(v.Load(row, o2), xk, a2);
+            if (Unsafe.SizeOf<TVectors>() > 3) a3 = v.MultiplyAdd(v.Load(row, o3), xk, a3);
+            if (Unsafe.SizeOf<TVectors>() > 4) a4 = v.MultiplyAdd(v.Load(row, o4), xk, a4);
+            if (Unsafe.SizeOf<TVectors>() > 5) a5 = v.MultiplyAdd(v.Load(row, o5), xk, a5);
+            if (Unsafe.SizeOf<TVectors>() > 6) a6 = v.MultiplyAdd(v.Load(row, o6), xk, a6);
+            if (Unsafe.SizeOf<TVectors>() > 7) a7 = v.MultiplyAdd(v.Load(row, o7), xk, a7);
+            if (Unsafe.SizeOf<TVectors>() > 8) a8 = v.MultiplyAdd(v.Load(row, o8), xk, a8);
+            if (Unsafe.SizeOf<TVectors>() > 9) a9 = v.MultiplyAdd(v.Load(row, o9), xk, a9);
+            if (Unsafe.SizeOf<TVectors>() > 10) a10 = v.MultiplyAdd(v.Load(row, o10), xk, a10);
+            if (Unsafe.SizeOf<TVectors>() > 11) a11 = v.MultiplyAdd(v.Load(row, o11), xk, a11);
+            if (Unsafe.SizeOf<TVectors>() > 12) a12 = v.MultiplyAdd(v.Load(row, o12), xk, a12);
+            if (Unsafe.SizeOf<TVectors>() > 13) a13 = v.MultiplyAdd(v.Load(row, o13), xk, a13);
+            if (Unsafe.SizeOf<TVectors>() > 14) a14 = v.MultiplyAdd(v.Load(row, o14), xk, a14);
+            if (Unsafe.SizeOf<TVectors>() > 15) a15 = v.MultiplyAdd(v.Load(row, o15), xk, a15);
         }
         v.Store(a0, d, 0);
-        if (V > 1) v.Store(a1, d, w);
-        if (V > 2) v.Store(a2, d, 2 * w);
-        if (V > 3) v.Store(a3, d, 3 * w);
-        if (V > 4) v.Store(a4, d, 4 * w);
-        if (V > 5) v.Store(a5, d, 5 * w);
-        if (V > 6) v.Store(a6, d, 6 * w);
-        if (V > 7) v.Store(a7, d, 7 * w);
-        if (V > 8) v.Store(a8, d, 8 * w);
-        if (V > 9) v.Store(a9, d, 9 * w);
-        if (V > 10) v.Store(a10, d, 10 * w);
-        if (V > 11) v.Store(a11, d, 11 * w);
-        if (V > 12) v.Store(a12, d, 12 * w);
-        if (V > 13) v.Store(a13, d, 13 * w);
-        if (V > 14) v.Store(a14, d, 14 * w);
-        if (V > 15) v.Store(a15, d, 15 * w);
+        if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a1, d, w);
+        if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a2, d, 2 * w);
+        if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a3, d, 3 * w);
+        if (Unsafe.SizeOf<TVectors>() > 4) v.Store(a4, d, 4 * w);
+        if (Unsafe.SizeOf<TVectors>() > 5) v.Store(a5, d, 5 * w);
+        if (Unsafe.SizeOf<TVectors>() > 6) v.Store(a6, d, 6 * w);
+        if (Unsafe.SizeOf<TVectors>() > 7) v.Store(a7, d, 7 * w);
+        if (Unsafe.SizeOf<TVectors>() > 8) v.Store(a8, d, 8 * w);
+        if (Unsafe.SizeOf<TVectors>() > 9) v.Store(a9, d, 9 * w);
+        if (Unsafe.SizeOf<TVectors>() > 10) v.Store(a10, d, 10 * w);
+        if (Unsafe.SizeOf<TVectors>() > 11) v.Store(a11, d, 11 * w);
+        if (Unsafe.SizeOf<TVectors>() > 12) v.Store(a12, d, 12 * w);
+        if (Unsafe.SizeOf<TVectors>() > 13) v.Store(a13, d, 13 * w);
+        if (Unsafe.SizeOf<TVectors>() > 14) v.Store(a14, d, 14 * w);
+        if (Unsafe.SizeOf<TVectors>() > 15) v.Store(a15, d, 15 * w);
     }
 
     /// <summary>Offset in the panel layout of vector <paramref name="i"/> of a block that starts a panel: i·W columns on.</summary>
@@ -483,13 +483,13 @@ public static partial class Kernels
     private static void GemmTNRows<TShape, TV, TOps>(int vectors, ReadOnlySpan<float> a, nuint @as, ReadOnlySpan<float> aPack, ReadOnlySpan<float> bPack, Span<float> c, nuint i0, nuint block, nuint col, nuint rFirst, nuint rEnd, nuint tileEnd)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
-        nuint rows = (nuint)default(TShape).Rows, blocked = rows - rows % 4;
+        nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, blocked = rows - rows % 4;
         switch (vectors)
         {
-            case 1: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TShape, TV, TOps, N4, N1>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, block, r, col); break;
-            case 2: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TShape, TV, TOps, N4, N2>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, block, r, col); break;
-            case 3: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TShape, TV, TOps, N4, N3>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, block, r, col); break;
-            default: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TShape, TV, TOps, N4, N4>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, block, r, col); break;
+            case 1: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TV, TOps, N4, N1>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, cols, block, r, col); break;
+            case 2: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TV, TOps, N4, N2>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, cols, block, r, col); break;
+            case 3: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TV, TOps, N4, N3>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, cols, block, r, col); break;
+            default: for (nuint r = rFirst; r < tileEnd; r += 4) GemmTNTile<TV, TOps, N4, N4>(aPack, (r >> 2) * (4 * GemmTNRowBlock), 1, bPack, c, cols, block, r, col); break;
         }
         if (blocked < rows)
         {
@@ -497,10 +497,10 @@ public static partial class Kernels
             {
                 switch (vectors)
                 {
-                    case 1: GemmTNTile<TShape, TV, TOps, N1, N1>(a, i0 * @as + r, @as, bPack, c, block, r, col); break;
-                    case 2: GemmTNTile<TShape, TV, TOps, N1, N2>(a, i0 * @as + r, @as, bPack, c, block, r, col); break;
-                    case 3: GemmTNTile<TShape, TV, TOps, N1, N3>(a, i0 * @as + r, @as, bPack, c, block, r, col); break;
-                    default: GemmTNTile<TShape, TV, TOps, N1, N4>(a, i0 * @as + r, @as, bPack, c, block, r, col); break;
+                    case 1: GemmTNTile<TV, TOps, N1, N1>(a, i0 * @as + r, @as, bPack, c, cols, block, r, col); break;
+                    case 2: GemmTNTile<TV, TOps, N1, N2>(a, i0 * @as + r, @as, bPack, c, cols, block, r, col); break;
+                    case 3: GemmTNTile<TV, TOps, N1, N3>(a, i0 * @as + r, @as, bPack, c, cols, block, r, col); break;
+                    default: GemmTNTile<TV, TOps, N1, N4>(a, i0 * @as + r, @as, bPack, c, cols, block, r, col); break;
                 }
             }
         }
@@ -510,40 +510,40 @@ public static partial class Kernels
     /// One tile of C: <typeparamref name="TRows"/> rows from row <paramref name="r"/> by <typeparamref name="TVectors"/>
     /// vectors from column <paramref name="col"/>, accumulated over the block's rows ii: the broadcasts come from
     /// <paramref name="aSource"/> at <paramref name="aStart"/> + ii · <paramref name="aStep"/> (the packed quad, step 4,
-    /// or A in place, step its row stride), the vectors from B's packed panel.
+    /// or A in place, step its row stride), the vectors from B's packed panel. Shared by every shape, as GemmTile: C's
+    /// row stride <paramref name="cols"/> is an argument, used only outside the loop.
     /// </summary>
     [MethodImpl(HotPath)]
-    private static void GemmTNTile<TShape, TV, TOps, TRows, TVectors>(ReadOnlySpan<float> aSource, nuint aStart, nuint aStep, ReadOnlySpan<float> bPack, Span<float> c, nuint block, nuint r, nuint col)
-        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV> where TRows : struct, ICount where TVectors : struct, ICount
+    private static void GemmTNTile<TV, TOps, TRows, TVectors>(ReadOnlySpan<float> aSource, nuint aStart, nuint aStep, ReadOnlySpan<float> bPack, Span<float> c, nuint cols, nuint block, nuint r, nuint col)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TRows : struct, ICount where TVectors : struct, ICount
     {
         TOps v = default;
-        int R = default(TRows).Value, V = default(TVectors).Value;
-        nuint cols = (nuint)default(TShape).Cols, w = (nuint)v.Count;
-        if (R == 4) aStep = 4; // the packed quad: a constant step
-        Span<float> c0 = Element.From(c, r * cols + col), c1 = R > 1 ? Element.From(c0, cols) : default, c2 = R > 2 ? Element.From(c1, cols) : default, c3 = R > 3 ? Element.From(c2, cols) : default;
-        TV a00 = v.Load(c0, 0), a01 = V > 1 ? v.Load(c0, w) : default, a02 = V > 2 ? v.Load(c0, 2 * w) : default, a03 = V > 3 ? v.Load(c0, 3 * w) : default;
+        nuint w = (nuint)v.Count;
+        if (Unsafe.SizeOf<TRows>() == 4) aStep = 4; // the packed quad: a constant step
+        Span<float> c0 = Element.From(c, r * cols + col), c1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(c0, cols) : default, c2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(c1, cols) : default, c3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(c2, cols) : default;
+        TV a00 = v.Load(c0, 0), a01 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(c0, w) : default, a02 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(c0, 2 * w) : default, a03 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(c0, 3 * w) : default;
         TV a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default;
         TV a30 = default, a31 = default, a32 = default, a33 = default;
-        if (R > 1) { a10 = v.Load(c1, 0); if (V > 1) a11 = v.Load(c1, w); if (V > 2) a12 = v.Load(c1, 2 * w); if (V > 3) a13 = v.Load(c1, 3 * w); }
-        if (R > 2) { a20 = v.Load(c2, 0); if (V > 1) a21 = v.Load(c2, w); if (V > 2) a22 = v.Load(c2, 2 * w); if (V > 3) a23 = v.Load(c2, 3 * w); }
-        if (R > 3) { a30 = v.Load(c3, 0); if (V > 1) a31 = v.Load(c3, w); if (V > 2) a32 = v.Load(c3, 2 * w); if (V > 3) a33 = v.Load(c3, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 1) { a10 = v.Load(c1, 0); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.Load(c1, w); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.Load(c1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.Load(c1, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 2) { a20 = v.Load(c2, 0); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.Load(c2, w); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.Load(c2, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.Load(c2, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 3) { a30 = v.Load(c3, 0); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.Load(c3, w); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.Load(c3, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.Load(c3, 3 * w); }
         ReadOnlySpan<float> bPanel = Element.From(bPack, (col >> 6) * (GemmTNRowBlock * PanelWidth) + (col & 63));
         ReadOnlySpan<float> aBase = Element.From(aSource, aStart);
         for (nuint ii = 0; ii < block; ii++)
         {
             ReadOnlySpan<float> bRow = Element.From(bPanel, ii * PanelWidth);
             ReadOnlySpan<float> aRow = Element.From(aBase, ii * aStep);
-            TV m0 = v.Load(bRow, 0), m1 = V > 1 ? v.Load(bRow, w) : default, m2 = V > 2 ? v.Load(bRow, 2 * w) : default, m3 = V > 3 ? v.Load(bRow, 3 * w) : default;
+            TV m0 = v.Load(bRow, 0), m1 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(bRow, w) : default, m2 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(bRow, 2 * w) : default, m3 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(bRow, 3 * w) : default;
             TV s0 = v.Create(Element.Get(aRow, 0));
-            a00 = v.MultiplyAdd(m0, s0, a00); if (V > 1) a01 = v.MultiplyAdd(m1, s0, a01); if (V > 2) a02 = v.MultiplyAdd(m2, s0, a02); if (V > 3) a03 = v.MultiplyAdd(m3, s0, a03);
-            if (R > 1) { TV s1 = v.Create(Element.Get(aRow, 1)); a10 = v.MultiplyAdd(m0, s1, a10); if (V > 1) a11 = v.MultiplyAdd(m1, s1, a11); if (V > 2) a12 = v.MultiplyAdd(m2, s1, a12); if (V > 3) a13 = v.MultiplyAdd(m3, s1, a13); }
-            if (R > 2) { TV s2 = v.Create(Element.Get(aRow, 2)); a20 = v.MultiplyAdd(m0, s2, a20); if (V > 1) a21 = v.MultiplyAdd(m1, s2, a21); if (V > 2) a22 = v.MultiplyAdd(m2, s2, a22); if (V > 3) a23 = v.MultiplyAdd(m3, s2, a23); }
-            if (R > 3) { TV s3 = v.Create(Element.Get(aRow, 3)); a30 = v.MultiplyAdd(m0, s3, a30); if (V > 1) a31 = v.MultiplyAdd(m1, s3, a31); if (V > 2) a32 = v.MultiplyAdd(m2, s3, a32); if (V > 3) a33 = v.MultiplyAdd(m3, s3, a33); }
+            a00 = v.MultiplyAdd(m0, s0, a00); if (Unsafe.SizeOf<TVectors>() > 1) a01 = v.MultiplyAdd(m1, s0, a01); if (Unsafe.SizeOf<TVectors>() > 2) a02 = v.MultiplyAdd(m2, s0, a02); if (Unsafe.SizeOf<TVectors>() > 3) a03 = v.MultiplyAdd(m3, s0, a03);
+            if (Unsafe.SizeOf<TRows>() > 1) { TV s1 = v.Create(Element.Get(aRow, 1)); a10 = v.MultiplyAdd(m0, s1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, s1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, s1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, s1, a13); }
+            if (Unsafe.SizeOf<TRows>() > 2) { TV s2 = v.Create(Element.Get(aRow, 2)); a20 = v.MultiplyAdd(m0, s2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, s2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, s2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, s2, a23); }
+            if (Unsafe.SizeOf<TRows>() > 3) { TV s3 = v.Create(Element.Get(aRow, 3)); a30 = v.MultiplyAdd(m0, s3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, s3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, s3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, s3, a33); }
         }
-        v.Store(a00, c0, 0); if (V > 1) v.Store(a01, c0, w); if (V > 2) v.Store(a02, c0, 2 * w); if (V > 3) v.Store(a03, c0, 3 * w);
-        if (R > 1) { v.Store(a10, c1, 0); if (V > 1) v.Store(a11, c1, w); if (V > 2) v.Store(a12, c1, 2 * w); if (V > 3) v.Store(a13, c1, 3 * w); }
-        if (R > 2) { v.Store(a20, c2, 0); if (V > 1) v.Store(a21, c2, w); if (V > 2) v.Store(a22, c2, 2 * w); if (V > 3) v.Store(a23, c2, 3 * w); }
-        if (R > 3) { v.Store(a30, c3, 0); if (V > 1) v.Store(a31, c3, w); if (V > 2) v.Store(a32, c3, 2 * w); if (V > 3) v.Store(a33, c3, 3 * w); }
+        v.Store(a00, c0, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a01, c0, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a02, c0, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a03, c0, 3 * w);
+        if (Unsafe.SizeOf<TRows>() > 1) { v.Store(a10, c1, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a11, c1, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a12, c1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a13, c1, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 2) { v.Store(a20, c2, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a21, c2, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a22, c2, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a23, c2, 3 * w); }
+        if (Unsafe.SizeOf<TRows>() > 3) { v.Store(a30, c3, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a31, c3, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a32, c3, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a33, c3, 3 * w); }
     }
 #endif
 
@@ -698,41 +698,40 @@ public static partial class Kernels
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV> where TGroups : struct, ICount
     {
         TOps v = default;
-        int G = default(TGroups).Value;
         nuint rows = (nuint)default(TShape).Rows, chunked = (nuint)(default(TShape).Cols / 32 * 32), w = (nuint)v.Count, loads = 16 / w;
         Span<float> d = Element.From(y, start);
         nuint c0 = LowColumn(0, w, loads), c1 = LowColumn(1, w, loads), c2 = LowColumn(2, w, loads), c3 = LowColumn(3, w, loads);
         nuint c4 = LowColumn(4, w, loads), c5 = LowColumn(5, w, loads), c6 = LowColumn(6, w, loads), c7 = LowColumn(7, w, loads);
         TV l0 = v.Load(d, c0), h0 = v.Load(d, c0 + 16);
-        TV l1 = G > 1 ? v.Load(d, c1) : default, h1 = G > 1 ? v.Load(d, c1 + 16) : default;
-        TV l2 = G > 2 ? v.Load(d, c2) : default, h2 = G > 2 ? v.Load(d, c2 + 16) : default;
-        TV l3 = G > 3 ? v.Load(d, c3) : default, h3 = G > 3 ? v.Load(d, c3 + 16) : default;
-        TV l4 = G > 4 ? v.Load(d, c4) : default, h4 = G > 4 ? v.Load(d, c4 + 16) : default;
-        TV l5 = G > 5 ? v.Load(d, c5) : default, h5 = G > 5 ? v.Load(d, c5 + 16) : default;
-        TV l6 = G > 6 ? v.Load(d, c6) : default, h6 = G > 6 ? v.Load(d, c6 + 16) : default;
-        TV l7 = G > 7 ? v.Load(d, c7) : default, h7 = G > 7 ? v.Load(d, c7 + 16) : default;
+        TV l1 = Unsafe.SizeOf<TGroups>() > 1 ? v.Load(d, c1) : default, h1 = Unsafe.SizeOf<TGroups>() > 1 ? v.Load(d, c1 + 16) : default;
+        TV l2 = Unsafe.SizeOf<TGroups>() > 2 ? v.Load(d, c2) : default, h2 = Unsafe.SizeOf<TGroups>() > 2 ? v.Load(d, c2 + 16) : default;
+        TV l3 = Unsafe.SizeOf<TGroups>() > 3 ? v.Load(d, c3) : default, h3 = Unsafe.SizeOf<TGroups>() > 3 ? v.Load(d, c3 + 16) : default;
+        TV l4 = Unsafe.SizeOf<TGroups>() > 4 ? v.Load(d, c4) : default, h4 = Unsafe.SizeOf<TGroups>() > 4 ? v.Load(d, c4 + 16) : default;
+        TV l5 = Unsafe.SizeOf<TGroups>() > 5 ? v.Load(d, c5) : default, h5 = Unsafe.SizeOf<TGroups>() > 5 ? v.Load(d, c5 + 16) : default;
+        TV l6 = Unsafe.SizeOf<TGroups>() > 6 ? v.Load(d, c6) : default, h6 = Unsafe.SizeOf<TGroups>() > 6 ? v.Load(d, c6 + 16) : default;
+        TV l7 = Unsafe.SizeOf<TGroups>() > 7 ? v.Load(d, c7) : default, h7 = Unsafe.SizeOf<TGroups>() > 7 ? v.Load(d, c7 + 16) : default;
         for (nuint k = 0; k < rows; k++)
         {
             TV xk = v.Create(Element.Get(x, k));
             ReadOnlySpan<ushort> row = Element.From(wh, k * chunked + start);
             TV lo, hi;
             v.LoadBFloat16Pairs(row, 0, out lo, out hi); l0 = v.MultiplyAdd(lo, xk, l0); h0 = v.MultiplyAdd(hi, xk, h0);
-            if (G > 1) { v.LoadBFloat16Pairs(row, 2 * w, out lo, out hi); l1 = v.MultiplyAdd(lo, xk, l1); h1 = v.MultiplyAdd(hi, xk, h1); }
-            if (G > 2) { v.LoadBFloat16Pairs(row, 4 * w, out lo, out hi); l2 = v.MultiplyAdd(lo, xk, l2); h2 = v.MultiplyAdd(hi, xk, h2); }
-            if (G > 3) { v.LoadBFloat16Pairs(row, 6 * w, out lo, out hi); l3 = v.MultiplyAdd(lo, xk, l3); h3 = v.MultiplyAdd(hi, xk, h3); }
-            if (G > 4) { v.LoadBFloat16Pairs(row, 8 * w, out lo, out hi); l4 = v.MultiplyAdd(lo, xk, l4); h4 = v.MultiplyAdd(hi, xk, h4); }
-            if (G > 5) { v.LoadBFloat16Pairs(row, 10 * w, out lo, out hi); l5 = v.MultiplyAdd(lo, xk, l5); h5 = v.MultiplyAdd(hi, xk, h5); }
-            if (G > 6) { v.LoadBFloat16Pairs(row, 12 * w, out lo, out hi); l6 = v.MultiplyAdd(lo, xk, l6); h6 = v.MultiplyAdd(hi, xk, h6); }
-            if (G > 7) { v.LoadBFloat16Pairs(row, 14 * w, out lo, out hi); l7 = v.MultiplyAdd(lo, xk, l7); h7 = v.MultiplyAdd(hi, xk, h7); }
+            if (Unsafe.SizeOf<TGroups>() > 1) { v.LoadBFloat16Pairs(row, 2 * w, out lo, out hi); l1 = v.MultiplyAdd(lo, xk, l1); h1 = v.MultiplyAdd(hi, xk, h1); }
+            if (Unsafe.SizeOf<TGroups>() > 2) { v.LoadBFloat16Pairs(row, 4 * w, out lo, out hi); l2 = v.MultiplyAdd(lo, xk, l2); h2 = v.MultiplyAdd(hi, xk, h2); }
+            if (Unsafe.SizeOf<TGroups>() > 3) { v.LoadBFloat16Pairs(row, 6 * w, out lo, out hi); l3 = v.MultiplyAdd(lo, xk, l3); h3 = v.MultiplyAdd(hi, xk, h3); }
+            if (Unsafe.SizeOf<TGroups>() > 4) { v.LoadBFloat16Pairs(row, 8 * w, out lo, out hi); l4 = v.MultiplyAdd(lo, xk, l4); h4 = v.MultiplyAdd(hi, xk, h4); }
+            if (Unsafe.SizeOf<TGroups>() > 5) { v.LoadBFloat16Pairs(row, 10 * w, out lo, out hi); l5 = v.MultiplyAdd(lo, xk, l5); h5 = v.MultiplyAdd(hi, xk, h5); }
+            if (Unsafe.SizeOf<TGroups>() > 6) { v.LoadBFloat16Pairs(row, 12 * w, out lo, out hi); l6 = v.MultiplyAdd(lo, xk, l6); h6 = v.MultiplyAdd(hi, xk, h6); }
+            if (Unsafe.SizeOf<TGroups>() > 7) { v.LoadBFloat16Pairs(row, 14 * w, out lo, out hi); l7 = v.MultiplyAdd(lo, xk, l7); h7 = v.MultiplyAdd(hi, xk, h7); }
         }
         v.Store(l0, d, c0); v.Store(h0, d, c0 + 16);
-        if (G > 1) { v.Store(l1, d, c1); v.Store(h1, d, c1 + 16); }
-        if (G > 2) { v.Store(l2, d, c2); v.Store(h2, d, c2 + 16); }
-        if (G > 3) { v.Store(l3, d, c3); v.Store(h3, d, c3 + 16); }
-        if (G > 4) { v.Store(l4, d, c4); v.Store(h4, d, c4 + 16); }
-        if (G > 5) { v.Store(l5, d, c5); v.Store(h5, d, c5 + 16); }
-        if (G > 6) { v.Store(l6, d, c6); v.Store(h6, d, c6 + 16); }
-        if (G > 7) { v.Store(l7, d, c7); v.Store(h7, d, c7 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 1) { v.Store(l1, d, c1); v.Store(h1, d, c1 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 2) { v.Store(l2, d, c2); v.Store(h2, d, c2 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 3) { v.Store(l3, d, c3); v.Store(h3, d, c3 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 4) { v.Store(l4, d, c4); v.Store(h4, d, c4 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 5) { v.Store(l5, d, c5); v.Store(h5, d, c5 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 6) { v.Store(l6, d, c6); v.Store(h6, d, c6 + 16); }
+        if (Unsafe.SizeOf<TGroups>() > 7) { v.Store(l7, d, c7); v.Store(h7, d, c7 + 16); }
     }
 
     /// <summary>First column of group <paramref name="g"/>'s low halves within its block.</summary>
