@@ -165,6 +165,7 @@ public static partial class Kernels
     /// the out-of-order core overlaps their long exp chains; a single fused pass made each cell update wait on its own
     /// gates and measured 0-15% slower in A/B runs on the benchmark machine.
     /// </summary>
+    [MethodImpl(HotPath)]
     private static void LstmCellFused(Span<float> gates, Span<float> c, Span<float> h, Span<float> tanhC)
     {
         int n = c.Length;
@@ -190,6 +191,7 @@ public static partial class Kernels
     /// The GRU cell over n hidden units in two passes, as <see cref="LstmCellFused"/>: first r and z = σ(x + h parts)
     /// for every unit (independent vectors), then n = tanh(x_n + r ⊙ h_n) and h = n + z ⊙ (h - n).
     /// </summary>
+    [MethodImpl(HotPath)]
     private static void GruCellFused(Span<float> gatesX, ReadOnlySpan<float> gatesH, Span<float> h)
     {
         int n = h.Length;
@@ -212,7 +214,14 @@ public static partial class Kernels
         }
     }
 
+    // The four entry points (LstmCellFused, GruCellFused, SigmoidInPlace, TanhFused) are compiled fully optimized on
+    // their first call (HotPath): their vector loops are written once over IVectorOps, whose members only become the
+    // width's instructions once inlined, and unoptimized (tier-0) code does not inline. At tier 0 every vector
+    // operation was a call, the first calls of a fresh process ran several times slower (a second Forward of
+    // configuration 2 took 17 ms instead of 11, benchmarks/coldstart) and each wrapper was compiled on its own.
+
     /// <summary>x = σ(x) in place with the cells' sigmoid (the same function on every path as before the split).</summary>
+    [MethodImpl(HotPath)]
     private static void SigmoidInPlace(Span<float> x)
     {
         int j = 0, n = x.Length;
@@ -223,6 +232,7 @@ public static partial class Kernels
         for (; j < n; j++) x[j] = SigmoidScalar(x[j]);
     }
 
+    [MethodImpl(HotPath)]
     private static void TanhFused(Span<float> x)
     {
         int j = 0, n = x.Length;

@@ -128,6 +128,7 @@ public static partial class Kernels
     private static int PanelVectors<TOps>() where TOps : struct => default(TOps) is Ops512 ? 4 : 2;
 
     /// <summary>The rows left over below a multiple of six, as one tile of that many rows (a count known only at run time).</summary>
+    [MethodImpl(HotPath)]
     private static void GemmRestTile<TShape, TV, TOps>(int rows, int vectors, ReadOnlySpan<float> m, ReadOnlySpan<float> bias, bool fromBias, ReadOnlySpan<float> x, nuint xs, Span<float> y, nuint ys, nuint i, nuint col, nuint k0, nuint kEnd)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV>
     {
