@@ -6,7 +6,7 @@ namespace RnnGen.Tests;
 
 /// <summary>
 /// <c>.ci/run</c> runs this suite again with wider instruction sets switched off (<c>DOTNET_EnableAVX512=0</c>,
-/// <c>DOTNET_EnableAVX2=0</c>, <c>DOTNET_EnableHWIntrinsic=0</c>) so that each of the generated kernels' paths is
+/// <c>DOTNET_EnableAVX2=0</c>, <c>DOTNET_EnableHWIntrinsic=0</c>) so that each of the kernels' paths is
 /// checked, and sets <c>RNNGEN_EXPECT_VECTOR_PATH</c> to the path that run is meant to take. If a runtime ignored the
 /// switch (a renamed knob, say), the suite would pass on the default path and prove nothing about the others: this test
 /// fails instead. Without the variable (a plain <c>dotnet test</c>) it is skipped.
@@ -15,7 +15,7 @@ public class VectorPathTests
 {
     private const string Variable = "RNNGEN_EXPECT_VECTOR_PATH";
 
-    /// <summary>The widest path the generated kernels take on this process: they test the same properties in the same order.</summary>
+    /// <summary>The widest path the kernels take on this process: they test the same properties in the same order.</summary>
     internal static string ActivePath() =>
         Vector512.IsHardwareAccelerated ? "512"
         : Vector256.IsHardwareAccelerated ? "256"
