@@ -84,8 +84,8 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
             .Combine(target)
             .WithTrackingName(TrackingNames.ModelsWithTarget);
 
-        // A runtime of another layout (or one from before the check) would run the generated kernels on weights packed
-        // differently: report it on each model's attribute and generate nothing for it.
+        // A runtime of another layout (or one from before the check) would lack the kernels the generated code calls, or
+        // run them on weights packed differently: report it on each model's attribute and generate nothing for it.
         IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> layoutChecks = results
             .Where(static r => r.Model is not null)
             .Combine(target)

@@ -12,7 +12,7 @@ namespace RnnGen;
 /// Vector loads and stores of the runtime's kernels. By default they read and write through a ref to the span's first
 /// element with no bounds checks (the kernels check their lengths once at entry). Built with RNNGEN_BOUNDS_CHECKED
 /// (<c>-p:RnnGenBoundsChecked=true</c>), every access goes through an exact-length slice instead, so a kernel that steps
-/// outside its span throws rather than touching memory the span does not own: a test mode, as for the generated kernels.
+/// outside its span throws rather than touching memory the span does not own: a test mode.
 /// </summary>
 internal static class SpanAccess
 {
