@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 #if NET8_0_OR_GREATER
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 #endif
 
 namespace RnnGen.CompilerServices;
@@ -150,48 +149,6 @@ internal interface IVectorOps<TV> where TV : struct
     /// <paramref name="high"/> its high half (the lane itself read as a float; the packing chose the high half for it).
     /// </summary>
     void LoadBFloat16Pairs(ReadOnlySpan<ushort> s, nuint i, out TV low, out TV high);
-
-    /// <summary>1 in every lane.</summary>
-    TV One { get; }
-
-    TV Add(TV a, TV b);
-
-    TV Subtract(TV a, TV b);
-
-    TV Multiply(TV a, TV b);
-
-    TV Divide(TV a, TV b);
-
-    TV Negate(TV a);
-
-    TV Abs(TV a);
-
-    /// <summary>
-    /// x limited to [<paramref name="min"/>, <paramref name="max"/>] (NaN stays NaN). The bounds are floats, not vectors,
-    /// so that the JIT sees them as constants where the width's Min and Max are imported: with a constant bound that is
-    /// not NaN, a plain vmaxps/vminps gives the IEEE result; a vector that reaches them through an inlined argument is
-    /// not known to be one, and costs a vrangeps and two vfixupimmps each.
-    /// </summary>
-    TV Clamp(TV x, float min, float max);
-
-    /// <summary>All ones in the lanes where a &lt; b, else zero.</summary>
-    TV LessThan(TV a, TV b);
-
-    /// <summary>The bits of <paramref name="left"/> where <paramref name="mask"/> has ones, else those of <paramref name="right"/>.</summary>
-    TV ConditionalSelect(TV mask, TV left, TV right);
-
-    /// <summary>
-    /// x · <paramref name="factor"/> rounded to an integer (as a float), for the range reduction of exp: with AVX-512
-    /// the product rounded to nearest even in one instruction (vrndscaleps), elsewhere ⌊x · factor + 0.5⌋ with the
-    /// multiply-add in one rounding where there is FMA. The two can differ by one at a tie; the reduction takes either.
-    /// </summary>
-    TV RoundProduct(TV x, TV factor);
-
-    /// <summary>
-    /// p · 2ⁿ for integral n in the exponent range of a normal float: with AVX-512 one instruction (vscalefps), elsewhere
-    /// n converted to int, biased and shifted into a float's exponent field, and multiplied in.
-    /// </summary>
-    TV ScaleByPowerOfTwo(TV p, TV n);
 }
 
 internal readonly struct Ops512 : IVectorOps<Vector512<float>>
@@ -223,43 +180,6 @@ internal readonly struct Ops512 : IVectorOps<Vector512<float>>
         low = (pairs << 16).AsSingle();
         high = pairs.AsSingle();
     }
-
-    public Vector512<float> One => Vector512<float>.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Negate(Vector512<float> a) => -a;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Abs(Vector512<float> a) => Vector512.Abs(a);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Clamp(Vector512<float> x, float min, float max) => Vector512.Min(Vector512.Max(x, Vector512.Create(min)), Vector512.Create(max));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> ConditionalSelect(Vector512<float> mask, Vector512<float> left, Vector512<float> right) => Vector512.ConditionalSelect(mask, left, right);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> RoundProduct(Vector512<float> x, Vector512<float> factor)
-        => Avx512F.IsSupported ? Avx512F.RoundScale(x * factor, 0) : Vector512.Floor(Kernels.MultiplyAdd(x, factor, Vector512.Create(0.5f)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> ScaleByPowerOfTwo(Vector512<float> p, Vector512<float> n)
-        => Avx512F.IsSupported ? Avx512F.Scale(p, n) : p * ((Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23).AsSingle();
 }
 
 internal readonly struct Ops256 : IVectorOps<Vector256<float>>
@@ -291,43 +211,6 @@ internal readonly struct Ops256 : IVectorOps<Vector256<float>>
         low = (pairs << 16).AsSingle();
         high = pairs.AsSingle();
     }
-
-    public Vector256<float> One => Vector256<float>.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Negate(Vector256<float> a) => -a;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Abs(Vector256<float> a) => Vector256.Abs(a);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Clamp(Vector256<float> x, float min, float max) => Vector256.Min(Vector256.Max(x, Vector256.Create(min)), Vector256.Create(max));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> ConditionalSelect(Vector256<float> mask, Vector256<float> left, Vector256<float> right) => Vector256.ConditionalSelect(mask, left, right);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> RoundProduct(Vector256<float> x, Vector256<float> factor)
-        => Vector256.Floor(Kernels.MultiplyAdd(x, factor, Vector256.Create(0.5f)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> ScaleByPowerOfTwo(Vector256<float> p, Vector256<float> n)
-        => p * ((Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23).AsSingle();
 }
 
 internal readonly struct Ops128 : IVectorOps<Vector128<float>>
@@ -359,42 +242,5 @@ internal readonly struct Ops128 : IVectorOps<Vector128<float>>
         low = (pairs << 16).AsSingle();
         high = pairs.AsSingle();
     }
-
-    public Vector128<float> One => Vector128<float>.One;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Negate(Vector128<float> a) => -a;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Abs(Vector128<float> a) => Vector128.Abs(a);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Clamp(Vector128<float> x, float min, float max) => Vector128.Min(Vector128.Max(x, Vector128.Create(min)), Vector128.Create(max));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> ConditionalSelect(Vector128<float> mask, Vector128<float> left, Vector128<float> right) => Vector128.ConditionalSelect(mask, left, right);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> RoundProduct(Vector128<float> x, Vector128<float> factor)
-        => Vector128.Floor(Kernels.MultiplyAdd(x, factor, Vector128.Create(0.5f)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> ScaleByPowerOfTwo(Vector128<float> p, Vector128<float> n)
-        => p * ((Vector128.ConvertToInt32(n) + Vector128.Create(127)) << 23).AsSingle();
 }
 #endif

@@ -20,7 +20,8 @@ internal static class Program
     /// <summary>
     /// The tests run, by class and method; a theory runs once per fixture case. PyTorch parity: single-sequence Forward,
     /// padded batches (forward and gradients), backpropagation through time, streaming and multi-agent Step; Step and
-    /// multi-agent Step also against Forward and per-agent Step (the blocked matrix products at every row remainder included); the vector-path
+    /// multi-agent Step also against Forward and per-agent Step (the blocked matrix products at every row remainder included); the
+    /// runtime's product kernels against their definitions at every path (ProductKernelTests); the vector-path
     /// check (RNNGEN_EXPECT_VECTOR_PATH, set by run.sh). Every fixture in tests/golden/fixtures and batch/ (about 35 s
     /// under emulation on the 2-core machine); the realistic-size ones in large/ are left to the native runs, to keep
     /// the step short.
@@ -41,6 +42,11 @@ internal static class Program
         (typeof(BatchTests), nameof(BatchTests.Token_multi_agent_step_equals_per_agent_step)),
         (typeof(BatchTests), nameof(BatchTests.A_batch_equals_one_call_per_sequence)),
         (typeof(BatchTests), nameof(BatchTests.Blocked_matrix_products_match_step_by_step_for_every_row_remainder)),
+        (typeof(ProductKernelTests), nameof(ProductKernelTests.GemmP_matches_its_definition)),
+        (typeof(ProductKernelTests), nameof(ProductKernelTests.GemmTN_matches_its_definition_for_every_row_range)),
+        (typeof(ProductKernelTests), nameof(ProductKernelTests.MatVecT_matches_its_definition_in_both_block_orders)),
+        (typeof(ProductKernelTests), nameof(ProductKernelTests.MatVecTHalf_matches_its_definition)),
+        (typeof(ProductKernelTests), nameof(ProductKernelTests.The_products_reject_spans_too_short_naming_the_parameter)),
     };
 
     private static int Main()
