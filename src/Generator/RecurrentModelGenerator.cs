@@ -10,14 +10,15 @@ namespace RnnGen.Generator;
 /// parse (attribute → <see cref="ModelSpec"/>), validate (diagnostics), emit (spec → C# wiring).
 /// </summary>
 /// <remarks>
-/// The generator emits a model's wiring, not its kernels: the constants and tensor table, the parameter layout, one
-/// tiny <c>struct</c> per weight shape (implementing the runtime's shape interface with members that return
-/// constants), the wiring of layers, directions, head and trainer, the argument checks and the docs. The kernels —
-/// forward products on packed panels (<c>GemmP</c>), weight-gradient products (<c>GemmTN</c>), the single-stream
-/// matrix-vector product (<c>MatVecT</c>) and its bfloat16 form, cells, activations, packing — are written once in
-/// the runtime (<c>RnnGen.CompilerServices</c>) as C# generic over the shape type. The JIT compiles one specialized
-/// copy per shape: for a struct type argument <c>default(TShape).Inner</c> folds to a constant, so every loop bound is
-/// a constant and <c>if (Vector512.IsHardwareAccelerated)</c> and every branch on a shape constant fold away.
+/// Parse → model → emit wiring. The generator emits a model's wiring, not its kernels: the constants and tensor table,
+/// the parameter layout, one tiny <c>struct</c> per weight shape (implementing the runtime's <c>IMatrixShape</c> with
+/// members that return constants), the wiring of layers, directions, head and trainer, the argument checks and the
+/// docs. The matrix products — forward products on packed panels (<c>GemmP</c>), weight-gradient products
+/// (<c>GemmTN</c>), the single-stream matrix-vector product (<c>MatVecT</c>) and its bfloat16 form — are written once
+/// in the runtime (<c>RnnGen.CompilerServices.Kernels</c>) as C# generic over the shape type, and the JIT compiles one
+/// specialized copy per shape: for a struct type argument <c>default(TShape).Rows</c> folds to a constant, so every
+/// loop bound is a constant and <c>if (Vector512.IsHardwareAccelerated)</c> and every branch on a shape constant fold
+/// away. Cells, activations and packing do not depend on sizes and are plain runtime code.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
