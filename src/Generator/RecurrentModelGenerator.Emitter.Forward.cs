@@ -1010,7 +1010,8 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"private const int PackGroups = {Num(groups)};");
             w.Line();
             w.Line("/// <summary>Part <paramref name=\"group\"/> of Pack: layer <paramref name=\"group\"/>'s weights" + (m.Output > 0 ? ", or the head's after the last layer" : "") + ".</summary>");
-            w.Line(HotPath);
+            // No HotPath: a dispatch without loops, run once per packing; compiled fully optimized it only made the first
+            // call of a fresh process wait longer (the loops are in Kernels.PackPanels).
             w.Open("private void PackGroup(int group)");
             w.Line($"{Span} q = new {Span}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
