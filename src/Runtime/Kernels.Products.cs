@@ -40,7 +40,19 @@ public static partial class Kernels
     internal const int GemmTNRowBlock = 128;
 
     /// <summary>Floats of scratch <c>GemmTN</c> needs for C [<paramref name="rows"/>, <paramref name="cols"/>]: A's block packed by quads of rows and B's block in panels of 64 columns.</summary>
-    public static int GemmTNScratchSize(int rows, int cols) => rows / 4 * 4 * GemmTNRowBlock + PanelSize(cols, GemmTNRowBlock);
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or the scratch would not fit in an array.</exception>
+    public static int GemmTNScratchSize(int rows, int cols)
+    {
+        if (rows < 0) ThrowRange(nameof(rows), rows, "a row count of at least 0");
+        if (cols < 0) ThrowRange(nameof(cols), cols, "a column count of at least 0");
+        long size = GemmTNScratchLength(rows, cols);
+        if (size > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(rows), $"The scratch of a [{rows}, {cols}] weight gradient, {size} floats, does not fit in an array.");
+        return (int)size;
+    }
+
+    /// <summary>The scratch floats in 64-bit arithmetic (no size of a shape can wrap it): A's quads and B's panels for one block.</summary>
+    private static long GemmTNScratchLength(int rows, int cols)
+        => (long)(rows / 4) * 4 * GemmTNRowBlock + ((long)cols + PanelWidth - 1) / PanelWidth * PanelWidth * GemmTNRowBlock;
 
     // ---- GemmP: Y = bias + X · M, or Y += X · M -------------------------------------------------------------------
 
@@ -380,6 +392,11 @@ public static partial class Kernels
     {
         int rows = default(TShape).Rows, cols = default(TShape).Cols;
         if (rows < 0 || cols < 0) ThrowShape(typeof(TShape), rows, cols, default(TShape).PanelRows);
+#if NET8_0_OR_GREATER
+        // The vector paths pack each block of A and B into the scratch (its size in 64 bits: no shape can wrap it).
+        bool packs = Vector128.IsHardwareAccelerated && cols >= 4;
+        if (packs && scratch.Length < GemmTNScratchLength(rows, cols)) ThrowLength(nameof(scratch), scratch.Length, GemmTNScratchLength(rows, cols), "");
+#endif
         CheckRows(a.Length, n, aStride, rows, nameof(a), nameof(aStride));
         CheckRows(b.Length, n, bStride, cols, nameof(b), nameof(bStride));
         if (c.Length < (long)rows * cols) ThrowLength(nameof(c), c.Length, (long)rows * cols, "");
@@ -388,10 +405,8 @@ public static partial class Kernels
         if (rowEnd < rowFirst || rowEnd > rows) ThrowRange(nameof(rowEnd), rowEnd, "a value in [rowFirst, Rows]");
         nuint @as = (nuint)aStride, bs = (nuint)bStride, count = (nuint)n, rFirst = (nuint)rowFirst, rEnd = (nuint)rowEnd;
 #if NET8_0_OR_GREATER
-        if (Vector128.IsHardwareAccelerated && cols >= 4)
+        if (packs)
         {
-            int needed = GemmTNScratchSize(rows, cols);
-            if (scratch.Length < needed) ThrowLength(nameof(scratch), scratch.Length, needed, "");
             if (Vector512.IsHardwareAccelerated && cols >= 16) GemmTN<TShape, Vector512<float>, Ops512>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);
             else if (Vector256.IsHardwareAccelerated && cols >= 8) GemmTN<TShape, Vector256<float>, Ops256>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);
             else GemmTN<TShape, Vector128<float>, Ops128>(a, @as, b, bs, count, c, sums, scratch, rFirst, rEnd);

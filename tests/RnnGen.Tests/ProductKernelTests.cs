@@ -25,6 +25,7 @@ public class ProductKernelTests
     private struct S6x96r10 : IMatrixShape { public int Rows => 6; public int Cols => 96; public int PanelRows => 10; }
     private struct S40x1000r40 : IMatrixShape { public int Rows => 40; public int Cols => 1000; public int PanelRows => 40; }
     private struct Broken : IMatrixShape { public int Rows => 8; public int Cols => 16; public int PanelRows => 4; }
+    private struct Huge : IMatrixShape { public int Rows => 1 << 24; public int Cols => 4; public int PanelRows => 1 << 24; }
 
     private const int Guard = 19;
 
@@ -120,6 +121,12 @@ public class ProductKernelTests
         var wh = new ushort[13 * 32];
         Kernels.MatVecTHalf<S13x52r20>(wh, wt, new float[13], new float[52]);
         AssertRejects("wh", () => Kernels.MatVecTHalf<S13x52r20>(wh.AsSpan(1), wt, new float[13], new float[52]));
+
+        // A shape so large that its scratch would not fit an int: the size is computed in 64 bits, never wrapped to a
+        // small or negative count that a short scratch would pass.
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.GemmTNScratchSize(1 << 24, 64));
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            AssertRejects("scratch", () => Kernels.GemmTN<Huge>(default, 0, default, 0, 0, default, default, new float[16]));
 
         // A shape struct whose panels are shorter than its rows is refused before anything is read.
         var ex = Assert.Throws<ArgumentException>(() => Kernels.MatVecT<Broken>(new float[4096], new float[8], new float[16], reverse: false));
