@@ -130,7 +130,7 @@ public static partial class Kernels
             // One row (batch 1): across all columns in blocks of accumulators, over the whole inner dimension.
             ReadOnlySpan<float> from = hasBias ? bias : (ReadOnlySpan<float>)y;
             nuint fromStart = hasBias ? 0 : tiled * ys;
-            RowBlocks<TShape, TV, TOps>((int)(outer / width), m, Element.From(x, tiled * xs), from, fromStart, Element.From(y, tiled * ys), null);
+            RowBlocks<TShape, TV, TOps>((int)(outer / width), m, SpanAccess.From(x, tiled * xs), from, fromStart, SpanAccess.From(y, tiled * ys), null);
         }
         if (vectorCols < outer) GemmPScalarColumns<TShape>(m, bias, x, xs, count, y, ys, vectorCols);
     }
@@ -158,12 +158,13 @@ public static partial class Kernels
     private static void GemmTiles<TShape, TV, TOps, TRows>(int vectors, ReadOnlySpan<float> m, ReadOnlySpan<float> bias, bool fromBias, ReadOnlySpan<float> x, nuint xs, Span<float> y, nuint ys, nuint i, nuint col, nuint k0, nuint kEnd)
         where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IVectorOps<TV> where TRows : struct, ICount
     {
+        nuint panelStride = (nuint)default(TShape).PanelRows * PanelWidth;
         switch (vectors)
         {
-            case 1: GemmTile<TV, TOps, TRows, N1>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            case 2: GemmTile<TV, TOps, TRows, N2>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            case 3: GemmTile<TV, TOps, TRows, N3>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
-            default: GemmTile<TV, TOps, TRows, N4>(m, (nuint)default(TShape).PanelRows * PanelWidth, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 1: GemmTile<TV, TOps, TRows, N1>(m, panelStride, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 2: GemmTile<TV, TOps, TRows, N2>(m, panelStride, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            case 3: GemmTile<TV, TOps, TRows, N3>(m, panelStride, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
+            default: GemmTile<TV, TOps, TRows, N4>(m, panelStride, bias, fromBias, x, xs, y, ys, i, col, k0, kEnd); break;
         }
     }
 
@@ -181,12 +182,12 @@ public static partial class Kernels
     {
         TOps v = default;
         nuint w = (nuint)v.Count;
-        ReadOnlySpan<float> panel = Element.From(m, (col >> 6) * panelStride + (col & 63));
-        Span<float> y0 = Element.From(y, i * ys + col), y1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(y0, ys) : default, y2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(y1, ys) : default;
-        Span<float> y3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(y2, ys) : default, y4 = Unsafe.SizeOf<TRows>() > 4 ? Element.From(y3, ys) : default, y5 = Unsafe.SizeOf<TRows>() > 5 ? Element.From(y4, ys) : default;
-        ReadOnlySpan<float> x0 = Element.From(x, i * xs), x1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(x0, xs) : default, x2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(x1, xs) : default;
-        ReadOnlySpan<float> x3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(x2, xs) : default, x4 = Unsafe.SizeOf<TRows>() > 4 ? Element.From(x3, xs) : default, x5 = Unsafe.SizeOf<TRows>() > 5 ? Element.From(x4, xs) : default;
-        ReadOnlySpan<float> b = fromBias ? Element.From(bias, col) : default;
+        ReadOnlySpan<float> panel = SpanAccess.From(m, (col >> 6) * panelStride + (col & 63));
+        Span<float> y0 = SpanAccess.From(y, i * ys + col), y1 = Unsafe.SizeOf<TRows>() > 1 ? SpanAccess.From(y0, ys) : default, y2 = Unsafe.SizeOf<TRows>() > 2 ? SpanAccess.From(y1, ys) : default;
+        Span<float> y3 = Unsafe.SizeOf<TRows>() > 3 ? SpanAccess.From(y2, ys) : default, y4 = Unsafe.SizeOf<TRows>() > 4 ? SpanAccess.From(y3, ys) : default, y5 = Unsafe.SizeOf<TRows>() > 5 ? SpanAccess.From(y4, ys) : default;
+        ReadOnlySpan<float> x0 = SpanAccess.From(x, i * xs), x1 = Unsafe.SizeOf<TRows>() > 1 ? SpanAccess.From(x0, xs) : default, x2 = Unsafe.SizeOf<TRows>() > 2 ? SpanAccess.From(x1, xs) : default;
+        ReadOnlySpan<float> x3 = Unsafe.SizeOf<TRows>() > 3 ? SpanAccess.From(x2, xs) : default, x4 = Unsafe.SizeOf<TRows>() > 4 ? SpanAccess.From(x3, xs) : default, x5 = Unsafe.SizeOf<TRows>() > 5 ? SpanAccess.From(x4, xs) : default;
+        ReadOnlySpan<float> b = fromBias ? SpanAccess.From(bias, col) : default;
         ReadOnlySpan<float> s0 = fromBias ? b : y0, s1 = fromBias ? b : y1, s2 = fromBias ? b : y2, s3 = fromBias ? b : y3, s4 = fromBias ? b : y4, s5 = fromBias ? b : y5;
         TV a00 = v.Load(s0, 0), a01 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(s0, w) : default, a02 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(s0, 2 * w) : default, a03 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(s0, 3 * w) : default;
         TV a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default;
@@ -199,15 +200,15 @@ public static partial class Kernels
         if (Unsafe.SizeOf<TRows>() > 5) { a50 = v.Load(s5, 0); if (Unsafe.SizeOf<TVectors>() > 1) a51 = v.Load(s5, w); if (Unsafe.SizeOf<TVectors>() > 2) a52 = v.Load(s5, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a53 = v.Load(s5, 3 * w); }
         for (nuint k = k0; k < kEnd; k++)
         {
-            ReadOnlySpan<float> row = Element.From(panel, k * PanelWidth);
+            ReadOnlySpan<float> row = SpanAccess.From(panel, k * PanelWidth);
             TV m0 = v.Load(row, 0), m1 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(row, w) : default, m2 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(row, 2 * w) : default, m3 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(row, 3 * w) : default;
-            TV b0 = v.Create(Element.Get(x0, k));
+            TV b0 = v.Create(SpanAccess.Get(x0, k));
             a00 = v.MultiplyAdd(m0, b0, a00); if (Unsafe.SizeOf<TVectors>() > 1) a01 = v.MultiplyAdd(m1, b0, a01); if (Unsafe.SizeOf<TVectors>() > 2) a02 = v.MultiplyAdd(m2, b0, a02); if (Unsafe.SizeOf<TVectors>() > 3) a03 = v.MultiplyAdd(m3, b0, a03);
-            if (Unsafe.SizeOf<TRows>() > 1) { TV b1 = v.Create(Element.Get(x1, k)); a10 = v.MultiplyAdd(m0, b1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, b1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, b1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, b1, a13); }
-            if (Unsafe.SizeOf<TRows>() > 2) { TV b2 = v.Create(Element.Get(x2, k)); a20 = v.MultiplyAdd(m0, b2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, b2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, b2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, b2, a23); }
-            if (Unsafe.SizeOf<TRows>() > 3) { TV b3 = v.Create(Element.Get(x3, k)); a30 = v.MultiplyAdd(m0, b3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, b3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, b3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, b3, a33); }
-            if (Unsafe.SizeOf<TRows>() > 4) { TV b4 = v.Create(Element.Get(x4, k)); a40 = v.MultiplyAdd(m0, b4, a40); if (Unsafe.SizeOf<TVectors>() > 1) a41 = v.MultiplyAdd(m1, b4, a41); if (Unsafe.SizeOf<TVectors>() > 2) a42 = v.MultiplyAdd(m2, b4, a42); if (Unsafe.SizeOf<TVectors>() > 3) a43 = v.MultiplyAdd(m3, b4, a43); }
-            if (Unsafe.SizeOf<TRows>() > 5) { TV b5 = v.Create(Element.Get(x5, k)); a50 = v.MultiplyAdd(m0, b5, a50); if (Unsafe.SizeOf<TVectors>() > 1) a51 = v.MultiplyAdd(m1, b5, a51); if (Unsafe.SizeOf<TVectors>() > 2) a52 = v.MultiplyAdd(m2, b5, a52); if (Unsafe.SizeOf<TVectors>() > 3) a53 = v.MultiplyAdd(m3, b5, a53); }
+            if (Unsafe.SizeOf<TRows>() > 1) { TV b1 = v.Create(SpanAccess.Get(x1, k)); a10 = v.MultiplyAdd(m0, b1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, b1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, b1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, b1, a13); }
+            if (Unsafe.SizeOf<TRows>() > 2) { TV b2 = v.Create(SpanAccess.Get(x2, k)); a20 = v.MultiplyAdd(m0, b2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, b2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, b2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, b2, a23); }
+            if (Unsafe.SizeOf<TRows>() > 3) { TV b3 = v.Create(SpanAccess.Get(x3, k)); a30 = v.MultiplyAdd(m0, b3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, b3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, b3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, b3, a33); }
+            if (Unsafe.SizeOf<TRows>() > 4) { TV b4 = v.Create(SpanAccess.Get(x4, k)); a40 = v.MultiplyAdd(m0, b4, a40); if (Unsafe.SizeOf<TVectors>() > 1) a41 = v.MultiplyAdd(m1, b4, a41); if (Unsafe.SizeOf<TVectors>() > 2) a42 = v.MultiplyAdd(m2, b4, a42); if (Unsafe.SizeOf<TVectors>() > 3) a43 = v.MultiplyAdd(m3, b4, a43); }
+            if (Unsafe.SizeOf<TRows>() > 5) { TV b5 = v.Create(SpanAccess.Get(x5, k)); a50 = v.MultiplyAdd(m0, b5, a50); if (Unsafe.SizeOf<TVectors>() > 1) a51 = v.MultiplyAdd(m1, b5, a51); if (Unsafe.SizeOf<TVectors>() > 2) a52 = v.MultiplyAdd(m2, b5, a52); if (Unsafe.SizeOf<TVectors>() > 3) a53 = v.MultiplyAdd(m3, b5, a53); }
         }
         v.Store(a00, y0, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a01, y0, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a02, y0, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a03, y0, 3 * w);
         if (Unsafe.SizeOf<TRows>() > 1) { v.Store(a10, y1, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a11, y1, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a12, y1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a13, y1, 3 * w); }
@@ -292,9 +293,9 @@ public static partial class Kernels
     {
         TOps v = default;
         nuint inner = (nuint)default(TShape).Rows, ps = (nuint)default(TShape).PanelRows * PanelWidth, w = (nuint)v.Count;
-        ReadOnlySpan<float> mb = Element.From(m, (col >> 6) * ps + (col & 63));
-        ReadOnlySpan<float> s = Element.From(from, fromStart);
-        Span<float> d = Element.From(y, yStart);
+        ReadOnlySpan<float> mb = SpanAccess.From(m, (col >> 6) * ps + (col & 63));
+        ReadOnlySpan<float> s = SpanAccess.From(from, fromStart);
+        Span<float> d = SpanAccess.From(y, yStart);
         // Offset of vector i from the block's base: whole panels, then columns within the panel.
         nuint o0 = 0, o1 = Offset(1, w, ps), o2 = Offset(2, w, ps), o3 = Offset(3, w, ps), o4 = Offset(4, w, ps), o5 = Offset(5, w, ps), o6 = Offset(6, w, ps), o7 = Offset(7, w, ps);
         nuint o8 = Offset(8, w, ps), o9 = Offset(9, w, ps), o10 = Offset(10, w, ps), o11 = Offset(11, w, ps), o12 = Offset(12, w, ps), o13 = Offset(13, w, ps), o14 = Offset(14, w, ps), o15 = Offset(15, w, ps);
@@ -304,8 +305,8 @@ public static partial class Kernels
         TV a12 = Unsafe.SizeOf<TVectors>() > 12 ? v.Load(s, 12 * w) : default, a13 = Unsafe.SizeOf<TVectors>() > 13 ? v.Load(s, 13 * w) : default, a14 = Unsafe.SizeOf<TVectors>() > 14 ? v.Load(s, 14 * w) : default, a15 = Unsafe.SizeOf<TVectors>() > 15 ? v.Load(s, 15 * w) : default;
         for (nuint k = 0; k < inner; k++)
         {
-            TV xk = v.Create(Element.Get(x, k));
-            ReadOnlySpan<float> row = Element.From(mb, k * PanelWidth);
+            TV xk = v.Create(SpanAccess.Get(x, k));
+            ReadOnlySpan<float> row = SpanAccess.From(mb, k * PanelWidth);
             a0 = v.MultiplyAdd(v.Load(row, o0), xk, a0);
             if (Unsafe.SizeOf<TVectors>() > 1) a1 = v.MultiplyAdd(v.Load(row, o1), xk, a1);
             if (Unsafe.SizeOf<TVectors>() > 2) a2 = v.MultiplyAdd(v.Load(row, o2), xk, a2);
@@ -356,9 +357,9 @@ public static partial class Kernels
         {
             for (nuint c = start; c < outer; c++)
             {
-                float sum = hasBias ? Element.Get(bias, c) : Element.At(y, i * ys + c);
-                for (nuint k = 0; k < inner; k++) sum += Element.Get(x, i * xs + k) * Element.Get(m, (c >> 6) * ps + k * PanelWidth + (c & 63));
-                Element.At(y, i * ys + c) = sum;
+                float sum = hasBias ? SpanAccess.Get(bias, c) : SpanAccess.At(y, i * ys + c);
+                for (nuint k = 0; k < inner; k++) sum += SpanAccess.Get(x, i * xs + k) * SpanAccess.Get(m, (c >> 6) * ps + k * PanelWidth + (c & 63));
+                SpanAccess.At(y, i * ys + c) = sum;
             }
         }
     }
@@ -417,7 +418,7 @@ public static partial class Kernels
         {
             for (nuint i = 0; i < count; i++)
             {
-                for (nuint r = rFirst; r < rEnd; r++) Element.At(sums, r) += Element.Get(a, i * @as + r);
+                for (nuint r = rFirst; r < rEnd; r++) SpanAccess.At(sums, r) += SpanAccess.Get(a, i * @as + r);
             }
         }
         GemmTNScalarColumns<TShape>(a, @as, b, bs, count, c, rFirst, rEnd, 0);
@@ -437,20 +438,20 @@ public static partial class Kernels
         nuint blockedRows = rows - rows % 4, quads = rows / 4;
         nuint tileEnd = rEnd < blockedRows ? rEnd : blockedRows; // rows of C in whole tiles of four
         bool summing = !sums.IsEmpty;
-        Span<float> aPack = scratch, bPack = Element.From(scratch, quads * 4 * GemmTNRowBlock);
+        Span<float> aPack = scratch, bPack = SpanAccess.From(scratch, quads * 4 * GemmTNRowBlock);
         for (nuint i0 = 0; i0 < count; i0 += GemmTNRowBlock)
         {
             nuint block = count - i0 < GemmTNRowBlock ? count - i0 : GemmTNRowBlock;
             for (nuint ii = 0; ii < block; ii++)
             {
-                ReadOnlySpan<float> aRow = Element.From(a, (i0 + ii) * @as);
+                ReadOnlySpan<float> aRow = SpanAccess.From(a, (i0 + ii) * @as);
                 for (nuint q = rFirst >> 2; q < tileEnd >> 2; q++) SpanAccess.Store128(SpanAccess.Load128(aRow, q * 4), aPack, q * (4 * GemmTNRowBlock) + ii * 4);
                 if (summing && blockedRows < rows)
                 {
                     // Rows of C past the last quad.
-                    for (nuint r = rFirst > blockedRows ? rFirst : blockedRows; r < rEnd; r++) Element.At(sums, r) += Element.Get(aRow, r);
+                    for (nuint r = rFirst > blockedRows ? rFirst : blockedRows; r < rEnd; r++) SpanAccess.At(sums, r) += SpanAccess.Get(aRow, r);
                 }
-                ReadOnlySpan<float> bRow = Element.From(b, (i0 + ii) * bs);
+                ReadOnlySpan<float> bRow = SpanAccess.From(b, (i0 + ii) * bs);
                 for (nuint col = 0; col < vectorCols; col += w) v.Store(v.Load(bRow, col), bPack, (col >> 6) * (GemmTNRowBlock * PanelWidth) + ii * PanelWidth + (col & 63));
             }
             if (summing && quads > 0) GemmTNQuadSums(aPack, sums, rFirst >> 2, tileEnd >> 2, block);
@@ -473,7 +474,7 @@ public static partial class Kernels
             var t1 = SpanAccess.Load128(sums, (q + 1) * 4);
             var t2 = SpanAccess.Load128(sums, (q + 2) * 4);
             var t3 = SpanAccess.Load128(sums, (q + 3) * 4);
-            ReadOnlySpan<float> p = Element.From(aPack, q * stride);
+            ReadOnlySpan<float> p = SpanAccess.From(aPack, q * stride);
             for (nuint ii = 0; ii < block; ii++)
             {
                 t0 += SpanAccess.Load128(p, ii * 4);
@@ -536,25 +537,25 @@ public static partial class Kernels
         TOps v = default;
         nuint w = (nuint)v.Count;
         if (Unsafe.SizeOf<TRows>() == 4) aStep = 4; // the packed quad: a constant step
-        Span<float> c0 = Element.From(c, r * cols + col), c1 = Unsafe.SizeOf<TRows>() > 1 ? Element.From(c0, cols) : default, c2 = Unsafe.SizeOf<TRows>() > 2 ? Element.From(c1, cols) : default, c3 = Unsafe.SizeOf<TRows>() > 3 ? Element.From(c2, cols) : default;
+        Span<float> c0 = SpanAccess.From(c, r * cols + col), c1 = Unsafe.SizeOf<TRows>() > 1 ? SpanAccess.From(c0, cols) : default, c2 = Unsafe.SizeOf<TRows>() > 2 ? SpanAccess.From(c1, cols) : default, c3 = Unsafe.SizeOf<TRows>() > 3 ? SpanAccess.From(c2, cols) : default;
         TV a00 = v.Load(c0, 0), a01 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(c0, w) : default, a02 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(c0, 2 * w) : default, a03 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(c0, 3 * w) : default;
         TV a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default;
         TV a30 = default, a31 = default, a32 = default, a33 = default;
         if (Unsafe.SizeOf<TRows>() > 1) { a10 = v.Load(c1, 0); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.Load(c1, w); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.Load(c1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.Load(c1, 3 * w); }
         if (Unsafe.SizeOf<TRows>() > 2) { a20 = v.Load(c2, 0); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.Load(c2, w); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.Load(c2, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.Load(c2, 3 * w); }
         if (Unsafe.SizeOf<TRows>() > 3) { a30 = v.Load(c3, 0); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.Load(c3, w); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.Load(c3, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.Load(c3, 3 * w); }
-        ReadOnlySpan<float> bPanel = Element.From(bPack, (col >> 6) * (GemmTNRowBlock * PanelWidth) + (col & 63));
-        ReadOnlySpan<float> aBase = Element.From(aSource, aStart);
+        ReadOnlySpan<float> bPanel = SpanAccess.From(bPack, (col >> 6) * (GemmTNRowBlock * PanelWidth) + (col & 63));
+        ReadOnlySpan<float> aBase = SpanAccess.From(aSource, aStart);
         for (nuint ii = 0; ii < block; ii++)
         {
-            ReadOnlySpan<float> bRow = Element.From(bPanel, ii * PanelWidth);
-            ReadOnlySpan<float> aRow = Element.From(aBase, ii * aStep);
+            ReadOnlySpan<float> bRow = SpanAccess.From(bPanel, ii * PanelWidth);
+            ReadOnlySpan<float> aRow = SpanAccess.From(aBase, ii * aStep);
             TV m0 = v.Load(bRow, 0), m1 = Unsafe.SizeOf<TVectors>() > 1 ? v.Load(bRow, w) : default, m2 = Unsafe.SizeOf<TVectors>() > 2 ? v.Load(bRow, 2 * w) : default, m3 = Unsafe.SizeOf<TVectors>() > 3 ? v.Load(bRow, 3 * w) : default;
-            TV s0 = v.Create(Element.Get(aRow, 0));
+            TV s0 = v.Create(SpanAccess.Get(aRow, 0));
             a00 = v.MultiplyAdd(m0, s0, a00); if (Unsafe.SizeOf<TVectors>() > 1) a01 = v.MultiplyAdd(m1, s0, a01); if (Unsafe.SizeOf<TVectors>() > 2) a02 = v.MultiplyAdd(m2, s0, a02); if (Unsafe.SizeOf<TVectors>() > 3) a03 = v.MultiplyAdd(m3, s0, a03);
-            if (Unsafe.SizeOf<TRows>() > 1) { TV s1 = v.Create(Element.Get(aRow, 1)); a10 = v.MultiplyAdd(m0, s1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, s1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, s1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, s1, a13); }
-            if (Unsafe.SizeOf<TRows>() > 2) { TV s2 = v.Create(Element.Get(aRow, 2)); a20 = v.MultiplyAdd(m0, s2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, s2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, s2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, s2, a23); }
-            if (Unsafe.SizeOf<TRows>() > 3) { TV s3 = v.Create(Element.Get(aRow, 3)); a30 = v.MultiplyAdd(m0, s3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, s3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, s3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, s3, a33); }
+            if (Unsafe.SizeOf<TRows>() > 1) { TV s1 = v.Create(SpanAccess.Get(aRow, 1)); a10 = v.MultiplyAdd(m0, s1, a10); if (Unsafe.SizeOf<TVectors>() > 1) a11 = v.MultiplyAdd(m1, s1, a11); if (Unsafe.SizeOf<TVectors>() > 2) a12 = v.MultiplyAdd(m2, s1, a12); if (Unsafe.SizeOf<TVectors>() > 3) a13 = v.MultiplyAdd(m3, s1, a13); }
+            if (Unsafe.SizeOf<TRows>() > 2) { TV s2 = v.Create(SpanAccess.Get(aRow, 2)); a20 = v.MultiplyAdd(m0, s2, a20); if (Unsafe.SizeOf<TVectors>() > 1) a21 = v.MultiplyAdd(m1, s2, a21); if (Unsafe.SizeOf<TVectors>() > 2) a22 = v.MultiplyAdd(m2, s2, a22); if (Unsafe.SizeOf<TVectors>() > 3) a23 = v.MultiplyAdd(m3, s2, a23); }
+            if (Unsafe.SizeOf<TRows>() > 3) { TV s3 = v.Create(SpanAccess.Get(aRow, 3)); a30 = v.MultiplyAdd(m0, s3, a30); if (Unsafe.SizeOf<TVectors>() > 1) a31 = v.MultiplyAdd(m1, s3, a31); if (Unsafe.SizeOf<TVectors>() > 2) a32 = v.MultiplyAdd(m2, s3, a32); if (Unsafe.SizeOf<TVectors>() > 3) a33 = v.MultiplyAdd(m3, s3, a33); }
         }
         v.Store(a00, c0, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a01, c0, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a02, c0, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a03, c0, 3 * w);
         if (Unsafe.SizeOf<TRows>() > 1) { v.Store(a10, c1, 0); if (Unsafe.SizeOf<TVectors>() > 1) v.Store(a11, c1, w); if (Unsafe.SizeOf<TVectors>() > 2) v.Store(a12, c1, 2 * w); if (Unsafe.SizeOf<TVectors>() > 3) v.Store(a13, c1, 3 * w); }
@@ -572,9 +573,9 @@ public static partial class Kernels
         {
             for (nuint col = start; col < cols; col++)
             {
-                float sum = Element.At(c, r * cols + col);
-                for (nuint i = 0; i < count; i++) sum += Element.Get(a, i * @as + r) * Element.Get(b, i * bs + col);
-                Element.At(c, r * cols + col) = sum;
+                float sum = SpanAccess.At(c, r * cols + col);
+                for (nuint i = 0; i < count; i++) sum += SpanAccess.Get(a, i * @as + r) * SpanAccess.Get(b, i * bs + col);
+                SpanAccess.At(c, r * cols + col) = sum;
             }
         }
     }
@@ -633,9 +634,9 @@ public static partial class Kernels
         nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, ps = (nuint)default(TShape).PanelRows * PanelWidth;
         for (nuint c = start; c < cols; c++)
         {
-            float sum = Element.At(y, c);
-            for (nuint k = 0; k < rows; k++) sum += Element.Get(x, k) * Element.Get(wt, (c >> 6) * ps + k * PanelWidth + (c & 63));
-            Element.At(y, c) = sum;
+            float sum = SpanAccess.At(y, c);
+            for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wt, (c >> 6) * ps + k * PanelWidth + (c & 63));
+            SpanAccess.At(y, c) = sum;
         }
     }
 
@@ -715,7 +716,7 @@ public static partial class Kernels
     {
         TOps v = default;
         nuint rows = (nuint)default(TShape).Rows, chunked = (nuint)(default(TShape).Cols / 32 * 32), w = (nuint)v.Count, loads = 16 / w;
-        Span<float> d = Element.From(y, start);
+        Span<float> d = SpanAccess.From(y, start);
         nuint c0 = LowColumn(0, w, loads), c1 = LowColumn(1, w, loads), c2 = LowColumn(2, w, loads), c3 = LowColumn(3, w, loads);
         nuint c4 = LowColumn(4, w, loads), c5 = LowColumn(5, w, loads), c6 = LowColumn(6, w, loads), c7 = LowColumn(7, w, loads);
         TV l0 = v.Load(d, c0), h0 = v.Load(d, c0 + 16);
@@ -728,8 +729,8 @@ public static partial class Kernels
         TV l7 = Unsafe.SizeOf<TGroups>() > 7 ? v.Load(d, c7) : default, h7 = Unsafe.SizeOf<TGroups>() > 7 ? v.Load(d, c7 + 16) : default;
         for (nuint k = 0; k < rows; k++)
         {
-            TV xk = v.Create(Element.Get(x, k));
-            ReadOnlySpan<ushort> row = Element.From(wh, k * chunked + start);
+            TV xk = v.Create(SpanAccess.Get(x, k));
+            ReadOnlySpan<ushort> row = SpanAccess.From(wh, k * chunked + start);
             TV lo, hi;
             v.LoadBFloat16Pairs(row, 0, out lo, out hi); l0 = v.MultiplyAdd(lo, xk, l0); h0 = v.MultiplyAdd(hi, xk, h0);
             if (Unsafe.SizeOf<TGroups>() > 1) { v.LoadBFloat16Pairs(row, 2 * w, out lo, out hi); l1 = v.MultiplyAdd(lo, xk, l1); h1 = v.MultiplyAdd(hi, xk, h1); }
@@ -763,16 +764,16 @@ public static partial class Kernels
         {
             for (nuint j = 0; j < 16; j++)
             {
-                float lo = Element.At(y, c0 + j), hi = Element.At(y, c0 + 16 + j);
+                float lo = SpanAccess.At(y, c0 + j), hi = SpanAccess.At(y, c0 + 16 + j);
                 for (nuint k = 0; k < rows; k++)
                 {
-                    uint pair = Element.Pair(wh, k * chunked + c0 + 2 * j);
-                    float xk = Element.Get(x, k);
+                    uint pair = SpanAccess.Pair(wh, k * chunked + c0 + 2 * j);
+                    float xk = SpanAccess.Get(x, k);
                     lo += xk * BitConverter.Int32BitsToSingle((int)(pair << 16));
                     hi += xk * BitConverter.Int32BitsToSingle((int)pair);
                 }
-                Element.At(y, c0 + j) = lo;
-                Element.At(y, c0 + 16 + j) = hi;
+                SpanAccess.At(y, c0 + j) = lo;
+                SpanAccess.At(y, c0 + 16 + j) = hi;
             }
         }
     }

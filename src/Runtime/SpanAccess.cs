@@ -56,6 +56,60 @@ internal static class SpanAccess
         => ref Unsafe.As<float, Vector<float>>(ref Unsafe.Add(ref MemoryMarshal.GetReference(array.AsSpan()), index));
 #endif
 
+    // Scalars and sub-spans for the product kernels (Kernels.Products.cs), the same two ways.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Get(ReadOnlySpan<float> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s[checked((int)i)];
+#else
+        => Unsafe.Add(ref MemoryMarshal.GetReference(s), i);
+#endif
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float At(Span<float> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => ref s[checked((int)i)];
+#else
+        => ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i);
+#endif
+
+    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<float> From(ReadOnlySpan<float> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s.Slice(checked((int)i));
+#else
+        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
+#endif
+
+    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<float> From(Span<float> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s.Slice(checked((int)i));
+#else
+        => MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
+#endif
+
+    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<ushort> From(ReadOnlySpan<ushort> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s.Slice(checked((int)i));
+#else
+        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
+#endif
+
+    /// <summary>The ushorts at <paramref name="i"/> and <paramref name="i"/> + 1 read as one uint (little-endian: the first in the low half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Pair(ReadOnlySpan<ushort> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => MemoryMarshal.Cast<ushort, uint>(s.Slice(checked((int)i), 2))[0];
+#else
+        => Unsafe.ReadUnaligned<uint>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i)));
+#endif
+
 #if NET8_0_OR_GREATER
     /// <summary>16 floats from element <paramref name="offset"/> of <paramref name="source"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

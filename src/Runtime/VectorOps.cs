@@ -34,92 +34,32 @@ public interface IMatrixShape
 }
 
 /// <summary>
-/// A count known to the JIT: the number of rows or vectors of a register tile, as a type. The kernels test it as
-/// <c>Unsafe.SizeOf&lt;TCount&gt;()</c> (each struct is that many bytes), which the JIT turns into a constant while it
+/// A count known to the JIT: the number of rows or vectors of a register tile, as a type whose size in bytes is the
+/// count. The kernels read it as <c>Unsafe.SizeOf&lt;TCount&gt;()</c>, which the JIT turns into a constant while it
 /// reads the IL: the branches of the accumulators past the count are never imported, let alone inlined and compiled
-/// (a property call would be folded only after inlining, and compiling the dead branches first cost 15-20 % of a
-/// kernel's JIT time, measured).
+/// (a property returning the count would be folded only after inlining; compiling the dead branches first cost 15-20 %
+/// of a kernel's JIT time, measured).
 /// </summary>
 internal interface ICount
 {
-    int Value { get; }
 }
 
-[StructLayout(LayoutKind.Sequential, Size = 1)] internal struct N1 : ICount { public int Value => 1; }
-[StructLayout(LayoutKind.Sequential, Size = 2)] internal struct N2 : ICount { public int Value => 2; }
-[StructLayout(LayoutKind.Sequential, Size = 3)] internal struct N3 : ICount { public int Value => 3; }
-[StructLayout(LayoutKind.Sequential, Size = 4)] internal struct N4 : ICount { public int Value => 4; }
-[StructLayout(LayoutKind.Sequential, Size = 5)] internal struct N5 : ICount { public int Value => 5; }
-[StructLayout(LayoutKind.Sequential, Size = 6)] internal struct N6 : ICount { public int Value => 6; }
-[StructLayout(LayoutKind.Sequential, Size = 7)] internal struct N7 : ICount { public int Value => 7; }
-[StructLayout(LayoutKind.Sequential, Size = 8)] internal struct N8 : ICount { public int Value => 8; }
-[StructLayout(LayoutKind.Sequential, Size = 9)] internal struct N9 : ICount { public int Value => 9; }
-[StructLayout(LayoutKind.Sequential, Size = 10)] internal struct N10 : ICount { public int Value => 10; }
-[StructLayout(LayoutKind.Sequential, Size = 11)] internal struct N11 : ICount { public int Value => 11; }
-[StructLayout(LayoutKind.Sequential, Size = 12)] internal struct N12 : ICount { public int Value => 12; }
-[StructLayout(LayoutKind.Sequential, Size = 13)] internal struct N13 : ICount { public int Value => 13; }
-[StructLayout(LayoutKind.Sequential, Size = 14)] internal struct N14 : ICount { public int Value => 14; }
-[StructLayout(LayoutKind.Sequential, Size = 15)] internal struct N15 : ICount { public int Value => 15; }
-[StructLayout(LayoutKind.Sequential, Size = 16)] internal struct N16 : ICount { public int Value => 16; }
-
-/// <summary>
-/// Element access of the kernels: through a ref to the span's first element with no bounds checks (the kernels check
-/// their lengths once at entry), or, built with RNNGEN_BOUNDS_CHECKED, through the indexer with checked offsets.
-/// </summary>
-internal static class Element
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Get(ReadOnlySpan<float> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => s[checked((int)i)];
-#else
-        => Unsafe.Add(ref MemoryMarshal.GetReference(s), i);
-#endif
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ref float At(Span<float> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => ref s[checked((int)i)];
-#else
-        => ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i);
-#endif
-
-    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ReadOnlySpan<float> From(ReadOnlySpan<float> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => s.Slice(checked((int)i));
-#else
-        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
-#endif
-
-    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Span<float> From(Span<float> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => s.Slice(checked((int)i));
-#else
-        => MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
-#endif
-
-    /// <summary>The span from element <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ReadOnlySpan<ushort> From(ReadOnlySpan<ushort> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => s.Slice(checked((int)i));
-#else
-        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
-#endif
-
-    /// <summary>The ushorts at <paramref name="i"/> and <paramref name="i"/> + 1 read as one uint (little-endian: the first in the low half).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Pair(ReadOnlySpan<ushort> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => MemoryMarshal.Cast<ushort, uint>(s.Slice(checked((int)i), 2))[0];
-#else
-        => Unsafe.ReadUnaligned<uint>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i)));
-#endif
-}
+[StructLayout(LayoutKind.Sequential, Size = 1)] internal struct N1 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 2)] internal struct N2 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 3)] internal struct N3 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 4)] internal struct N4 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 5)] internal struct N5 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 6)] internal struct N6 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 7)] internal struct N7 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 8)] internal struct N8 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 9)] internal struct N9 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 10)] internal struct N10 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 11)] internal struct N11 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 12)] internal struct N12 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 13)] internal struct N13 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 14)] internal struct N14 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 15)] internal struct N15 : ICount { }
+[StructLayout(LayoutKind.Sequential, Size = 16)] internal struct N16 : ICount { }
 
 #if NET8_0_OR_GREATER
 /// <summary>
@@ -131,8 +71,6 @@ internal interface IVectorOps<TV> where TV : struct
 {
     /// <summary>Floats per vector.</summary>
     int Count { get; }
-
-    bool IsHardwareAccelerated { get; }
 
     TV Load(ReadOnlySpan<float> s, nuint i);
 
@@ -154,8 +92,6 @@ internal interface IVectorOps<TV> where TV : struct
 internal readonly struct Ops512 : IVectorOps<Vector512<float>>
 {
     public int Count => 16;
-
-    public bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Load(ReadOnlySpan<float> s, nuint i) => SpanAccess.Load512(s, i);
@@ -186,8 +122,6 @@ internal readonly struct Ops256 : IVectorOps<Vector256<float>>
 {
     public int Count => 8;
 
-    public bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Load(ReadOnlySpan<float> s, nuint i) => SpanAccess.Load256(s, i);
 
@@ -216,8 +150,6 @@ internal readonly struct Ops256 : IVectorOps<Vector256<float>>
 internal readonly struct Ops128 : IVectorOps<Vector128<float>>
 {
     public int Count => 4;
-
-    public bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Load(ReadOnlySpan<float> s, nuint i) => SpanAccess.Load128(s, i);
