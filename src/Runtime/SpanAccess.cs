@@ -14,7 +14,7 @@ namespace RnnGen;
 /// (<c>-p:RnnGenBoundsChecked=true</c>), every access goes through an exact-length slice instead, so a kernel that steps
 /// outside its span throws rather than touching memory the span does not own: a test mode.
 /// </summary>
-internal static class SpanAccess
+internal static partial class SpanAccess
 {
     /// <summary>
     /// Whether this build checks every kernel access against its span. A field, not a const: a const would be compiled

@@ -92,6 +92,58 @@ public class BoundsCheckedTests
         }
     }
 
+    private struct Shape13x70 : IMatrixShape { public int Rows => 13; public int Cols => 70; public int PanelRows => 13; }
+
+    /// <summary>
+    /// The int8 products' cores (behind the entry checks), on every instruction set and width the machine has: the int8
+    /// copy, the column sums, the scales, x, y and the quantized x's scratch one short each.
+    /// </summary>
+    [Fact]
+    public void Int8ProductCores_ThrowOnASpanOneShort()
+    {
+        const int inputs = 13, outputs = 70;
+        var q = new sbyte[RnnGen.CompilerServices.Kernels.QuantizeInt8Size(outputs, inputs)];
+        var scales = new float[outputs];
+        RnnGen.CompilerServices.Kernels.QuantizeInt8(Filled(outputs * inputs), outputs, inputs, q, scales);
+        int[] sums = RnnGen.CompilerServices.Kernels.Int8Sums<Shape13x70>(q).ToArray();
+        var x = Filled(inputs);
+        var y = new float[outputs];
+        var scratch = new byte[RnnGen.CompilerServices.Kernels.QuantizeInt8InputSize(inputs)];
+        // The last byte read: in the last quad row of the last panel, the end of the vector holding the last column
+        // (the columns past it to the panel's end are never read); the sums likewise up to that vector's end.
+        int weightBytes = q.Length - sums.Length * 4;
+        int ReadEnd(int lanes) => weightBytes - 256 + 4 * ((outputs % 64 + lanes - 1) / lanes * lanes);
+        sbyte[] Weights(int lanes) => q.AsSpan(0, ReadEnd(lanes)).ToArray();
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) Int8Core<Vector256<int>, Vnni256>("Vnni256", Weights(8), sums.AsSpan(0, 72).ToArray(), scales, x, y, scratch, checkSums: true);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) Int8Core<Vector256<int>, Madd256>("Madd256", Weights(8), sums, scales, x, y, scratch, checkSums: false);
+        if (System.Runtime.Intrinsics.X86.Ssse3.IsSupported) Int8Core<Vector128<int>, Madd128>("Madd128", Weights(4), sums, scales, x, y, scratch, checkSums: false);
+        WidenCore<Vector128<float>, Widen128>("Widen128", Weights(4), scales, x, y);
+        if (Vector256.IsHardwareAccelerated) WidenCore<Vector256<float>, Widen256>("Widen256", Weights(8), scales, x, y);
+        if (Vector512.IsHardwareAccelerated) WidenCore<Vector512<float>, Widen512>("Widen512", Weights(16), scales, x, y);
+    }
+
+    private static void Int8Core<TI, TOps>(string what, sbyte[] weights, int[] sums, float[] scales, float[] x, float[] y, byte[] scratch, bool checkSums)
+        where TI : struct where TOps : struct, IInt8DotOps<TI>
+    {
+        RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y, scratch);
+        AssertOutOfRange(what + " wq", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights.AsSpan(0, weights.Length - 1), sums, scales, x, y, scratch));
+        if (checkSums) AssertOutOfRange(what + " sums", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums.AsSpan(0, sums.Length - 1), scales, x, y, scratch));
+        AssertOutOfRange(what + " scales", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales.AsSpan(0, scales.Length - 1), x, y, scratch));
+        AssertOutOfRange(what + " x", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x.AsSpan(0, x.Length - 1), y, scratch));
+        AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y.AsSpan(0, y.Length - 1), scratch));
+        AssertOutOfRange(what + " scratch", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y, scratch.AsSpan(0, scratch.Length - 1)));
+    }
+
+    private static void WidenCore<TV, TOps>(string what, sbyte[] q, float[] scales, float[] x, float[] y)
+        where TV : struct where TOps : struct, IInt8WidenOps<TV>
+    {
+        RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x, y);
+        AssertOutOfRange(what + " wq", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q.AsSpan(0, q.Length - 1), scales, x, y));
+        AssertOutOfRange(what + " scales", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales.AsSpan(0, scales.Length - 1), x, y));
+        AssertOutOfRange(what + " x", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x.AsSpan(0, x.Length - 1), y));
+        AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x, y.AsSpan(0, y.Length - 1)));
+    }
+
     /// <summary>The runtime's optimizer loop reads the gradients vector by vector: one short, the last vector is out of range.</summary>
     [Fact]
     public void RuntimeOptimizerKernel_ThrowsOnGradientsOneShort()

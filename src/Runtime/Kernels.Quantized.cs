@@ -1,0 +1,679 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+#if NET8_0_OR_GREATER
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+#endif
+
+// AvxVnni carries [RequiresPreviewFeatures] in the net8.0 reference assemblies (not in .NET 9 and later, where it is
+// stable); the attribute is for the analyzer only, and the instruction is the same whatever the runtime.
+#pragma warning disable CA2252
+
+namespace RnnGen.CompilerServices;
+
+// Reduced-precision products from int8 weights (issue 20): the weight quantization and its packed layout, the
+// single-stream product in two forms (dynamic: x quantized per call, int32 dot products; weight-only: int8 widened to
+// float, float FMA) and the batched product. The layout and the kernels are described on QuantizeInt8.
+public static partial class Kernels
+{
+    /// <summary>Columns per panel of the int8 layout: a panel's quad row is 64 columns x 4 bytes = 256 bytes (four cache lines).</summary>
+    private const int Int8PanelWidth = 64;
+
+    /// <summary>Vectors of accumulators per register block of the int8 products (eight: one 64-column panel with 256-bit vectors).</summary>
+    private const int Int8BlockVectors = 8;
+
+    /// <summary>
+    /// Bytes of the int8 copy <see cref="QuantizeInt8"/> writes for a weight [<paramref name="outputs"/>, <paramref name="inputs"/>]:
+    /// ⌈outputs / 64⌉ panels of ⌈inputs / 4⌉ quad rows of 256 bytes, then ⌈outputs / 64⌉ · 64 int32 column sums.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is negative, or the copy would not fit in an array.</exception>
+    public static int QuantizeInt8Size(int outputs, int inputs)
+    {
+        if (outputs < 0) ThrowRange(nameof(outputs), outputs, "an output count of at least 0");
+        if (inputs < 0) ThrowRange(nameof(inputs), inputs, "an input count of at least 0");
+        long size = Int8Length(outputs, inputs);
+        if (size > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(outputs), $"The int8 copy of a [{outputs}, {inputs}] weight, {size} bytes, does not fit in an array.");
+        return (int)size;
+    }
+
+    /// <summary>Bytes of the quantized input <see cref="MatVecTInt8{TShape}"/> and <see cref="GemmPInt8{TShape}"/> need as scratch: ⌈<paramref name="inputs"/> / 4⌉ · 4.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputs"/> is negative or too large.</exception>
+    public static int QuantizeInt8InputSize(int inputs)
+    {
+        if (inputs < 0 || inputs > int.MaxValue - 3) ThrowRange(nameof(inputs), inputs, "an input count in [0, int.MaxValue - 3]");
+        return (inputs + 3) / 4 * 4;
+    }
+
+    /// <summary>The int8 copy's bytes in 64-bit arithmetic: the panels' quad rows, then the column sums.</summary>
+    private static long Int8Length(long outputs, long inputs)
+    {
+        long panels = (outputs + Int8PanelWidth - 1) / Int8PanelWidth;
+        return panels * ((inputs + 3) / 4) * (4 * Int8PanelWidth) + panels * Int8PanelWidth * 4;
+    }
+
+    /// <summary>Byte offset of the column sums in the int8 copy (a multiple of 4).</summary>
+    private static long Int8SumsOffset(long outputs, long inputs)
+        => (outputs + Int8PanelWidth - 1) / Int8PanelWidth * ((inputs + 3) / 4) * (4 * Int8PanelWidth);
+
+    /// <summary>
+    /// Quantizes a weight W [<paramref name="outputs"/>, <paramref name="inputs"/>] (row-major, PyTorch's layout) to
+    /// int8, symmetric, one scale per output row: scale[c] = max_k |W[c, k]| / 127 and q[c, k] = W[c, k] / scale[c]
+    /// rounded to the nearest integer (ties to even) and clamped to [-127, 127]; a row of zeros gets scale 0 and q 0.
+    /// </summary>
+    /// <remarks>
+    /// The layout of <paramref name="destination"/> (<see cref="QuantizeInt8Size"/> bytes) serves every int8 kernel:
+    /// Wᵀ in panels of 64 columns (outputs), each panel ⌈inputs / 4⌉ quad rows of 256 bytes, a quad row holding for each
+    /// of its 64 columns the four weights of four consecutive inputs: q[c, k] at byte
+    /// (c / 64) · ⌈inputs / 4⌉ · 256 + (k / 4) · 256 + (c % 64) · 4 + k % 4. So a 32-bit lane holds four weights of one
+    /// output, and one VNNI instruction (vpdpbusd) or vpmaddubsw + vpmaddwd adds a four-input dot product into that
+    /// output's int32 lane; the weight-only product widens byte j of each lane to float for input 4·(k / 4) + j. Inputs
+    /// past the last and columns past the last (to the panel's end) are zero. After the panels, at byte
+    /// <c>⌈outputs / 64⌉ · ⌈inputs / 4⌉ · 256</c>, ⌈outputs / 64⌉ · 64 int32 column sums Σ_k q[c, k] (zero past the last
+    /// output): VNNI multiplies unsigned by signed bytes, so the dynamic product stores x as q_x + 128 and subtracts
+    /// 128 · Σ_k q[c, k] from each sum.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A span is too short (named), or a size is negative.</exception>
+    public static void QuantizeInt8(ReadOnlySpan<float> weight, int outputs, int inputs, Span<sbyte> destination, Span<float> scales)
+    {
+        int size = QuantizeInt8Size(outputs, inputs);
+        if (weight.Length < (long)outputs * inputs) ThrowLength(nameof(weight), weight.Length, (long)outputs * inputs, " weights");
+        if (destination.Length < size) ThrowLength(nameof(destination), destination.Length, size, " bytes");
+        if (scales.Length < outputs) ThrowLength(nameof(scales), scales.Length, outputs, " scales");
+        int quads = (inputs + 3) / 4;
+        long panelBytes = (long)quads * 4 * Int8PanelWidth;
+        destination.Slice(0, size).Clear();
+        Span<int> sums = MemoryMarshal.Cast<sbyte, int>(destination.Slice((int)Int8SumsOffset(outputs, inputs)));
+        for (int c = 0; c < outputs; c++)
+        {
+            ReadOnlySpan<float> row = weight.Slice(c * inputs, inputs);
+            float max = 0f;
+            foreach (float v in row) max = Math.Max(max, Math.Abs(v));
+            float scale = max / 127f;
+            scales[c] = scale;
+            if (scale == 0f) continue;
+            long panel = (long)(c / Int8PanelWidth) * panelBytes + (c % Int8PanelWidth) * 4;
+            int sum = 0;
+            for (int k = 0; k < inputs; k++)
+            {
+                int q = (int)Math.Round(row[k] / scale, MidpointRounding.ToEven);
+                q = Math.Min(127, Math.Max(-127, q));
+                destination[(int)(panel + (long)(k / 4) * 4 * Int8PanelWidth + k % 4)] = (sbyte)q;
+                sum += q;
+            }
+            sums[c] = sum;
+        }
+    }
+
+    // ---- MatVecTInt8: y += W x with x quantized per call ---------------------------------------------------------
+
+    /// <summary>
+    /// y[c] += Σ_k x[k] W[c, k] from the int8 copy <paramref name="wq"/> of W (<see cref="QuantizeInt8"/>, Rows = inputs,
+    /// Cols = outputs of <typeparamref name="TShape"/>; PanelRows is not read) and its <paramref name="scales"/>, by
+    /// dynamic quantization: x is quantized into <paramref name="scratch"/> (<see cref="QuantizeInt8InputSize"/> bytes)
+    /// with scale s_x = max |x| / 127, q_x[k] = x[k] · (127 / max |x|) rounded to even; the products are summed exactly
+    /// in int32 and dequantized once per output: y[c] = y[c] + (s_x · scale[c]) · (float)Σ_k q_x[k] q[c, k] (the same
+    /// bits on every path: VNNI, AVX2, SSSE3, NEON dot product, scalar).
+    /// </summary>
+    [MethodImpl(HotPath)]
+    public static void MatVecTInt8<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, Span<byte> scratch)
+        where TShape : struct, IMatrixShape
+    {
+        int rows = default(TShape).Rows, cols = default(TShape).Cols;
+        CheckInt8<TShape>(wq.Length, scales.Length);
+        if (x.Length < rows) ThrowLength(nameof(x), x.Length, rows, "");
+        if (y.Length < cols) ThrowLength(nameof(y), y.Length, cols, "");
+        if (scratch.Length < (long)(rows + 3) / 4 * 4) ThrowLength(nameof(scratch), scratch.Length, (long)(rows + 3) / 4 * 4, " bytes");
+        ReadOnlySpan<int> sums = Int8Sums<TShape>(wq);
+#if NET8_0_OR_GREATER
+        if (AvxVnni.IsSupported) Int8Product<TShape, Vector256<int>, Vnni256>(wq, sums, scales, x, y, scratch);
+        else if (Avx2.IsSupported) Int8Product<TShape, Vector256<int>, Madd256>(wq, sums, scales, x, y, scratch);
+        else if (Ssse3.IsSupported) Int8Product<TShape, Vector128<int>, Madd128>(wq, sums, scales, x, y, scratch);
+        else if (Dp.IsSupported) Int8Product<TShape, Vector128<int>, Dot128>(wq, sums, scales, x, y, scratch);
+        else
+#endif
+        {
+            float sx = QuantizeInput(x, (nuint)rows, scratch, false);
+            Int8Scalar<TShape>(wq, scales, scratch, sx, y);
+        }
+    }
+
+    /// <summary>The int32 column sums after the panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ReadOnlySpan<int> Int8Sums<TShape>(ReadOnlySpan<sbyte> wq) where TShape : struct, IMatrixShape
+    {
+        int rows = default(TShape).Rows, cols = default(TShape).Cols;
+        int start = (int)Int8SumsOffset(cols, rows);
+        return MemoryMarshal.Cast<sbyte, int>(wq.Slice(start, (cols + Int8PanelWidth - 1) / Int8PanelWidth * Int8PanelWidth * 4));
+    }
+
+    /// <summary>Throws unless the shape is valid and the int8 copy and scales cover it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckInt8<TShape>(int length, int scalesLength) where TShape : struct, IMatrixShape
+    {
+        int rows = default(TShape).Rows, cols = default(TShape).Cols;
+        if (rows < 0 || cols < 0) ThrowShape(typeof(TShape), rows, cols, default(TShape).PanelRows);
+        long needed = Int8Length(cols, rows);
+        if (length < needed) ThrowLength("wq", length, needed, " bytes of int8 weights");
+        if (scalesLength < cols) ThrowLength("scales", scalesLength, cols, " scales");
+    }
+
+    /// <summary>
+    /// Quantizes x[0, rows) into the quads of <paramref name="xq"/> (inputs past rows to the quad's end as 0) and
+    /// returns s_x: q = x · (127 / max |x|) rounded to even, stored as q + 128 when <paramref name="offset"/> (for
+    /// VNNI's unsigned operand), else as the signed byte.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float QuantizeInput(ReadOnlySpan<float> x, nuint rows, Span<byte> xq, bool offset)
+    {
+        if (rows == 0) return 0f;
+        float max = Math.Abs(TensorPrimitives.MaxMagnitude(x.Slice(0, (int)rows)));
+        float inv = max > 0f ? 127f / max : 0f;
+        int bias = offset ? 128 : 0;
+        nuint k = 0;
+#if NET8_0_OR_GREATER
+        if (Avx512F.IsSupported)
+        {
+            Vector512<float> scale = Vector512.Create(inv);
+            Vector512<int> add = Vector512.Create(bias);
+            for (; k + 16 <= rows; k += 16)
+            {
+                Vector512<int> q = Avx512F.ConvertToVector512Int32(SpanAccess.Load512(x, k) * scale) + add;
+                SpanAccess.StoreBytes128(Avx512F.ConvertToVector128Byte(q), xq, k);
+            }
+        }
+        else if (Avx.IsSupported)
+        {
+            Vector256<float> scale = Vector256.Create(inv);
+            Vector256<int> add = Vector256.Create(bias);
+            for (; k + 16 <= rows; k += 16)
+            {
+                Vector256<int> q0 = Avx.ConvertToVector256Int32(SpanAccess.Load256(x, k) * scale) + add;
+                Vector256<int> q1 = Avx.ConvertToVector256Int32(SpanAccess.Load256(x, k + 8) * scale) + add;
+                Vector256<ushort> words = Vector256.Narrow(q0.AsUInt32(), q1.AsUInt32());
+                SpanAccess.StoreBytes128(Vector128.Narrow(words.GetLower(), words.GetUpper()), xq, k);
+            }
+        }
+#endif
+        for (; k < rows; k++) SpanAccess.At(xq, k) = (byte)((int)MathF.Round(SpanAccess.Get(x, k) * inv, MidpointRounding.ToEven) + bias);
+        for (; (k & 3) != 0; k++) SpanAccess.At(xq, k) = (byte)bias;
+        return max / 127f;
+    }
+
+    /// <summary>Every column in scalar code: exact int32 sums, dequantized as the vector paths do.</summary>
+    internal static void Int8Scalar<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float sx, Span<float> y)
+        where TShape : struct, IMatrixShape
+    {
+        nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, panelBytes = (rows + 3) / 4 * (4 * Int8PanelWidth);
+        for (nuint c = 0; c < cols; c++)
+        {
+            nuint column = (c / Int8PanelWidth) * panelBytes + (c % Int8PanelWidth) * 4;
+            int sum = 0;
+            for (nuint k = 0; k < rows; k++) sum += (sbyte)SpanAccess.Get(xq, k) * SpanAccess.Get(wq, column + (k >> 2) * (4 * Int8PanelWidth) + (k & 3));
+            SpanAccess.At(y, c) = SpanAccess.At(y, c) + sx * SpanAccess.Get(scales, c) * sum;
+        }
+    }
+
+#if NET8_0_OR_GREATER
+    /// <summary>Quantizes x, then every column in blocks of up to eight vectors of int32 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
+    internal static void Int8Product<TShape, TI, TOps>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, Span<byte> xq)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI>
+    {
+        float sx = QuantizeInput(x, (nuint)default(TShape).Rows, xq, default(TOps).UnsignedInput);
+        Int8Blocks<TShape, TI, TOps>(wq, sums, scales, xq, sx, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int8Blocks<TShape, TI, TOps>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float sx, Span<float> y)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI>
+    {
+        nuint w = (nuint)default(TOps).Count;
+        int vectors = (int)(((nuint)default(TShape).Cols + w - 1) / w);
+        int full = vectors / Int8BlockVectors, rest = vectors % Int8BlockVectors;
+        for (int b = 0; b < full; b++) Int8Block<TShape, TI, TOps>(Int8BlockVectors, wq, sums, scales, xq, sx, y, (nuint)(b * Int8BlockVectors) * w);
+        if (rest > 0) Int8Block<TShape, TI, TOps>(rest, wq, sums, scales, xq, sx, y, (nuint)(full * Int8BlockVectors) * w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int8Block<TShape, TI, TOps>(int vectors, ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float sx, Span<float> y, nuint c0)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI>
+    {
+        switch (vectors)
+        {
+            case 1: Int8Block<TShape, TI, TOps, N1>(wq, sums, scales, xq, sx, y, c0); break;
+            case 2: Int8Block<TShape, TI, TOps, N2>(wq, sums, scales, xq, sx, y, c0); break;
+            case 3: Int8Block<TShape, TI, TOps, N3>(wq, sums, scales, xq, sx, y, c0); break;
+            case 4: Int8Block<TShape, TI, TOps, N4>(wq, sums, scales, xq, sx, y, c0); break;
+            case 5: Int8Block<TShape, TI, TOps, N5>(wq, sums, scales, xq, sx, y, c0); break;
+            case 6: Int8Block<TShape, TI, TOps, N6>(wq, sums, scales, xq, sx, y, c0); break;
+            case 7: Int8Block<TShape, TI, TOps, N7>(wq, sums, scales, xq, sx, y, c0); break;
+            default: Int8Block<TShape, TI, TOps, N8>(wq, sums, scales, xq, sx, y, c0); break;
+        }
+    }
+
+    /// <summary>Byte offset in the int8 layout of the lane of column <paramref name="c"/> in quad row 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint Int8Offset(nuint c, nuint panelBytes) => (c >> 6) * panelBytes + (c & 63) * 4;
+
+    /// <summary>
+    /// <typeparamref name="TVectors"/> vectors of columns from <paramref name="c0"/>: int32 accumulators over every quad
+    /// of inputs (one broadcast of the quad's four bytes, one multiply-add per vector), then dequantized into y.
+    /// </summary>
+    [MethodImpl(HotPath)]
+    private static void Int8Block<TShape, TI, TOps, TVectors>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float sx, Span<float> y, nuint c0)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI> where TVectors : struct, ICount
+    {
+        TOps o = default;
+        nuint quads = ((nuint)default(TShape).Rows + 3) / 4, panelBytes = quads * (4 * Int8PanelWidth), w = (nuint)o.Count;
+        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + w, panelBytes), o2 = Int8Offset(c0 + 2 * w, panelBytes), o3 = Int8Offset(c0 + 3 * w, panelBytes);
+        nuint o4 = Int8Offset(c0 + 4 * w, panelBytes), o5 = Int8Offset(c0 + 5 * w, panelBytes), o6 = Int8Offset(c0 + 6 * w, panelBytes), o7 = Int8Offset(c0 + 7 * w, panelBytes);
+        TI a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (nuint q = 0; q < quads; q++)
+        {
+            TI xb = o.Broadcast(xq, q * 4);
+            ReadOnlySpan<sbyte> row = SpanAccess.From(wq, q * (4 * Int8PanelWidth));
+            a0 = o.Dot(a0, xb, row, o0);
+            if (Unsafe.SizeOf<TVectors>() > 1) a1 = o.Dot(a1, xb, row, o1);
+            if (Unsafe.SizeOf<TVectors>() > 2) a2 = o.Dot(a2, xb, row, o2);
+            if (Unsafe.SizeOf<TVectors>() > 3) a3 = o.Dot(a3, xb, row, o3);
+            if (Unsafe.SizeOf<TVectors>() > 4) a4 = o.Dot(a4, xb, row, o4);
+            if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Dot(a5, xb, row, o5);
+            if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Dot(a6, xb, row, o6);
+            if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Dot(a7, xb, row, o7);
+        }
+        nuint cols = (nuint)default(TShape).Cols;
+        o.Finish(a0, sums, scales, sx, y, c0, cols);
+        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, sums, scales, sx, y, c0 + w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, sums, scales, sx, y, c0 + 2 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, sums, scales, sx, y, c0 + 3 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, sums, scales, sx, y, c0 + 4 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, sums, scales, sx, y, c0 + 5 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, sums, scales, sx, y, c0 + 6 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, sums, scales, sx, y, c0 + 7 * w, cols);
+    }
+#endif
+
+    // ---- MatVecTInt8WeightOnly: int8 weights widened to float, float x -----------------------------------------------
+
+    /// <summary>
+    /// y[c] += scale[c] · Σ_k x[k] q[c, k] from the int8 copy <paramref name="wq"/> (<see cref="QuantizeInt8"/>) with x
+    /// kept in float: each weight widened to float (sign extension and int-to-float conversion), products and sums in
+    /// float, the scale applied once per output. The alternative to <see cref="MatVecTInt8{TShape}"/> (which the
+    /// integration uses: see design-notes, "Int8 products: dynamic vs weight-only").
+    /// </summary>
+    [MethodImpl(HotPath)]
+    public static void MatVecTInt8WeightOnly<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
+        where TShape : struct, IMatrixShape
+    {
+        int rows = default(TShape).Rows, cols = default(TShape).Cols;
+        CheckInt8<TShape>(wq.Length, scales.Length);
+        if (x.Length < rows) ThrowLength(nameof(x), x.Length, rows, "");
+        if (y.Length < cols) ThrowLength(nameof(y), y.Length, cols, "");
+#if NET8_0_OR_GREATER
+        if (Vector512.IsHardwareAccelerated && cols >= 16) WidenBlocks<TShape, Vector512<float>, Widen512>(wq, scales, x, y);
+        else if (Vector256.IsHardwareAccelerated && cols >= 8) WidenBlocks<TShape, Vector256<float>, Widen256>(wq, scales, x, y);
+        else if (Vector128.IsHardwareAccelerated) WidenBlocks<TShape, Vector128<float>, Widen128>(wq, scales, x, y);
+        else
+#endif
+            WidenScalar<TShape>(wq, scales, x, y);
+    }
+
+    internal static void WidenScalar<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
+        where TShape : struct, IMatrixShape
+    {
+        nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, panelBytes = (rows + 3) / 4 * (4 * Int8PanelWidth);
+        for (nuint c = 0; c < cols; c++)
+        {
+            nuint column = (c / Int8PanelWidth) * panelBytes + (c % Int8PanelWidth) * 4;
+            float sum = 0f;
+            for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wq, column + (k >> 2) * (4 * Int8PanelWidth) + (k & 3));
+            SpanAccess.At(y, c) = SpanAccess.At(y, c) + SpanAccess.Get(scales, c) * sum;
+        }
+    }
+
+#if NET8_0_OR_GREATER
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
+    internal static void WidenBlocks<TShape, TV, TOps>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
+        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV>
+    {
+        nuint w = (nuint)default(TOps).Count;
+        int vectors = (int)(((nuint)default(TShape).Cols + w - 1) / w);
+        int full = vectors / Int8BlockVectors, rest = vectors % Int8BlockVectors;
+        for (int b = 0; b < full; b++) WidenBlock<TShape, TV, TOps>(Int8BlockVectors, wq, scales, x, y, (nuint)(b * Int8BlockVectors) * w);
+        if (rest > 0) WidenBlock<TShape, TV, TOps>(rest, wq, scales, x, y, (nuint)(full * Int8BlockVectors) * w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenBlock<TShape, TV, TOps>(int vectors, ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, nuint c0)
+        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV>
+    {
+        switch (vectors)
+        {
+            case 1: WidenBlock<TShape, TV, TOps, N1>(wq, scales, x, y, c0); break;
+            case 2: WidenBlock<TShape, TV, TOps, N2>(wq, scales, x, y, c0); break;
+            case 3: WidenBlock<TShape, TV, TOps, N3>(wq, scales, x, y, c0); break;
+            case 4: WidenBlock<TShape, TV, TOps, N4>(wq, scales, x, y, c0); break;
+            case 5: WidenBlock<TShape, TV, TOps, N5>(wq, scales, x, y, c0); break;
+            case 6: WidenBlock<TShape, TV, TOps, N6>(wq, scales, x, y, c0); break;
+            case 7: WidenBlock<TShape, TV, TOps, N7>(wq, scales, x, y, c0); break;
+            default: WidenBlock<TShape, TV, TOps, N8>(wq, scales, x, y, c0); break;
+        }
+    }
+
+    /// <summary>
+    /// <typeparamref name="TVectors"/> vectors of columns from <paramref name="c0"/>: per quad of inputs, each vector's
+    /// 4·W bytes widened to four float vectors (inputs 4q..4q+3) and accumulated with four FMAs; then y += scale · sum.
+    /// </summary>
+    [MethodImpl(HotPath)]
+    private static void WidenBlock<TShape, TV, TOps, TVectors>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, nuint c0)
+        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV> where TVectors : struct, ICount
+    {
+        TOps o = default;
+        nuint rows = (nuint)default(TShape).Rows, quads = (rows + 3) / 4, fullQuads = rows / 4, panelBytes = quads * (4 * Int8PanelWidth), w = (nuint)o.Count;
+        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + w, panelBytes), o2 = Int8Offset(c0 + 2 * w, panelBytes), o3 = Int8Offset(c0 + 3 * w, panelBytes);
+        nuint o4 = Int8Offset(c0 + 4 * w, panelBytes), o5 = Int8Offset(c0 + 5 * w, panelBytes), o6 = Int8Offset(c0 + 6 * w, panelBytes), o7 = Int8Offset(c0 + 7 * w, panelBytes);
+        TV a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (nuint q = 0; q < quads; q++)
+        {
+            nuint k = q * 4;
+            TV x0, x1, x2, x3;
+            if (q < fullQuads)
+            {
+                x0 = o.Create(SpanAccess.Get(x, k)); x1 = o.Create(SpanAccess.Get(x, k + 1)); x2 = o.Create(SpanAccess.Get(x, k + 2)); x3 = o.Create(SpanAccess.Get(x, k + 3));
+            }
+            else
+            {
+                // The last, partial quad: the inputs past the last are zero (their weights are zero too).
+                x0 = o.Create(SpanAccess.Get(x, k)); x1 = o.Create(k + 1 < rows ? SpanAccess.Get(x, k + 1) : 0f); x2 = o.Create(k + 2 < rows ? SpanAccess.Get(x, k + 2) : 0f); x3 = default;
+            }
+            ReadOnlySpan<sbyte> row = SpanAccess.From(wq, q * (4 * Int8PanelWidth));
+            a0 = o.Accumulate(a0, row, o0, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 1) a1 = o.Accumulate(a1, row, o1, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 2) a2 = o.Accumulate(a2, row, o2, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 3) a3 = o.Accumulate(a3, row, o3, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 4) a4 = o.Accumulate(a4, row, o4, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Accumulate(a5, row, o5, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Accumulate(a6, row, o6, x0, x1, x2, x3);
+            if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Accumulate(a7, row, o7, x0, x1, x2, x3);
+        }
+        nuint cols = (nuint)default(TShape).Cols;
+        o.Finish(a0, scales, y, c0, cols);
+        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, scales, y, c0 + w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, scales, y, c0 + 2 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, scales, y, c0 + 3 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, scales, y, c0 + 4 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, scales, y, c0 + 5 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, scales, y, c0 + 6 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, scales, y, c0 + 7 * w, cols);
+    }
+#endif
+
+    // ---- GemmPInt8: Y = bias + X W^T, or Y += X W^T, rows of X quantized one by one ------------------------------------
+
+    /// <summary>
+    /// Y[i, :] += X[i, :] · Wᵀ, or Y[i, :] = bias + X[i, :] · Wᵀ when a bias [Cols] is given, for i &lt; <paramref name="n"/>,
+    /// from the int8 copy of W (<see cref="QuantizeInt8"/>): each row of X quantized dynamically on its own (its own
+    /// scale) into <paramref name="scratch"/> (<see cref="QuantizeInt8InputSize"/> bytes), then the product of
+    /// <see cref="MatVecTInt8{TShape}"/> (the same bits row by row).
+    /// </summary>
+    [MethodImpl(HotPath)]
+    public static void GemmPInt8<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int xStride, int n, Span<float> y, int yStride, Span<byte> scratch)
+        where TShape : struct, IMatrixShape
+    {
+        int rows = default(TShape).Rows, cols = default(TShape).Cols;
+        CheckInt8<TShape>(wq.Length, scales.Length);
+        if (!bias.IsEmpty && bias.Length < cols) ThrowLength(nameof(bias), bias.Length, cols, " (or none)");
+        CheckRows(x.Length, n, xStride, rows, nameof(x), nameof(xStride));
+        CheckRows(y.Length, n, yStride, cols, nameof(y), nameof(yStride));
+        if (scratch.Length < (long)(rows + 3) / 4 * 4) ThrowLength(nameof(scratch), scratch.Length, (long)(rows + 3) / 4 * 4, " bytes");
+        ReadOnlySpan<int> sums = Int8Sums<TShape>(wq);
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<float> xi = x.Slice(i * xStride, rows);
+            Span<float> yi = y.Slice(i * yStride, cols);
+            if (!bias.IsEmpty) bias.Slice(0, cols).CopyTo(yi);
+#if NET8_0_OR_GREATER
+            if (AvxVnni.IsSupported) Int8Product<TShape, Vector256<int>, Vnni256>(wq, sums, scales, xi, yi, scratch);
+            else if (Avx2.IsSupported) Int8Product<TShape, Vector256<int>, Madd256>(wq, sums, scales, xi, yi, scratch);
+            else if (Ssse3.IsSupported) Int8Product<TShape, Vector128<int>, Madd128>(wq, sums, scales, xi, yi, scratch);
+            else if (Dp.IsSupported) Int8Product<TShape, Vector128<int>, Dot128>(wq, sums, scales, xi, yi, scratch);
+            else
+#endif
+            {
+                float sx = QuantizeInput(xi, (nuint)rows, scratch, false);
+                Int8Scalar<TShape>(wq, scales, scratch, sx, yi);
+            }
+        }
+    }
+}
+
+#if NET8_0_OR_GREATER
+/// <summary>
+/// The int32 dot products of one instruction set for the dynamic int8 product: a vector of int32 lanes, each lane one
+/// output's four weights of one quad of inputs (the layout of <see cref="Kernels.QuantizeInt8"/>).
+/// </summary>
+internal interface IInt8DotOps<TI> where TI : struct
+{
+    /// <summary>int32 lanes (outputs) per vector.</summary>
+    int Count { get; }
+
+    /// <summary>Whether x is stored as q + 128 (VNNI multiplies unsigned by signed bytes) and the column sums corrected for it.</summary>
+    bool UnsignedInput { get; }
+
+    /// <summary>The four bytes of x at <paramref name="i"/> in every lane.</summary>
+    TI Broadcast(ReadOnlySpan<byte> xq, nuint i);
+
+    /// <summary>acc + in each lane the dot product of x's four bytes and the lane's four weights at byte <paramref name="i"/> of <paramref name="w"/>.</summary>
+    TI Dot(TI acc, TI x, ReadOnlySpan<sbyte> w, nuint i);
+
+    /// <summary>y[c] = y[c] + (sx · scale[c]) · (float)sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
+    void Finish(TI acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols);
+}
+
+/// <summary>AVX-VNNI: vpdpbusd, x as unsigned bytes q + 128, the column sums subtracted at the end.</summary>
+internal readonly struct Vnni256 : IInt8DotOps<Vector256<int>>
+{
+    public int Count => 8;
+
+    public bool UnsignedInput => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector256.Create(SpanAccess.Quad(xq, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, ReadOnlySpan<sbyte> w, nuint i)
+        => AvxVnni.MultiplyWideningAndAdd(acc, x.AsByte(), SpanAccess.LoadBytes256(w, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+        => Int8Finish.Finish256(acc - (SpanAccess.LoadInts256(sums, c) << 7), scales, sx, y, c, cols);
+}
+
+/// <summary>AVX2: vpmaddubsw on |x| and the weights with x's sign (no pair can saturate: 2 · 127 · 127 &lt; 32767), then vpmaddwd by ones.</summary>
+internal readonly struct Madd256 : IInt8DotOps<Vector256<int>>
+{
+    public int Count => 8;
+
+    public bool UnsignedInput => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector256.Create(SpanAccess.Quad(xq, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, ReadOnlySpan<sbyte> w, nuint i)
+    {
+        Vector256<short> pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(x.AsSByte()), Avx2.Sign(SpanAccess.LoadBytes256(w, i), x.AsSByte()));
+        return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+        => Int8Finish.Finish256(acc, scales, sx, y, c, cols);
+}
+
+/// <summary>SSSE3: the 128-bit form of <see cref="Madd256"/>.</summary>
+internal readonly struct Madd128 : IInt8DotOps<Vector128<int>>
+{
+    public int Count => 4;
+
+    public bool UnsignedInput => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector128.Create(SpanAccess.Quad(xq, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, ReadOnlySpan<sbyte> w, nuint i)
+    {
+        Vector128<short> pairs = Ssse3.MultiplyAddAdjacent(Ssse3.Abs(x.AsSByte()), Ssse3.Sign(SpanAccess.LoadBytes128(w, i), x.AsSByte()));
+        return acc + Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+        => Int8Finish.Finish128(acc, scales, sx, y, c, cols);
+}
+
+/// <summary>ARM64 dot product (sdot): signed by signed bytes into int32 lanes.</summary>
+internal readonly struct Dot128 : IInt8DotOps<Vector128<int>>
+{
+    public int Count => 4;
+
+    public bool UnsignedInput => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector128.Create(SpanAccess.Quad(xq, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, ReadOnlySpan<sbyte> w, nuint i)
+        => Dp.DotProduct(acc, x.AsSByte(), SpanAccess.LoadBytes128(w, i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+        => Int8Finish.Finish128(acc, scales, sx, y, c, cols);
+}
+
+/// <summary>The dequantization of a vector of int32 sums, the last partial vector lane by lane (the same operations, unfused).</summary>
+internal static class Int8Finish
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Finish256(Vector256<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+    {
+        if (c + 8 <= cols)
+        {
+            Vector256<float> s = SpanAccess.Load256(scales, c) * Vector256.Create(sx);
+            SpanAccess.Store256(SpanAccess.Load256(y, c) + s * Vector256.ConvertToSingle(acc), y, c);
+        }
+        else
+        {
+            for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + sx * SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Finish128(Vector128<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+    {
+        if (c + 4 <= cols)
+        {
+            Vector128<float> s = SpanAccess.Load128(scales, c) * Vector128.Create(sx);
+            SpanAccess.Store128(SpanAccess.Load128(y, c) + s * Vector128.ConvertToSingle(acc), y, c);
+        }
+        else
+        {
+            for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + sx * SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+        }
+    }
+}
+
+/// <summary>The weight-only int8 product at one float width: widen a vector's worth of quads and accumulate.</summary>
+internal interface IInt8WidenOps<TV> where TV : struct
+{
+    /// <summary>Floats (outputs) per vector.</summary>
+    int Count { get; }
+
+    TV Create(float value);
+
+    /// <summary>acc + q[.., 4q] x0 + q[.., 4q+1] x1 + q[.., 4q+2] x2 + q[.., 4q+3] x3 for the lanes at byte <paramref name="i"/> of <paramref name="w"/>, with FMA.</summary>
+    TV Accumulate(TV acc, ReadOnlySpan<sbyte> w, nuint i, TV x0, TV x1, TV x2, TV x3);
+
+    /// <summary>y[c] = y[c] + scale[c] · sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
+    void Finish(TV acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols);
+}
+
+internal readonly struct Widen512 : IInt8WidenOps<Vector512<float>>
+{
+    public int Count => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Create(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Accumulate(Vector512<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        Vector512<int> lanes = SpanAccess.LoadBytes512(w, i).AsInt32();
+        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 24) >> 24), x0, acc);
+        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 16) >> 24), x1, acc);
+        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 8) >> 24), x2, acc);
+        return Kernels.MultiplyAdd(Vector512.ConvertToSingle(lanes >> 24), x3, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector512<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
+    {
+        if (c + 16 <= cols) SpanAccess.Store512(SpanAccess.Load512(y, c) + SpanAccess.Load512(scales, c) * acc, y, c);
+        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+    }
+}
+
+internal readonly struct Widen256 : IInt8WidenOps<Vector256<float>>
+{
+    public int Count => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Create(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Accumulate(Vector256<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3)
+    {
+        Vector256<int> lanes = SpanAccess.LoadBytes256(w, i).AsInt32();
+        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 24) >> 24), x0, acc);
+        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 16) >> 24), x1, acc);
+        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 8) >> 24), x2, acc);
+        return Kernels.MultiplyAdd(Vector256.ConvertToSingle(lanes >> 24), x3, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector256<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
+    {
+        if (c + 8 <= cols) SpanAccess.Store256(SpanAccess.Load256(y, c) + SpanAccess.Load256(scales, c) * acc, y, c);
+        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+    }
+}
+
+internal readonly struct Widen128 : IInt8WidenOps<Vector128<float>>
+{
+    public int Count => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Create(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Accumulate(Vector128<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3)
+    {
+        Vector128<int> lanes = SpanAccess.LoadBytes128(w, i).AsInt32();
+        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 24) >> 24), x0, acc);
+        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 16) >> 24), x1, acc);
+        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 8) >> 24), x2, acc);
+        return Kernels.MultiplyAdd(Vector128.ConvertToSingle(lanes >> 24), x3, acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish(Vector128<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
+    {
+        if (c + 4 <= cols) SpanAccess.Store128(SpanAccess.Load128(y, c) + SpanAccess.Load128(scales, c) * acc, y, c);
+        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+    }
+}
+#endif
