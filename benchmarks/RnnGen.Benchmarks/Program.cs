@@ -8,7 +8,7 @@ namespace RnnGen.Benchmarks;
 /// Entry point. <c>--validate</c> runs only the set-up and the equality checks (exit code 1 if a peer disagrees);
 /// <c>--paired [rounds]</c> the target ratios measured round by round in pairs (<see cref="Paired"/>);
 /// anything else goes to BenchmarkDotNet's switcher, e.g. <c>--filter '*'</c> for the whole suite or
-/// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents, Window).
+/// <c>--filter '*Streaming*'</c> for one group (Streaming, Sequence, Training, Agents, Window, Quantized).
 /// </summary>
 public static class Program
 {
@@ -42,9 +42,11 @@ public static class Program
             return Paired.Run(rounds);
         }
 
-        if (!informational) Fixture.Prepare();
+        // The kernel group (Quantized) has no peers: a run filtered to it alone skips the set-up and its checks.
+        bool kernelsOnly = args.SkipWhile(a => a != "--filter").Skip(1).TakeWhile(a => !a.StartsWith('-')).DefaultIfEmpty("").All(f => f.Contains("Quantized", StringComparison.Ordinal));
+        if (!informational && !kernelsOnly) Fixture.Prepare();
         var summaries = BenchmarkSwitcher
-            .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents), typeof(Window) })
+            .FromTypes(new[] { typeof(Streaming), typeof(Sequence), typeof(Training), typeof(Agents), typeof(Window), typeof(Quantized) })
             .Run(args, new BenchmarkConfig());
         if (!informational) DerivedReport.Print(summaries);
         return 0;

@@ -39,7 +39,7 @@ public static partial class Kernels
         return (int)size;
     }
 
-    /// <summary>Bytes of the quantized input <see cref="MatVecTInt8{TShape}"/> and <see cref="GemmPInt8{TShape}"/> need as scratch: ⌈<paramref name="inputs"/> / 4⌉ · 4.</summary>
+    /// <summary>Bytes of the quantized input <see cref="MatVecTInt8{TShape}"/> needs as scratch: ⌈<paramref name="inputs"/> / 4⌉ · 4.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputs"/> is negative or too large.</exception>
     public static int QuantizeInt8InputSize(int inputs)
     {
@@ -275,14 +275,14 @@ public static partial class Kernels
         {
             TI xb = o.Broadcast(xq, q * 4);
             ReadOnlySpan<sbyte> row = SpanAccess.From(wq, q * (4 * Int8PanelWidth));
-            a0 = o.Dot(a0, xb, row, o0);
-            if (Unsafe.SizeOf<TVectors>() > 1) a1 = o.Dot(a1, xb, row, o1);
-            if (Unsafe.SizeOf<TVectors>() > 2) a2 = o.Dot(a2, xb, row, o2);
-            if (Unsafe.SizeOf<TVectors>() > 3) a3 = o.Dot(a3, xb, row, o3);
-            if (Unsafe.SizeOf<TVectors>() > 4) a4 = o.Dot(a4, xb, row, o4);
-            if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Dot(a5, xb, row, o5);
-            if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Dot(a6, xb, row, o6);
-            if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Dot(a7, xb, row, o7);
+            a0 = o.Dot(a0, xb, o.LoadWeights(row, o0));
+            if (Unsafe.SizeOf<TVectors>() > 1) a1 = o.Dot(a1, xb, o.LoadWeights(row, o1));
+            if (Unsafe.SizeOf<TVectors>() > 2) a2 = o.Dot(a2, xb, o.LoadWeights(row, o2));
+            if (Unsafe.SizeOf<TVectors>() > 3) a3 = o.Dot(a3, xb, o.LoadWeights(row, o3));
+            if (Unsafe.SizeOf<TVectors>() > 4) a4 = o.Dot(a4, xb, o.LoadWeights(row, o4));
+            if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Dot(a5, xb, o.LoadWeights(row, o5));
+            if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Dot(a6, xb, o.LoadWeights(row, o6));
+            if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Dot(a7, xb, o.LoadWeights(row, o7));
         }
         nuint cols = (nuint)default(TShape).Cols;
         o.Finish(a0, sums, scales, sx, y, c0, cols);
@@ -411,13 +411,25 @@ public static partial class Kernels
     }
 #endif
 
-    // ---- GemmPInt8: Y = bias + X W^T, or Y += X W^T, rows of X quantized one by one ------------------------------------
+    // ---- GemmPInt8: Y = bias + X Wᵀ, or Y += X Wᵀ, each row of X quantized on its own -----------------------------------
+
+    /// <summary>Rows of X per register tile of <see cref="GemmPInt8{TShape}"/>: 4 rows x 2 vectors of int32 accumulators share each weight load (8 + 2 + 1 of AVX2's 16 registers).</summary>
+    private const int Int8TileRows = 4;
+
+    /// <summary>Bytes of scratch <see cref="GemmPInt8{TShape}"/> needs: four rows of quantized x (<see cref="Int8TileRows"/> · ⌈<paramref name="inputs"/> / 4⌉ · 4).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputs"/> is negative or too large.</exception>
+    public static int GemmPInt8ScratchSize(int inputs)
+    {
+        if (inputs < 0 || inputs > int.MaxValue / Int8TileRows - 3) ThrowRange(nameof(inputs), inputs, $"an input count in [0, {int.MaxValue / Int8TileRows - 3}]");
+        return Int8TileRows * ((inputs + 3) / 4 * 4);
+    }
 
     /// <summary>
     /// Y[i, :] += X[i, :] · Wᵀ, or Y[i, :] = bias + X[i, :] · Wᵀ when a bias [Cols] is given, for i &lt; <paramref name="n"/>,
-    /// from the int8 copy of W (<see cref="QuantizeInt8"/>): each row of X quantized dynamically on its own (its own
-    /// scale) into <paramref name="scratch"/> (<see cref="QuantizeInt8InputSize"/> bytes), then the product of
-    /// <see cref="MatVecTInt8{TShape}"/> (the same bits row by row).
+    /// from the int8 copy of W (<see cref="QuantizeInt8"/>): each row of X quantized dynamically with its own scale, as
+    /// <see cref="MatVecTInt8{TShape}"/> does, four rows at a time into <paramref name="scratch"/>
+    /// (<see cref="GemmPInt8ScratchSize"/> bytes); register tiles of four rows by two vectors share each weight load.
+    /// Every row gets the bits <see cref="MatVecTInt8{TShape}"/> gives it (a bias is copied into the row first).
     /// </summary>
     [MethodImpl(HotPath)]
     public static void GemmPInt8<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, int xStride, int n, Span<float> y, int yStride, Span<byte> scratch)
@@ -428,26 +440,99 @@ public static partial class Kernels
         if (!bias.IsEmpty && bias.Length < cols) ThrowLength(nameof(bias), bias.Length, cols, " (or none)");
         CheckRows(x.Length, n, xStride, rows, nameof(x), nameof(xStride));
         CheckRows(y.Length, n, yStride, cols, nameof(y), nameof(yStride));
-        if (scratch.Length < (long)(rows + 3) / 4 * 4) ThrowLength(nameof(scratch), scratch.Length, (long)(rows + 3) / 4 * 4, " bytes");
-        ReadOnlySpan<int> sums = Int8Sums<TShape>(wq);
-        for (int i = 0; i < n; i++)
+        long scratchBytes = Int8TileRows * ((long)(rows + 3) / 4 * 4);
+        if (scratch.Length < scratchBytes) ThrowLength(nameof(scratch), scratch.Length, scratchBytes, " bytes");
+        if (!bias.IsEmpty)
         {
-            ReadOnlySpan<float> xi = x.Slice(i * xStride, rows);
-            Span<float> yi = y.Slice(i * yStride, cols);
-            if (!bias.IsEmpty) bias.Slice(0, cols).CopyTo(yi);
+            for (int i = 0; i < n; i++) bias.Slice(0, cols).CopyTo(y.Slice(i * yStride, cols));
+        }
+        ReadOnlySpan<int> sums = Int8Sums<TShape>(wq);
+        nuint xs = (nuint)xStride, ys = (nuint)yStride, count = (nuint)n;
 #if NET8_0_OR_GREATER
-            if (AvxVnni.IsSupported) Int8Product<TShape, Vector256<int>, Vnni256>(wq, sums, scales, xi, yi, scratch);
-            else if (Avx2.IsSupported) Int8Product<TShape, Vector256<int>, Madd256>(wq, sums, scales, xi, yi, scratch);
-            else if (Ssse3.IsSupported) Int8Product<TShape, Vector128<int>, Madd128>(wq, sums, scales, xi, yi, scratch);
-            else if (Dp.IsSupported) Int8Product<TShape, Vector128<int>, Dot128>(wq, sums, scales, xi, yi, scratch);
-            else
+        if (AvxVnni.IsSupported) Int8Gemm<TShape, Vector256<int>, Vnni256>(wq, sums, scales, x, xs, count, y, ys, scratch);
+        else if (Avx2.IsSupported) Int8Gemm<TShape, Vector256<int>, Madd256>(wq, sums, scales, x, xs, count, y, ys, scratch);
+        else if (Ssse3.IsSupported) Int8Gemm<TShape, Vector128<int>, Madd128>(wq, sums, scales, x, xs, count, y, ys, scratch);
+        else if (Dp.IsSupported) Int8Gemm<TShape, Vector128<int>, Dot128>(wq, sums, scales, x, xs, count, y, ys, scratch);
+        else
 #endif
+        {
+            for (nuint i = 0; i < count; i++)
             {
-                float sx = QuantizeInput(xi, (nuint)rows, scratch, false);
+                Span<float> yi = SpanAccess.From(y, i * ys);
+                float sx = QuantizeInput(SpanAccess.From(x, i * xs), (nuint)rows, scratch, false);
                 Int8Scalar<TShape>(wq, scales, scratch, sx, yi);
             }
         }
     }
+
+#if NET8_0_OR_GREATER
+    /// <summary>Tiles of four rows (then the one to three left), each over every column in pairs of vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
+    internal static void Int8Gemm<TShape, TI, TOps>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys, Span<byte> scratch)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI>
+    {
+        nuint rows = (nuint)default(TShape).Rows, rowBytes = (rows + 3) / 4 * 4;
+        bool unsigned = default(TOps).UnsignedInput;
+        for (nuint i = 0; i < count; i += Int8TileRows)
+        {
+            nuint tile = count - i < Int8TileRows ? count - i : Int8TileRows;
+            float s0 = QuantizeInput(SpanAccess.From(x, i * xs), rows, scratch, unsigned), s1 = 0f, s2 = 0f, s3 = 0f;
+            if (tile > 1) s1 = QuantizeInput(SpanAccess.From(x, (i + 1) * xs), rows, SpanAccess.From(scratch, rowBytes), unsigned);
+            if (tile > 2) s2 = QuantizeInput(SpanAccess.From(x, (i + 2) * xs), rows, SpanAccess.From(scratch, 2 * rowBytes), unsigned);
+            if (tile > 3) s3 = QuantizeInput(SpanAccess.From(x, (i + 3) * xs), rows, SpanAccess.From(scratch, 3 * rowBytes), unsigned);
+            switch (tile)
+            {
+                case 1: Int8Blocks<TShape, TI, TOps>(wq, sums, scales, scratch, s0, SpanAccess.From(y, i * ys)); break;
+                case 2: Int8TileColumns<TShape, TI, TOps, N2>(wq, sums, scales, scratch, s0, s1, s2, s3, y, ys, i); break;
+                case 3: Int8TileColumns<TShape, TI, TOps, N3>(wq, sums, scales, scratch, s0, s1, s2, s3, y, ys, i); break;
+                default: Int8TileColumns<TShape, TI, TOps, N4>(wq, sums, scales, scratch, s0, s1, s2, s3, y, ys, i); break;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int8TileColumns<TShape, TI, TOps, TRows>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float s0, float s1, float s2, float s3, Span<float> y, nuint ys, nuint i)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI> where TRows : struct, ICount
+    {
+        nuint w = (nuint)default(TOps).Count, cols = (nuint)default(TShape).Cols;
+        nuint vectors = (cols + w - 1) / w, pairs = vectors / 2 * 2;
+        for (nuint v = 0; v < pairs; v += 2) Int8Tile<TShape, TI, TOps, TRows, N2>(wq, sums, scales, xq, s0, s1, s2, s3, y, ys, i, v * w);
+        if (pairs < vectors) Int8Tile<TShape, TI, TOps, TRows, N1>(wq, sums, scales, xq, s0, s1, s2, s3, y, ys, i, pairs * w);
+    }
+
+    /// <summary>
+    /// One register tile: <typeparamref name="TRows"/> rows of Y from row <paramref name="i"/> (their quantized x one
+    /// after the other in <paramref name="xq"/>) by <typeparamref name="TVectors"/> vectors from column <paramref name="c0"/>,
+    /// over every quad of inputs; accumulator a{r}{v} is row r, vector v.
+    /// </summary>
+    [MethodImpl(HotPath)]
+    private static void Int8Tile<TShape, TI, TOps, TRows, TVectors>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float s0, float s1, float s2, float s3, Span<float> y, nuint ys, nuint i, nuint c0)
+        where TShape : struct, IMatrixShape where TI : struct where TOps : struct, IInt8DotOps<TI> where TRows : struct, ICount where TVectors : struct, ICount
+    {
+        TOps o = default;
+        nuint quads = ((nuint)default(TShape).Rows + 3) / 4, rowBytes = quads * 4, panelBytes = quads * (4 * Int8PanelWidth), w = (nuint)o.Count;
+        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + w, panelBytes);
+        ReadOnlySpan<byte> x0 = xq, x1 = Unsafe.SizeOf<TRows>() > 1 ? SpanAccess.From(xq, rowBytes) : default;
+        ReadOnlySpan<byte> x2 = Unsafe.SizeOf<TRows>() > 2 ? SpanAccess.From(xq, 2 * rowBytes) : default, x3 = Unsafe.SizeOf<TRows>() > 3 ? SpanAccess.From(xq, 3 * rowBytes) : default;
+        TI a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        for (nuint q = 0; q < quads; q++)
+        {
+            ReadOnlySpan<sbyte> row = SpanAccess.From(wq, q * (4 * Int8PanelWidth));
+            TI m0 = o.LoadWeights(row, o0), m1 = Unsafe.SizeOf<TVectors>() > 1 ? o.LoadWeights(row, o1) : default;
+            TI b = o.Broadcast(x0, q * 4);
+            a00 = o.Dot(a00, b, m0); if (Unsafe.SizeOf<TVectors>() > 1) a01 = o.Dot(a01, b, m1);
+            if (Unsafe.SizeOf<TRows>() > 1) { b = o.Broadcast(x1, q * 4); a10 = o.Dot(a10, b, m0); if (Unsafe.SizeOf<TVectors>() > 1) a11 = o.Dot(a11, b, m1); }
+            if (Unsafe.SizeOf<TRows>() > 2) { b = o.Broadcast(x2, q * 4); a20 = o.Dot(a20, b, m0); if (Unsafe.SizeOf<TVectors>() > 1) a21 = o.Dot(a21, b, m1); }
+            if (Unsafe.SizeOf<TRows>() > 3) { b = o.Broadcast(x3, q * 4); a30 = o.Dot(a30, b, m0); if (Unsafe.SizeOf<TVectors>() > 1) a31 = o.Dot(a31, b, m1); }
+        }
+        nuint cols = (nuint)default(TShape).Cols;
+        Span<float> y0 = SpanAccess.From(y, i * ys);
+        o.Finish(a00, sums, scales, s0, y0, c0, cols); if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a01, sums, scales, s0, y0, c0 + w, cols);
+        if (Unsafe.SizeOf<TRows>() > 1) { Span<float> y1 = SpanAccess.From(y0, ys); o.Finish(a10, sums, scales, s1, y1, c0, cols); if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a11, sums, scales, s1, y1, c0 + w, cols); }
+        if (Unsafe.SizeOf<TRows>() > 2) { Span<float> y2 = SpanAccess.From(y0, 2 * ys); o.Finish(a20, sums, scales, s2, y2, c0, cols); if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a21, sums, scales, s2, y2, c0 + w, cols); }
+        if (Unsafe.SizeOf<TRows>() > 3) { Span<float> y3 = SpanAccess.From(y0, 3 * ys); o.Finish(a30, sums, scales, s3, y3, c0, cols); if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a31, sums, scales, s3, y3, c0 + w, cols); }
+    }
+#endif
 }
 
 #if NET8_0_OR_GREATER
@@ -466,8 +551,11 @@ internal interface IInt8DotOps<TI> where TI : struct
     /// <summary>The four bytes of x at <paramref name="i"/> in every lane.</summary>
     TI Broadcast(ReadOnlySpan<byte> xq, nuint i);
 
-    /// <summary>acc + in each lane the dot product of x's four bytes and the lane's four weights at byte <paramref name="i"/> of <paramref name="w"/>.</summary>
-    TI Dot(TI acc, TI x, ReadOnlySpan<sbyte> w, nuint i);
+    /// <summary>The lanes' weights at byte <paramref name="i"/> of <paramref name="w"/>.</summary>
+    TI LoadWeights(ReadOnlySpan<sbyte> w, nuint i);
+
+    /// <summary>acc + in each lane the dot product of x's four bytes and the lane's four weights.</summary>
+    TI Dot(TI acc, TI x, TI w);
 
     /// <summary>y[c] = y[c] + (sx · scale[c]) · (float)sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
     void Finish(TI acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols);
@@ -484,8 +572,10 @@ internal readonly struct Vnni256 : IInt8DotOps<Vector256<int>>
     public Vector256<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector256.Create(SpanAccess.Quad(xq, i));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, ReadOnlySpan<sbyte> w, nuint i)
-        => AvxVnni.MultiplyWideningAndAdd(acc, x.AsByte(), SpanAccess.LoadBytes256(w, i));
+    public Vector256<int> LoadWeights(ReadOnlySpan<sbyte> w, nuint i) => SpanAccess.LoadBytes256(w, i).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, Vector256<int> w) => AvxVnni.MultiplyWideningAndAdd(acc, x.AsByte(), w.AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
@@ -503,9 +593,12 @@ internal readonly struct Madd256 : IInt8DotOps<Vector256<int>>
     public Vector256<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector256.Create(SpanAccess.Quad(xq, i));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, ReadOnlySpan<sbyte> w, nuint i)
+    public Vector256<int> LoadWeights(ReadOnlySpan<sbyte> w, nuint i) => SpanAccess.LoadBytes256(w, i).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Dot(Vector256<int> acc, Vector256<int> x, Vector256<int> w)
     {
-        Vector256<short> pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(x.AsSByte()), Avx2.Sign(SpanAccess.LoadBytes256(w, i), x.AsSByte()));
+        Vector256<short> pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(x.AsSByte()), Avx2.Sign(w.AsSByte(), x.AsSByte()));
         return acc + Avx2.MultiplyAddAdjacent(pairs, Vector256.Create((short)1));
     }
 
@@ -525,9 +618,12 @@ internal readonly struct Madd128 : IInt8DotOps<Vector128<int>>
     public Vector128<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector128.Create(SpanAccess.Quad(xq, i));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, ReadOnlySpan<sbyte> w, nuint i)
+    public Vector128<int> LoadWeights(ReadOnlySpan<sbyte> w, nuint i) => SpanAccess.LoadBytes128(w, i).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, Vector128<int> w)
     {
-        Vector128<short> pairs = Ssse3.MultiplyAddAdjacent(Ssse3.Abs(x.AsSByte()), Ssse3.Sign(SpanAccess.LoadBytes128(w, i), x.AsSByte()));
+        Vector128<short> pairs = Ssse3.MultiplyAddAdjacent(Ssse3.Abs(x.AsSByte()), Ssse3.Sign(w.AsSByte(), x.AsSByte()));
         return acc + Sse2.MultiplyAddAdjacent(pairs, Vector128.Create((short)1));
     }
 
@@ -547,8 +643,10 @@ internal readonly struct Dot128 : IInt8DotOps<Vector128<int>>
     public Vector128<int> Broadcast(ReadOnlySpan<byte> xq, nuint i) => Vector128.Create(SpanAccess.Quad(xq, i));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, ReadOnlySpan<sbyte> w, nuint i)
-        => Dp.DotProduct(acc, x.AsSByte(), SpanAccess.LoadBytes128(w, i));
+    public Vector128<int> LoadWeights(ReadOnlySpan<sbyte> w, nuint i) => SpanAccess.LoadBytes128(w, i).AsInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> Dot(Vector128<int> acc, Vector128<int> x, Vector128<int> w) => Dp.DotProduct(acc, x.AsSByte(), w.AsSByte());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)

@@ -43,6 +43,24 @@ internal static partial class SpanAccess
         => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
 #endif
 
+    /// <summary>The span from byte <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ReadOnlySpan<byte> From(ReadOnlySpan<byte> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s.Slice(checked((int)i));
+#else
+        => MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
+#endif
+
+    /// <summary>The span from byte <paramref name="i"/> on (no check: the kernels checked their lengths at entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Span<byte> From(Span<byte> s, nuint i)
+#if RNNGEN_BOUNDS_CHECKED
+        => s.Slice(checked((int)i));
+#else
+        => MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetReference(s), i), s.Length - (int)i);
+#endif
+
     /// <summary>The four bytes at <paramref name="i"/> read as one int (little-endian).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Quad(ReadOnlySpan<byte> s, nuint i)

@@ -132,6 +132,18 @@ public class BoundsCheckedTests
         AssertOutOfRange(what + " x", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x.AsSpan(0, x.Length - 1), y, scratch));
         AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y.AsSpan(0, y.Length - 1), scratch));
         AssertOutOfRange(what + " scratch", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y, scratch.AsSpan(0, scratch.Length - 1)));
+
+        // The batched product's tiles: 7 rows (a tile of four, one of three).
+        const int n = 7;
+        var xs = Filled(n * 13);
+        var ys = new float[n * 70];
+        var gemmScratch = new byte[RnnGen.CompilerServices.Kernels.GemmPInt8ScratchSize(13)];
+        RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs, 13, n, ys, 70, gemmScratch);
+        AssertOutOfRange(what + " tile wq", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights.AsSpan(0, weights.Length - 1), sums, scales, xs, 13, n, ys, 70, gemmScratch));
+        AssertOutOfRange(what + " tile x", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs.AsSpan(0, xs.Length - 1), 13, n, ys, 70, gemmScratch));
+        AssertOutOfRange(what + " tile y", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs, 13, n, ys.AsSpan(0, ys.Length - 1), 70, gemmScratch));
+        AssertOutOfRange(what + " tile scales", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales.AsSpan(0, scales.Length - 1), xs, 13, n, ys, 70, gemmScratch));
+        AssertOutOfRange(what + " tile scratch", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs, 13, n, ys, 70, gemmScratch.AsSpan(0, gemmScratch.Length - 1)));
     }
 
     private static void WidenCore<TV, TOps>(string what, sbyte[] q, float[] scales, float[] x, float[] y)

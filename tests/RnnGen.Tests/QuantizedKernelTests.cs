@@ -109,8 +109,11 @@ public class QuantizedKernelTests
     public void GemmPInt8_is_MatVecTInt8_row_by_row()
     {
         CheckGemm<S32x256>();
+        CheckGemm<S256x1024>();
         CheckGemm<S13x37>();
+        CheckGemm<S37x100>();
         CheckGemm<S100x13>();
+        CheckGemm<S1x3>();
     }
 
     [Fact]
@@ -149,6 +152,9 @@ public class QuantizedKernelTests
         const int n = 3, xs = 15, ys = 40;
         var xb = new float[(n - 1) * xs + inputs];
         var yb = new float[(n - 1) * ys + outputs];
+        scratch = new byte[Kernels.GemmPInt8ScratchSize(inputs)];
+        Assert.Equal(64, scratch.Length);
+        AssertRejects("inputs", () => Kernels.GemmPInt8ScratchSize(-1));
         Kernels.GemmPInt8<S13x37>(q, scales, default, xb, xs, n, yb, ys, scratch);
         AssertRejects("bias", () => Kernels.GemmPInt8<S13x37>(q, scales, new float[outputs - 1], xb, xs, n, yb, ys, scratch));
         AssertRejects("x", () => Kernels.GemmPInt8<S13x37>(q, scales, default, xb.AsSpan(1), xs, n, yb, ys, scratch));
@@ -169,7 +175,8 @@ public class QuantizedKernelTests
         Allocations.AssertNone("MatVecTInt8WeightOnly", () => Kernels.MatVecTInt8WeightOnly<S64x256>(q, scales, x, y), 100);
         float[] xb = Uniform(5 * 64, 5, 1f);
         var yb = new float[5 * 256];
-        Allocations.AssertNone("GemmPInt8", () => Kernels.GemmPInt8<S64x256>(q, scales, default, xb, 64, 5, yb, 256, scratch), 20);
+        var gemmScratch = new byte[Kernels.GemmPInt8ScratchSize(64)];
+        Allocations.AssertNone("GemmPInt8", () => Kernels.GemmPInt8<S64x256>(q, scales, default, xb, 64, 5, yb, 256, gemmScratch), 20);
     }
 
     // ---- definitions -----------------------------------------------------------------------------------------------
@@ -229,6 +236,9 @@ public class QuantizedKernelTests
         var actual = (float[])y.Clone();
         Kernels.MatVecTInt8<T>(q, scales, x, actual.AsSpan(Guard, cols), scratch);
         AssertBits(expected, actual, $"MatVecTInt8<{typeof(T).Name}>");
+        // The batched product's tiles on the same instruction sets: every row of four the same bits.
+        CheckGemmTiles<T>(q, scales, x, y, expected);
+
         // The portable path (netstandard2.1, or no vectors), which the dispatch here never takes.
         actual = (float[])y.Clone();
         float sx = Kernels.QuantizeInput(x, (nuint)rows, scratch, offset: false);
@@ -263,6 +273,38 @@ public class QuantizedKernelTests
         actual = (float[])y.Clone();
         Kernels.MatVecTInt8<T>(q, scales, new float[rows], actual.AsSpan(Guard, cols), scratch);
         AssertBits(y, actual, $"MatVecTInt8<{typeof(T).Name}> of zero");
+    }
+
+    private static void CheckGemmTiles<T>(sbyte[] q, float[] scales, float[] x, float[] y, float[] expected) where T : struct, IMatrixShape
+    {
+        int rows = default(T).Rows, cols = default(T).Cols, ys = 2 * Guard + cols;
+        var xs = new float[4 * rows];
+        var ys4 = new float[4 * ys];
+        for (int r = 0; r < 4; r++) { x.CopyTo(xs, r * rows); y.CopyTo(ys4, r * ys); }
+        var scratch = new byte[Kernels.GemmPInt8ScratchSize(rows)];
+        ReadOnlySpan<int> sums = Kernels.Int8Sums<T>(q);
+        void Check(string what, float[] actual)
+        {
+            for (int r = 0; r < 4; r++) AssertBits(expected, actual.AsSpan(r * ys, ys).ToArray(), $"{what} {typeof(T).Name} row {r}");
+        }
+        if (AvxVnni.IsSupported)
+        {
+            var actual = (float[])ys4.Clone();
+            Kernels.Int8Gemm<T, Vector256<int>, Vnni256>(q, sums, scales, xs, (nuint)rows, 4, actual.AsSpan(Guard), (nuint)ys, scratch);
+            Check("Vnni256 tile", actual);
+        }
+        if (Avx2.IsSupported)
+        {
+            var actual = (float[])ys4.Clone();
+            Kernels.Int8Gemm<T, Vector256<int>, Madd256>(q, sums, scales, xs, (nuint)rows, 4, actual.AsSpan(Guard), (nuint)ys, scratch);
+            Check("Madd256 tile", actual);
+        }
+        if (Ssse3.IsSupported)
+        {
+            var actual = (float[])ys4.Clone();
+            Kernels.Int8Gemm<T, Vector128<int>, Madd128>(q, sums, scales, xs, (nuint)rows, 4, actual.AsSpan(Guard), (nuint)ys, scratch);
+            Check("Madd128 tile", actual);
+        }
     }
 
     private static void CheckAccuracy<T>(int batch) where T : struct, IMatrixShape
@@ -342,8 +384,9 @@ public class QuantizedKernelTests
         int rows = default(T).Rows, cols = default(T).Cols;
         var (q, scales) = Quantized<T>(14);
         var scratch = new byte[Kernels.QuantizeInt8InputSize(rows)];
+        var gemmScratch = new byte[Kernels.GemmPInt8ScratchSize(rows)];
         float[] bias = Uniform(cols, 15, 1f);
-        foreach (int n in new[] { 0, 1, 2, 7 })
+        foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 9 })
         {
             foreach (bool withBias in new[] { false, true })
             {
@@ -357,7 +400,7 @@ public class QuantizedKernelTests
                     Kernels.MatVecTInt8<T>(q, scales, x.AsSpan(i * xs, rows), expected.AsSpan(Guard + i * ys, cols), scratch);
                 }
                 var actual = (float[])y.Clone();
-                Kernels.GemmPInt8<T>(q, scales, withBias ? bias : default, x, xs, n, actual.AsSpan(Guard, n * ys), ys, scratch);
+                Kernels.GemmPInt8<T>(q, scales, withBias ? bias : default, x, xs, n, actual.AsSpan(Guard, n * ys), ys, gemmScratch);
                 AssertBits(expected, actual, $"GemmPInt8<{typeof(T).Name}> n={n} bias={withBias}");
             }
         }
