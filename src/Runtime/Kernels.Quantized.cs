@@ -1,5 +1,4 @@
 using System;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 #if NET8_0_OR_GREATER
@@ -22,7 +21,7 @@ public static partial class Kernels
     /// <summary>Columns per panel of the int8 layout: a panel's quad row is 64 columns x 4 bytes = 256 bytes (four cache lines).</summary>
     private const int Int8PanelWidth = 64;
 
-    /// <summary>Vectors of accumulators per register block of the int8 products (eight: one 64-column panel with 256-bit vectors).</summary>
+    /// <summary>Vectors of accumulators per register block of the int8 products: eight (one 64-column panel with 256-bit vectors) in the 16 registers of AVX2, twice that where AVX-512 gives the 256-bit code 32.</summary>
     private const int Int8BlockVectors = 8;
 
     /// <summary>
@@ -169,7 +168,7 @@ public static partial class Kernels
     internal static float QuantizeInput(ReadOnlySpan<float> x, nuint rows, Span<byte> xq, bool offset)
     {
         if (rows == 0) return 0f;
-        float max = Math.Abs(TensorPrimitives.MaxMagnitude(x.Slice(0, (int)rows)));
+        float max = MaxAbs(x, rows);
         float inv = max > 0f ? 127f / max : 0f;
         int bias = offset ? 128 : 0;
         nuint k = 0;
@@ -202,6 +201,27 @@ public static partial class Kernels
         return max / 127f;
     }
 
+    /// <summary>max |x[k]| for k below <paramref name="rows"/> (short vectors: inline rather than through TensorPrimitives' dispatch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxAbs(ReadOnlySpan<float> x, nuint rows)
+    {
+        nuint k = 0;
+        float max = 0f;
+#if NET8_0_OR_GREATER
+        if (Vector256.IsHardwareAccelerated && rows >= 8)
+        {
+            Vector256<float> m = Vector256.Abs(SpanAccess.Load256(x, 0));
+            for (k = 8; k + 8 <= rows; k += 8) m = Vector256.Max(m, Vector256.Abs(SpanAccess.Load256(x, k)));
+            if (k < rows) m = Vector256.Max(m, Vector256.Abs(SpanAccess.Load256(x, rows - 8))); // the tail, overlapping
+            Vector128<float> h = Vector128.Max(m.GetLower(), m.GetUpper());
+            h = Vector128.Max(h, Vector128.Shuffle(h, Vector128.Create(2, 3, 0, 1)));
+            return Math.Max(h.ToScalar(), h.GetElement(1));
+        }
+#endif
+        for (; k < rows; k++) max = Math.Max(max, Math.Abs(SpanAccess.Get(x, k)));
+        return max;
+    }
+
     /// <summary>Every column in scalar code: exact int32 sums, dequantized as the vector paths do.</summary>
     internal static void Int8Scalar<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<byte> xq, float sx, Span<float> y)
         where TShape : struct, IMatrixShape
@@ -232,9 +252,10 @@ public static partial class Kernels
     {
         nuint w = (nuint)default(TOps).Count;
         int vectors = (int)(((nuint)default(TShape).Cols + w - 1) / w);
-        int full = vectors / Int8BlockVectors, rest = vectors % Int8BlockVectors;
-        for (int b = 0; b < full; b++) Int8Block<TShape, TI, TOps>(Int8BlockVectors, wq, sums, scales, xq, sx, y, (nuint)(b * Int8BlockVectors) * w);
-        if (rest > 0) Int8Block<TShape, TI, TOps>(rest, wq, sums, scales, xq, sx, y, (nuint)(full * Int8BlockVectors) * w);
+        int perBlock = Avx512F.VL.IsSupported ? 2 * Int8BlockVectors : Int8BlockVectors; // EVEX: 32 vector registers
+        int full = vectors / perBlock, rest = vectors % perBlock;
+        for (int b = 0; b < full; b++) Int8Block<TShape, TI, TOps>(perBlock, wq, sums, scales, xq, sx, y, (nuint)(b * perBlock) * w);
+        if (rest > 0) Int8Block<TShape, TI, TOps>(rest, wq, sums, scales, xq, sx, y, (nuint)(full * perBlock) * w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -250,7 +271,15 @@ public static partial class Kernels
             case 5: Int8Block<TShape, TI, TOps, N5>(wq, sums, scales, xq, sx, y, c0); break;
             case 6: Int8Block<TShape, TI, TOps, N6>(wq, sums, scales, xq, sx, y, c0); break;
             case 7: Int8Block<TShape, TI, TOps, N7>(wq, sums, scales, xq, sx, y, c0); break;
-            default: Int8Block<TShape, TI, TOps, N8>(wq, sums, scales, xq, sx, y, c0); break;
+            case 8: Int8Block<TShape, TI, TOps, N8>(wq, sums, scales, xq, sx, y, c0); break;
+            case 9: Int8Block<TShape, TI, TOps, N9>(wq, sums, scales, xq, sx, y, c0); break;
+            case 10: Int8Block<TShape, TI, TOps, N10>(wq, sums, scales, xq, sx, y, c0); break;
+            case 11: Int8Block<TShape, TI, TOps, N11>(wq, sums, scales, xq, sx, y, c0); break;
+            case 12: Int8Block<TShape, TI, TOps, N12>(wq, sums, scales, xq, sx, y, c0); break;
+            case 13: Int8Block<TShape, TI, TOps, N13>(wq, sums, scales, xq, sx, y, c0); break;
+            case 14: Int8Block<TShape, TI, TOps, N14>(wq, sums, scales, xq, sx, y, c0); break;
+            case 15: Int8Block<TShape, TI, TOps, N15>(wq, sums, scales, xq, sx, y, c0); break;
+            default: Int8Block<TShape, TI, TOps, N16>(wq, sums, scales, xq, sx, y, c0); break;
         }
     }
 
@@ -268,9 +297,12 @@ public static partial class Kernels
     {
         TOps o = default;
         nuint quads = ((nuint)default(TShape).Rows + 3) / 4, panelBytes = quads * (4 * Int8PanelWidth), w = (nuint)o.Count;
-        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + w, panelBytes), o2 = Int8Offset(c0 + 2 * w, panelBytes), o3 = Int8Offset(c0 + 3 * w, panelBytes);
+        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + 1 * w, panelBytes), o2 = Int8Offset(c0 + 2 * w, panelBytes), o3 = Int8Offset(c0 + 3 * w, panelBytes);
         nuint o4 = Int8Offset(c0 + 4 * w, panelBytes), o5 = Int8Offset(c0 + 5 * w, panelBytes), o6 = Int8Offset(c0 + 6 * w, panelBytes), o7 = Int8Offset(c0 + 7 * w, panelBytes);
+        nuint o8 = Int8Offset(c0 + 8 * w, panelBytes), o9 = Int8Offset(c0 + 9 * w, panelBytes), o10 = Int8Offset(c0 + 10 * w, panelBytes), o11 = Int8Offset(c0 + 11 * w, panelBytes);
+        nuint o12 = Int8Offset(c0 + 12 * w, panelBytes), o13 = Int8Offset(c0 + 13 * w, panelBytes), o14 = Int8Offset(c0 + 14 * w, panelBytes), o15 = Int8Offset(c0 + 15 * w, panelBytes);
         TI a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        TI a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
         for (nuint q = 0; q < quads; q++)
         {
             TI xb = o.Broadcast(xq, q * 4);
@@ -283,16 +315,32 @@ public static partial class Kernels
             if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Dot(a5, xb, o.LoadWeights(row, o5));
             if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Dot(a6, xb, o.LoadWeights(row, o6));
             if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Dot(a7, xb, o.LoadWeights(row, o7));
+            if (Unsafe.SizeOf<TVectors>() > 8) a8 = o.Dot(a8, xb, o.LoadWeights(row, o8));
+            if (Unsafe.SizeOf<TVectors>() > 9) a9 = o.Dot(a9, xb, o.LoadWeights(row, o9));
+            if (Unsafe.SizeOf<TVectors>() > 10) a10 = o.Dot(a10, xb, o.LoadWeights(row, o10));
+            if (Unsafe.SizeOf<TVectors>() > 11) a11 = o.Dot(a11, xb, o.LoadWeights(row, o11));
+            if (Unsafe.SizeOf<TVectors>() > 12) a12 = o.Dot(a12, xb, o.LoadWeights(row, o12));
+            if (Unsafe.SizeOf<TVectors>() > 13) a13 = o.Dot(a13, xb, o.LoadWeights(row, o13));
+            if (Unsafe.SizeOf<TVectors>() > 14) a14 = o.Dot(a14, xb, o.LoadWeights(row, o14));
+            if (Unsafe.SizeOf<TVectors>() > 15) a15 = o.Dot(a15, xb, o.LoadWeights(row, o15));
         }
         nuint cols = (nuint)default(TShape).Cols;
         o.Finish(a0, sums, scales, sx, y, c0, cols);
-        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, sums, scales, sx, y, c0 + w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, sums, scales, sx, y, c0 + 1 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, sums, scales, sx, y, c0 + 2 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, sums, scales, sx, y, c0 + 3 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, sums, scales, sx, y, c0 + 4 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, sums, scales, sx, y, c0 + 5 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, sums, scales, sx, y, c0 + 6 * w, cols);
         if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, sums, scales, sx, y, c0 + 7 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 8) o.Finish(a8, sums, scales, sx, y, c0 + 8 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 9) o.Finish(a9, sums, scales, sx, y, c0 + 9 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 10) o.Finish(a10, sums, scales, sx, y, c0 + 10 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 11) o.Finish(a11, sums, scales, sx, y, c0 + 11 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 12) o.Finish(a12, sums, scales, sx, y, c0 + 12 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 13) o.Finish(a13, sums, scales, sx, y, c0 + 13 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 14) o.Finish(a14, sums, scales, sx, y, c0 + 14 * w, cols);
+        if (Unsafe.SizeOf<TVectors>() > 15) o.Finish(a15, sums, scales, sx, y, c0 + 15 * w, cols);
     }
 #endif
 
