@@ -69,6 +69,9 @@ namespace RnnGen.Samples.Unity
         /// <summary>Agent <paramref name="agent"/>'s position (x, y).</summary>
         public ReadOnlySpan<float> Position(int agent) => positions.AsSpan(2 * agent, 2);
 
+        /// <summary>What agent <paramref name="agent"/> saw in the last frame (<see cref="ObservationSize"/> floats).</summary>
+        public ReadOnlySpan<float> Observation(int agent) => observations.AsSpan(ObservationSize * agent, ObservationSize);
+
         /// <summary>Agent <paramref name="agent"/>'s action of the last frame (x, y, before scaling).</summary>
         public ReadOnlySpan<float> Action(int agent) => actions.AsSpan(ActionSize * agent, ActionSize);
 
