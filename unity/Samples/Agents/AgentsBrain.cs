@@ -14,7 +14,7 @@ namespace RnnGen.Samples.Unity
         [SerializeField] private int seed = 1;
         [Tooltip("A file in Assets/StreamingAssets written by SaveSafetensors (or PyTorch's safetensors); none: random weights.")]
         [SerializeField] private string weightsFile = "agents.safetensors";
-        [SerializeField] private Transform? target;
+        [SerializeField] private Transform? target = null;
 
         private AgentsBrainCore? core;
 
