@@ -68,7 +68,7 @@ cat > "$package/package.json" <<JSON
   "name": "$name",
   "version": "$version",
   "displayName": "RnnGen",
-  "description": "Compile-time RNN, LSTM and GRU models for C#: a source generator expands [RecurrentModel(...)] on a partial class into fixed-shape, allocation-free inference (sequences, padded batches, streaming and multi-agent Step) and training code, with PyTorch-exact equations and safetensors weights. Runs on Mono and IL2CPP (portable netstandard2.1 kernels).",
+  "description": "Compile-time RNN, LSTM and GRU models for C#: a source generator expands [RecurrentModel(...)] on a partial class into fixed-shape, allocation-free inference (sequences, padded batches, streaming and multi-agent Step) and training code, with PyTorch-exact equations and safetensors weights. For Mono and IL2CPP: the netstandard2.1 runtime with portable kernels.",
   "unity": "2022.3",
   "unityRelease": "12f1",
   "license": "MIT",
