@@ -59,10 +59,10 @@ internal static class DiagnosticDescriptors
         "Model class cannot be static or abstract",
         "Class '{0}' is {1}; a [RecurrentModel] class is instantiated, so it cannot be static or abstract");
 
-    public static readonly DiagnosticDescriptor StepWeightsBidirectional = Create(
+    public static readonly DiagnosticDescriptor StepWeightsReplaced = Create(
         "RNNG0011",
-        "StepWeights applies only to unidirectional models",
-        "RecurrentModel.StepWeights is {0}, but the model is bidirectional; StepWeights sets the weights single-stream Step reads, and bidirectional models have no Step (remove it)");
+        "StepWeights was replaced by Weights",
+        "RecurrentModel.StepWeights was replaced by RecurrentModel.Weights, which sets the precision of every inference path (Forward, Step, multi-agent Step, the head), not single-stream Step alone; rename it to Weights");
 
     public static readonly DiagnosticDescriptor RuntimeLayoutMismatch = Create(
         "RNNG0012",
@@ -81,7 +81,7 @@ internal static class DiagnosticDescriptors
         "RNNG0008" => UnknownEnumValue,
         "RNNG0009" => TooManyParameters,
         "RNNG0010" => StaticClass,
-        "RNNG0011" => StepWeightsBidirectional,
+        "RNNG0011" => StepWeightsReplaced,
         "RNNG0012" => RuntimeLayoutMismatch,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown diagnostic id."),
     };

@@ -102,7 +102,7 @@ public sealed partial class RecurrentModelGenerator
             }
 
             // The attribute's arguments (named properties; defaults as documented on the attribute).
-            int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0, stepWeights = 0;
+            int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0, weights = 0;
             bool bidirectional = false, bias = true, nonlinearitySet = false, batchFirst = false;
             foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
             {
@@ -120,7 +120,7 @@ public sealed partial class RecurrentModelGenerator
                     case "Vocabulary": vocabulary = (int)value; break;
                     case "Output": output = (int)value; break;
                     case "BatchFirst": batchFirst = (bool)value; break;
-                    case "StepWeights": stepWeights = Convert.ToInt32(value, CultureInfo.InvariantCulture); break;
+                    case "Weights": weights = Convert.ToInt32(value, CultureInfo.InvariantCulture); break;
                 }
             }
 
@@ -132,13 +132,18 @@ public sealed partial class RecurrentModelGenerator
             {
                 Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Nonlinearity"), "Nonlinearity", Invariant(nonlinearity), "RnnGen.Nonlinearity");
             }
-            if (stepWeights is < 0 or > 1)
+            if (weights is < 0 or > 2)
             {
-                Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("StepWeights"), "StepWeights", Invariant(stepWeights), "RnnGen.WeightPrecision");
+                Report(DiagnosticDescriptors.UnknownEnumValue, ArgumentLocation("Weights"), "Weights", Invariant(weights), "RnnGen.WeightPrecision");
             }
-            else if (stepWeights == 1 && bidirectional)
+            // StepWeights, replaced by Weights: no longer a property (the compiler reports CS0117), so found in the syntax,
+            // to say what it became (and for the code fix that renames it).
+            if (attributeSyntax?.ArgumentList is { } arguments)
             {
-                Report(DiagnosticDescriptors.StepWeightsBidirectional, ArgumentLocation("StepWeights"), "BFloat16");
+                foreach (AttributeArgumentSyntax argument in arguments.Arguments)
+                {
+                    if (argument.NameEquals?.Name.Identifier.ValueText == "StepWeights") Report(DiagnosticDescriptors.StepWeightsReplaced, LocationInfo.From(argument.GetLocation()));
+                }
             }
             if (nonlinearitySet && cell is 1 or 2)
             {
@@ -195,7 +200,7 @@ public sealed partial class RecurrentModelGenerator
                 vocabulary,
                 output,
                 batchFirst,
-                stepWeights == 1);
+                (Precision)weights);
 
             if (model.ParameterCountLong > MaxParameters)
             {

@@ -22,16 +22,22 @@ public enum Nonlinearity
     Relu = 1,
 }
 
-/// <summary>The storage of the weight copy a model's single-stream <c>Step</c> reads (see <see cref="RecurrentModelAttribute.StepWeights"/>).</summary>
+/// <summary>The storage of the weight copies a model's inference reads (see <see cref="RecurrentModelAttribute.Weights"/>).</summary>
 public enum WeightPrecision
 {
     /// <summary>32-bit floats, the parameters exactly (the default).</summary>
     Single = 0,
     /// <summary>
     /// bfloat16 (16 bits per weight, 8 significant bits, each within half a bfloat16 unit of the weight): half the bytes
-    /// per step. Products and sums stay in 32-bit floats; only the stored recurrent-layer weights are rounded.
+    /// per product. Products and sums stay in 32-bit floats; only the stored weights are rounded.
     /// </summary>
     BFloat16 = 1,
+    /// <summary>
+    /// int8 with one float scale per output row (symmetric, PyTorch's per-channel dynamic quantization): a quarter of the
+    /// bytes. Each product's input (x or h) is quantized to int8 per step with its own scale, the dot products are
+    /// summed exactly in 32-bit integers and scaled back to float once per output; the cell math stays float.
+    /// </summary>
+    Int8 = 2,
 }
 
 /// <summary>
@@ -79,14 +85,14 @@ public sealed class RecurrentModelAttribute : Attribute
     public bool BatchFirst { get; set; }
 
     /// <summary>
-    /// The storage of the weight copy single-stream <c>Step</c> reads for the recurrent layers. Default
-    /// <see cref="WeightPrecision.Single"/>. <see cref="WeightPrecision.BFloat16"/> halves the bytes a step streams: a
-    /// step that is limited by memory bandwidth (weights larger than the core's cache, e.g. LSTM 256→256 with 2 MB of
-    /// weights) gets faster, at the cost of rounding each weight to 8 significant bits (relative error up to 2⁻⁸; see
-    /// docs/performance.md for measured output differences). Parameters, training, Forward, multi-agent Step and the
-    /// head keep 32-bit floats. Only valid on unidirectional models (bidirectional ones have no Step).
+    /// The storage of the weight copies inference reads: <c>Forward</c> (one sequence and batches), single-stream and
+    /// multi-agent <c>Step</c>, the recurrent layers and the head. Default <see cref="WeightPrecision.Single"/>.
+    /// <see cref="WeightPrecision.BFloat16"/> halves the bytes each product reads and <see cref="WeightPrecision.Int8"/>
+    /// quarters them, so inference that is limited by memory bandwidth gets faster, at the cost of rounding (see
+    /// docs/performance.md for the measured differences from float). The parameters stay 32-bit floats: training,
+    /// gradients and weight files use them, and the reduced copy is rebuilt from them when they change.
     /// </summary>
-    public WeightPrecision StepWeights { get; set; }
+    public WeightPrecision Weights { get; set; }
 
     /// <summary>When &gt; 0, a linear head [Output, Directions*Hidden] is applied at every step and the output is logits. Default 0, 0 to 1048576.</summary>
     public int Output { get; set; }

@@ -8,6 +8,14 @@ internal enum Cell
     Gru = 2,
 }
 
+/// <summary>The precision of the weight copies inference reads, numbered as <c>RnnGen.WeightPrecision</c>.</summary>
+internal enum Precision
+{
+    Single = 0,
+    BFloat16 = 1,
+    Int8 = 2,
+}
+
 /// <summary>A type that contains the model class (for nested models), emitted as a partial declaration.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
@@ -41,9 +49,15 @@ internal sealed record ModelSpec(
     int Vocabulary,
     int Output,
     bool BatchFirst,
-    bool StepBFloat16)
+    Precision Weights)
 {
     public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Single-stream Step reads a bfloat16 copy of the layer weights.</summary>
+    public bool StepBFloat16 => Weights == Precision.BFloat16 && !Bidirectional;
+
+    /// <summary>Inference reads int8 copies of the layer and head weights.</summary>
+    public bool Int8 => Weights == Precision.Int8;
 
     /// <summary>Gates per hidden unit: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).</summary>
     public int Gates => Cell switch { Cell.Lstm => 4, Cell.Gru => 3, _ => 1 };
