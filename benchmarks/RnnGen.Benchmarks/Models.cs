@@ -22,20 +22,20 @@ public partial class Lstm64x64 { }
 [RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256)]
 public partial class Lstm256x256 { }
 
-/// <summary>Streaming with bfloat16 step weights (StepWeights = WeightPrecision.BFloat16): the same four shapes.</summary>
-[RecurrentModel(Cell = CellKind.Lstm, Input = 32, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+/// <summary>Streaming with bfloat16 step weights (Weights = WeightPrecision.BFloat16): the same four shapes.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 32, Hidden = 64, Weights = WeightPrecision.BFloat16)]
 public partial class Lstm32x64Bf16 { }
 
 /// <summary>GRU 32→64, bfloat16 step weights.</summary>
-[RecurrentModel(Cell = CellKind.Gru, Input = 32, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Gru, Input = 32, Hidden = 64, Weights = WeightPrecision.BFloat16)]
 public partial class Gru32x64Bf16 { }
 
 /// <summary>LSTM 64→64, bfloat16 step weights.</summary>
-[RecurrentModel(Cell = CellKind.Lstm, Input = 64, Hidden = 64, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Lstm, Input = 64, Hidden = 64, Weights = WeightPrecision.BFloat16)]
 public partial class Lstm64x64Bf16 { }
 
 /// <summary>LSTM 256→256, bfloat16 step weights.</summary>
-[RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256, Weights = WeightPrecision.BFloat16)]
 public partial class Lstm256x256Bf16 { }
 
 /// <summary>Sequence and Training: 2-layer bidirectional LSTM, input 128, hidden 256 ("configuration 2").</summary>

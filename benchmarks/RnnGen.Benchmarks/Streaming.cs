@@ -7,7 +7,7 @@ namespace RnnGen.Benchmarks;
 /// Streaming at batch 1: one call advances one caller-owned state by one step (a real-time audio frame, a game tick).
 /// Ours is the generated <c>Step(x, state, output)</c>; the baseline is the hand-written cell; ONNX Runtime runs the
 /// one-step graph with its state bound back in; TorchSharp calls torch.nn.LSTM/GRU on a length-1 sequence.
-/// <see cref="OursBFloat16"/> is the generated Step of the same model with <c>StepWeights = WeightPrecision.BFloat16</c>
+/// <see cref="OursBFloat16"/> is the generated Step of the same model with <c>Weights = WeightPrecision.BFloat16</c>
 /// (not equal to the others: its weights are rounded; the validation prints by how much).
 /// </summary>
 public class Streaming

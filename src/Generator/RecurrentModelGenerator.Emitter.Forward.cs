@@ -41,13 +41,19 @@ public sealed partial class RecurrentModelGenerator
             w.Line("private Workspace[] _parts = global::System.Array.Empty<Workspace>(); // per part of a batch Forward run on the workers");
             w.Line("private PartRunner? _partRunner;");
             if (!m.Bidirectional) w.Line("private SplitRunner? _splitRunner; // runs a trainer's layer in parts (Threads > 1)");
-            if (m.StepBFloat16)
+            if (m.Half)
             {
                 w.Line("private ushort[] _packedHalf = global::System.Array.Empty<ushort>(); // bfloat16 copy of the layer weights Step reads, built by PackHalf, from _packedHalfStart on");
                 w.Line(HalfColumns(m) > 0
                     ? "private int _packedHalfStart; // where the 64-byte-aligned bfloat16 copy starts (Kernels.AlignedHalfArray)"
                     : "private readonly int _packedHalfStart = 0; // the gate width is below one chunk of 32: the bfloat16 copy stays empty");
-                w.Line("private bool _halfStale = true; // set by Pack: only single-stream Step reads the bfloat16 copy, so training does not rebuild it");
+                w.Line("private bool _halfStale = true; // set by Pack: only inference reads the bfloat16 copy, so training does not rebuild it");
+            }
+            if (m.Int8)
+            {
+                w.Line("private sbyte[] _int8 = global::System.Array.Empty<sbyte>(); // int8 copies of the weights inference reads (Kernels.QuantizeInt8), built by PackInt8");
+                w.Line("private readonly float[] _int8Scales = new float[Int8ScaleCount]; // their scales, one per output row");
+                w.Line("private bool _int8Stale = true; // set by Pack: only inference reads the int8 copies, so training does not rebuild them");
             }
             if (!m.Bidirectional)
             {
@@ -89,7 +95,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("float[] packed = _packed;");
             w.Line("int packedStart = _packedStart;");
             w.Line($"if (packed.Length == 0) packed = {Cs}Kernels.AlignedArray(PackedSize, out packedStart);");
-            bool half = m.StepBFloat16 && HalfColumns(m) > 0;
+            bool half = m.Half && HalfColumns(m) > 0;
             if (half)
             {
                 w.Line("ushort[] packedHalf = _packedHalf;");
@@ -282,6 +288,8 @@ public sealed partial class RecurrentModelGenerator
             w.Open($"private void ForwardParts({InputType(m)} x, {Span} output, {RoSpan} initialState, {Span} finalState, int parts)");
             w.Comment("Packed once here: the parts only read the packed weights.");
             w.Line("if (_packedStale) Pack();");
+            if (m.Int8) w.Line("if (_int8Stale) PackInt8();");
+            if (m.Half) w.Line("if (_halfStale) PackHalf();");
             if (m.Vocabulary > 0)
             {
                 w.Comment("Every token is checked before any part starts, so a bad id throws before any output is written.");
@@ -317,6 +325,7 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("/// <summary>A multi-agent Step in runs of agents on the worker threads (the states are agent-major, so a run is a slice).</summary>");
                 w.Open($"private void StepParts({RoSpan} x, {IntSpan} tokens, int agents, {Span} state, {Span} output, int parts)");
                 w.Line("if (_packedStale) Pack();");
+                if (m.Int8) w.Line("if (_int8Stale) PackInt8();");
                 w.Line("_partRunner!.Agents = agents;");
                 w.Line("_partRunner.Parts = parts;");
                 w.Open("try");
@@ -416,7 +425,8 @@ public sealed partial class RecurrentModelGenerator
             w.Open("private void PackInParts(Workspace ws, int parts)");
             w.Line("AllocatePacked();");
             w.Line("RunSplit(PackPart, false, default, default, ws, parts);");
-            if (m.StepBFloat16) w.Line("_halfStale = true;");
+            if (m.Half) w.Line("_halfStale = true;");
+            if (m.Int8) w.Line("_int8Stale = true;");
             w.Line("_packedStale = false;");
             w.Close();
             w.Line();
@@ -564,6 +574,8 @@ public sealed partial class RecurrentModelGenerator
                 w.Line("if (packParts > 1) PackInParts(ws, packParts);");
                 w.Line("else if (_packedStale) Pack();");
             }
+            if (m.Int8) w.Line("if (!ws.Training && _int8Stale) PackInt8(); // inference reads the int8 copies; a trainer, the float weights");
+            if (m.Half) w.Line("if (!ws.Training && _halfStale) PackHalf(); // inference's one-sequence recurrent products read the bfloat16 copy; a trainer, the float weights");
             if (tokens)
             {
                 w.Line($"{RoSpan} p = _parameters;");
@@ -628,7 +640,13 @@ public sealed partial class RecurrentModelGenerator
             w.Open("private void Head(Workspace ws, int first, int count)");
             w.Line($"{RoSpan} p = _parameters;");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
-            w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize);");
+            string headArgs = $"p.Slice(HeadBias, OutputSize), new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize";
+            if (m.Int8)
+            {
+                w.Line($"if (!ws.Training) {Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(new global::System.ReadOnlySpan<sbyte>(_int8, Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), new {RoSpan}(_int8Scales, ScaleHead, OutputSize), {headArgs}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
+                w.Line($"else {GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {headArgs});");
+            }
+            else w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {headArgs});");
             w.Close();
             w.Line();
         }
@@ -695,7 +713,14 @@ public sealed partial class RecurrentModelGenerator
                     else
                     {
                         w.Comment($"x W_ihᵀ + b_ih{(m.Cell == Cell.Gru ? "" : " + b_hh")}, the rows in one product.");
-                        w.Line($"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, Of("Packed"), layer, 0)}, q.Slice({Of("PackedBias")}, GateSize), x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize);");
+                        string args = $"q.Slice({Of("PackedBias")}, GateSize), x.Slice(first * {Num(cols)}), {Num(cols)}, count, projection.Slice(first * GateSize), GateSize";
+                        string floatCall = $"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, Of("Packed"), layer, 0)}, {args});";
+                        if (m.Int8)
+                        {
+                            w.Line($"if (!ws.Training) {Int8Gemm(cols, m.GateWidth, "Ih")}(new global::System.ReadOnlySpan<sbyte>(_int8, {Of("Int8Ih")}, {Num(Int8Size(m.GateWidth, cols))}), new {RoSpan}(_int8Scales, {Of("ScaleIh")}, GateSize), {args}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
+                            w.Line("else " + floatCall);
+                        }
+                        else w.Line(floatCall);
                     }
                     w.Close();
                     w.Line();
@@ -719,11 +744,32 @@ public sealed partial class RecurrentModelGenerator
                     w.Line("int offset = layout.Offset(t) + first; // the first of these sequences' rows at step t");
                     if (m.Cell != Cell.Rnn) w.Line("int cache = ws.Training ? offset : first; // training keeps every step's activations, inference one step's (by sequence)");
                     w.Line($"{Span} gates = projection.Slice(offset * GateSize, n * GateSize);");
-                    string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
+                    // The recurrent product on the float panels, or (Int8, inference) on the int8 copy.
+                    string floatH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
+                    if (m.Int8)
+                    {
+                        w.Line("bool int8 = !ws.Training;");
+                        w.Line($"global::System.ReadOnlySpan<sbyte> weightHhQ = int8 ? new global::System.ReadOnlySpan<sbyte>(_int8, {Of("Int8Hh")}, {Num(Int8Size(m.GateWidth, m.Hidden))}) : default; // built by inference only");
+                        w.Line($"{RoSpan} scalesHh = new {RoSpan}(_int8Scales, {Of("ScaleHh")}, GateSize);");
+                        w.Line($"global::System.Span<byte> scratch = int8 ? {Cs}Kernels.ThreadScratch(Int8ScratchSize) : default;");
+                    }
+                    if (m.Half)
+                    {
+                        w.Line("bool half = !ws.Training;");
+                        w.Line($"global::System.ReadOnlySpan<ushort> weightHhHalf = half ? new global::System.ReadOnlySpan<ushort>(_packedHalf, _packedHalfStart + {Of("Half")} + {Num(cols * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}) : default; // built by inference only");
+                    }
+                    // bfloat16: one sequence reads each weight once per step (memory-bound: the bfloat16 copy); more
+                    // reuse each weight across their rows (the float panels).
+                    string halfH = MatVecTHalfName(m.Hidden, m.GateWidth, PanelRows(m, layer));
+                    string Hh(string bias, string output) => m.Int8
+                        ? $"if (int8) {Int8Gemm(m.Hidden, m.GateWidth, "Hh")}(weightHhQ, scalesHh, {bias}, h, HiddenSize, n, {output}, GateSize, scratch); else {floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);"
+                        : m.Half
+                        ? $"if (half && n == 1) {{ {(bias == "default" ? "" : $"{bias}.CopyTo({output}); ")}{halfH}(weightHhHalf, weightHhT, h, {output}); }} else {floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);"
+                        : $"{floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);";
                     switch (m.Cell)
                     {
                         case Cell.Lstm:
-                            w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
+                            w.Line(Hh("default", "gates"));
                             w.Line($"{Span} tanhC = ws.TanhCellStates[{row}];");
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), c.Slice(j * HiddenSize, HiddenSize), h.Slice(j * HiddenSize, HiddenSize), tanhC.Slice((cache + j) * HiddenSize, HiddenSize));");
@@ -732,18 +778,18 @@ public sealed partial class RecurrentModelGenerator
                             break;
                         case Cell.Gru:
                             w.Line($"{Span} hidden = new {Span}(ws.HiddenGates[{row}], cache * GateSize, n * GateSize);");
-                            if (m.Bias) w.Line($"{gemmH}(weightHhT, p.Slice({Of("BiasHh")}, GateSize), h, HiddenSize, n, hidden, GateSize);");
+                            if (m.Bias) w.Line(Hh($"p.Slice({Of("BiasHh")}, GateSize)", "hidden"));
                             else
                             {
                                 w.Line("hidden.Clear();");
-                                w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, hidden, GateSize);");
+                                w.Line(Hh("default", "hidden"));
                             }
                             w.Open("for (int j = 0; j < n; j++)");
                             w.Line($"{Cs}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), h.Slice(j * HiddenSize, HiddenSize));");
                             w.Close();
                             break;
                         default:
-                            w.Line($"{gemmH}(weightHhT, default, h, HiddenSize, n, gates, GateSize);");
+                            w.Line(Hh("default", "gates"));
                             // Row by row: the vector and scalar parts of each row are then the same whatever the batch, so a
                             // sequence's results do not depend on the others in it (nor on a threaded Forward's parts).
                             w.Line(m.Relu ? $"{Cs}Kernels.Relu(gates);" : $"for (int j = 0; j < n; j++) {Cs}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
@@ -855,6 +901,13 @@ public sealed partial class RecurrentModelGenerator
             w.Line("if (_packedStale) Pack();");
             w.Line($"{RoSpan} p = _parameters;");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
+            if (m.Int8)
+            {
+                w.Line("if (_int8Stale) PackInt8();");
+                w.Line("global::System.ReadOnlySpan<sbyte> wq = _int8;");
+                w.Line($"{RoSpan} scales = _int8Scales;");
+                w.Line($"global::System.Span<byte> scratch = {Cs}Kernels.ThreadScratch(Int8ScratchSize);");
+            }
             w.Line($"{Span} gates = new {Span}(_stepGates, first * GateSize, agents * GateSize);");
             for (int layer = 0; layer < m.Layers; layer++)
             {
@@ -869,15 +922,25 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
-                    w.Line($"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
+                    w.Line(m.Int8
+                        ? $"{Int8Gemm(k, m.GateWidth, "Ih" + id)}(wq.Slice(Int8Ih{id}, {Num(Int8Size(m.GateWidth, k))}), scales.Slice(ScaleIh{id}, GateSize), q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize, scratch);"
+                        : $"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
                 }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
+                // The recurrent product: gemmH(whh, bias, ...) below, on the float panels or (Int8) the int8 copy.
                 string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                 string whh = LayerPanels(m, "Packed" + id, layer, k);
+                string tail = "";
+                if (m.Int8)
+                {
+                    gemmH = Int8Gemm(m.Hidden, m.GateWidth, "Hh" + id);
+                    whh = $"wq.Slice(Int8Hh{id}, {Num(Int8Size(m.GateWidth, m.Hidden))}), scales.Slice(ScaleHh{id}, GateSize)";
+                    tail = ", scratch";
+                }
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
-                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});");
                         w.Open("for (int j = 0; j < agents; j++)");
                         w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
                         w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
@@ -885,16 +948,16 @@ public sealed partial class RecurrentModelGenerator
                         break;
                     case Cell.Gru:
                         w.Line($"{Span} hidden = new {Span}(_stepHidden, first * GateSize, agents * GateSize);");
-                        if (m.Bias) w.Line($"{gemmH}({whh}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize);");
+                        if (m.Bias) w.Line($"{gemmH}({whh}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize{tail});");
                         else
                         {
                             w.Line("hidden.Clear();");
-                            w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize);");
+                            w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize{tail});");
                         }
                         w.Line($"for (int j = 0; j < agents; j++) {Cs}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
                     default:
-                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize);");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});");
                         w.Line(m.Relu ? $"{Cs}Kernels.Relu(gates);" : $"for (int j = 0; j < agents; j++) {Cs}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
                         w.Line($"for (int j = 0; j < agents; j++) gates.Slice(j * GateSize, GateSize).CopyTo(state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
@@ -904,7 +967,9 @@ public sealed partial class RecurrentModelGenerator
             string top = StateOffset(m, m.Layers - 1, false);
             if (m.Output > 0)
             {
-                w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
+                w.Line(m.Int8
+                    ? $"{Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(wq.Slice(Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), scales.Slice(ScaleHead, OutputSize), p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize, scratch);"
+                    : $"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
             }
             else
             {
@@ -981,15 +1046,31 @@ public sealed partial class RecurrentModelGenerator
             int scratch = 0;
             foreach ((int rows, int cols) in GemmTNShapes(m)) scratch = System.Math.Max(scratch, GemmTNScratch(rows, cols));
             w.Line($"private const int GemmScratchSize = {Num(scratch)}; // the weight-gradient kernels' packed block (training)");
-            if (m.StepBFloat16)
+            if (m.Half)
             {
                 int half = 0;
                 for (int layer = 0; layer < m.Layers; layer++)
                 {
-                    w.Line($"private const int Half{LayerId(layer, 0)} = {Num(half)}; // [{Num(m.LayerInputWidth(layer) + m.Hidden)}, {Num(HalfColumns(m))}] bfloat16");
-                    half += (m.LayerInputWidth(layer) + m.Hidden) * HalfColumns(m);
+                    for (int d = 0; d < m.Directions; d++)
+                    {
+                        w.Line($"private const int Half{LayerId(layer, d)} = {Num(half)}; // [{Num(m.LayerInputWidth(layer) + m.Hidden)}, {Num(HalfColumns(m))}] bfloat16");
+                        half += (m.LayerInputWidth(layer) + m.Hidden) * HalfColumns(m);
+                    }
                 }
                 w.Line($"private const int HalfSize = {Num(half)};");
+            }
+            if (m.Int8)
+            {
+                int bytes = 0, scales = 0, widest = 0;
+                foreach ((string name, int outputs, int inputs) in Int8Matrices(m))
+                {
+                    w.Line($"private const int Int8{name} = {Num(bytes)}, Scale{name} = {Num(scales)}; // [{Num(outputs)}, {Num(inputs)}] int8");
+                    bytes += Int8Size(outputs, inputs);
+                    scales += outputs;
+                    widest = System.Math.Max(widest, inputs);
+                }
+                w.Line($"private const int Int8Size = {Num(bytes)}, Int8ScaleCount = {Num(scales)};");
+                w.Line($"private static readonly int Int8ScratchSize = global::System.Math.Max({Cs}Kernels.GemmPInt8ScratchSize({Num(widest)}), {Cs}Kernels.QuantizeInt8InputSize({Num(widest)}));");
             }
             w.Line();
             int groups = m.Layers + (m.Output > 0 ? 1 : 0);
@@ -997,7 +1078,8 @@ public sealed partial class RecurrentModelGenerator
             w.Open("private void Pack()");
             w.Line("AllocatePacked();");
             w.Line("for (int g = 0; g < PackGroups; g++) PackGroup(g);");
-            if (m.StepBFloat16) w.Line("_halfStale = true;");
+            if (m.Half) w.Line("_halfStale = true;");
+            if (m.Int8) w.Line("_int8Stale = true;");
             w.Line("_packedStale = false;");
             w.Close();
             w.Line();
@@ -1043,15 +1125,16 @@ public sealed partial class RecurrentModelGenerator
             w.Close();
             w.Close();
             w.Line();
-            if (m.StepBFloat16)
+            if (m.Half)
             {
                 w.Line("/// <summary>Builds Step's bfloat16 copy of each layer's [W_ihᵀ; W_hhᵀ] from the current parameters (on the first Step after a change).</summary>");
                 w.Open("private void PackHalf()");
                 w.Line($"{RoSpan} p = _parameters;");
                 if (HalfColumns(m) > 0) w.Line($"if (_packedHalf.Length == 0) _packedHalf = {Cs}Kernels.AlignedHalfArray(HalfSize, out _packedHalfStart);"); // none when the gate width is below one chunk
                 for (int layer = 0; layer < m.Layers; layer++)
+                for (int d = 0; d < m.Directions; d++)
                 {
-                    string id = LayerId(layer, 0);
+                    string id = LayerId(layer, d);
                     int k = m.LayerInputWidth(layer);
                     w.Line($"{Cs}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightIh{id}, GateSize * {Num(k)}), GateSize, {Num(k)}, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id}, {Num(k * HalfColumns(m))}));");
                     w.Line($"{Cs}Kernels.ToBFloat16InterleavedTransposed(p.Slice(WeightHh{id}, GateSize * HiddenSize), GateSize, HiddenSize, new global::System.Span<ushort>(_packedHalf, _packedHalfStart + Half{id} + {Num(k * HalfColumns(m))}, {Num(m.Hidden * HalfColumns(m))}));");
@@ -1060,6 +1143,24 @@ public sealed partial class RecurrentModelGenerator
                 w.Close();
                 w.Line();
             }
+            if (m.Int8) PackInt8(w, m);
+        }
+
+        /// <summary>The int8 copies and their scales, from the current parameters (Weights = Int8).</summary>
+        private static void PackInt8(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>Builds the int8 copies of the weights inference reads, and their scales, from the current parameters (after Pack).</summary>");
+            w.Open("private void PackInt8()");
+            w.Line($"if (_int8.Length == 0) _int8 = new sbyte[Int8Size];");
+            w.Line($"{RoSpan} p = _parameters;");
+            foreach ((string name, int outputs, int inputs) in Int8Matrices(m))
+            {
+                string source = name == "Head" ? "HeadWeight" : "Weight" + name;
+                w.Line($"{Cs}Kernels.QuantizeInt8(p.Slice({source}, {Num(outputs * inputs)}), {Num(outputs)}, {Num(inputs)}, new global::System.Span<sbyte>(_int8, Int8{name}, {Num(Int8Size(outputs, inputs))}), new {Span}(_int8Scales, Scale{name}, {Num(outputs)}));");
+            }
+            w.Line("_int8Stale = false;");
+            w.Close();
+            w.Line();
         }
 
         /// <summary>Columns of the bfloat16 copy: the gate width in full chunks of 32 (the rest is read from the float copy).</summary>
@@ -1101,10 +1202,17 @@ public sealed partial class RecurrentModelGenerator
             w.Line(HotPath);
             w.Open($"private void StepPacked({xParam}, {Span} state, {Span} output)");
             w.Line("if (_packedStale) Pack();");
-            if (m.StepBFloat16) w.Line("if (_halfStale) PackHalf();");
+            if (m.Half) w.Line("if (_halfStale) PackHalf();");
+            if (m.Int8) w.Line("if (_int8Stale) PackInt8();");
             w.Line($"{RoSpan} q = new {RoSpan}(_packed, _packedStart, PackedSize);");
             w.Line($"{RoSpan} p = _parameters;");
-            if (m.StepBFloat16) w.Line("global::System.ReadOnlySpan<ushort> half = new global::System.ReadOnlySpan<ushort>(_packedHalf, _packedHalfStart, HalfSize);");
+            if (m.Half) w.Line("global::System.ReadOnlySpan<ushort> half = new global::System.ReadOnlySpan<ushort>(_packedHalf, _packedHalfStart, HalfSize);");
+            if (m.Int8)
+            {
+                w.Line("global::System.ReadOnlySpan<sbyte> wq = _int8;");
+                w.Line($"{RoSpan} scales = _int8Scales;");
+                w.Line($"global::System.Span<byte> scratch = {Cs}Kernels.ThreadScratch(Int8ScratchSize);");
+            }
             w.Line($"{Span} gates = new {Span}(_stepGates, 0, GateSize);");
             w.Line("bool reverse = _stepReverse;");
             w.Line("_stepReverse = !reverse;");
@@ -1112,7 +1220,12 @@ public sealed partial class RecurrentModelGenerator
             // The layer product: from the bfloat16 copy (and the float copy past its last full chunk) or the float copy.
             // Only the float products alternate their block order: the bfloat16 ones are bound by the decode, and
             // alternating measured no faster there (paired micro-benchmark, 1.00x).
-            string Product(string id, int layer, int rowOffset, int rows, string x, string y) => m.StepBFloat16
+            // Int8: W_ih and W_hh are quantized apart (each with its own input scale): the stacked product is two.
+            string Int8Product(string name, int outputs, int inputs, string x, string y)
+                => $"{MatVecTInt8Name(inputs, outputs)}(wq.Slice(Int8{name}, {Num(Int8Size(outputs, inputs))}), scales.Slice(Scale{name}, {Num(outputs)}), {x}, {y}, scratch);";
+            string Product(string id, int layer, int rowOffset, int rows, string x, string y) => m.Int8
+                ? (rowOffset == 0 ? Int8Product("Ih" + id, m.GateWidth, rows, x, y) : Int8Product("Hh" + id, m.GateWidth, rows, x, y))
+                : m.Half
                 ? $"{MatVecTHalfName(rows, m.GateWidth, PanelRows(m, layer))}(half.Slice(Half{id}{(rowOffset > 0 ? " + " + Num(rowOffset * hc) : "")}, {Num(rows * hc)}), {LayerPanels(m, "Packed" + id, layer, rowOffset)}, {x}, {y});"
                 : $"{MatVecTName(rows, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, rowOffset)}, {x}, {y}, reverse);";
             for (int layer = 0; layer < m.Layers; layer++)
@@ -1143,6 +1256,12 @@ public sealed partial class RecurrentModelGenerator
                     {
                         w.Line(Product(id, layer, k, m.Hidden, h, "gates"));
                     }
+                    else if (m.Int8)
+                    {
+                        w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
+                        w.Line(Int8Product("Ih" + id, m.GateWidth, k, input, "gates"));
+                        w.Line(Int8Product("Hh" + id, m.GateWidth, m.Hidden, h, "gates"));
+                    }
                     else
                     {
                         w.Line($"q.Slice(PackedBias{id}, GateSize).CopyTo(gates);");
@@ -1167,7 +1286,9 @@ public sealed partial class RecurrentModelGenerator
             if (m.Output > 0)
             {
                 w.Line("p.Slice(HeadBias, OutputSize).CopyTo(output);");
-                w.Line($"{MatVecTName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {top}, output, reverse);");
+                w.Line(m.Int8
+                    ? Int8Product("Head", m.Output, m.LayerOutputWidth, top, "output")
+                    : $"{MatVecTName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {top}, output, reverse);");
             }
             else
             {

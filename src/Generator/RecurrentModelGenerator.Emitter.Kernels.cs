@@ -31,6 +31,33 @@ public sealed partial class RecurrentModelGenerator
         /// <summary>The same from the bfloat16 copy of Wᵀ.</summary>
         private static string MatVecTHalfName(int rows, int cols, int panelRows) => $"{Cs}Kernels.MatVecTHalf<{ShapeName(rows, cols, panelRows)}>";
 
+        /// <summary>y += W x for one stream from the int8 copy of W [cols, rows] (x quantized per call).</summary>
+        private static string MatVecTInt8Name(int rows, int cols) => $"{Cs}Kernels.MatVecTInt8<{ShapeName(rows, cols, rows)}>";
+
+        /// <summary>Y = bias + X · Wᵀ or Y += X · Wᵀ from the int8 copy of W [outputs, inputs] (each row of X quantized). The last argument only names the weight.</summary>
+        private static string Int8Gemm(int inputs, int outputs, string weight) => $"{Cs}Kernels.GemmPInt8<{ShapeName(inputs, outputs, inputs)}>";
+
+        /// <summary>Bytes of the int8 copy of a weight [outputs, inputs] (<c>Kernels.QuantizeInt8Size</c>): 64-column panels of quad rows, then the int32 column sums.</summary>
+        internal static int Int8Size(int outputs, int inputs) => (outputs + 63) / 64 * ((inputs + 3) / 4) * 256 + (outputs + 63) / 64 * 64 * 4;
+
+        /// <summary>
+        /// The weights inference reads as int8 (Weights = Int8), each [outputs, inputs]: every layer's W_ih (but a token
+        /// layer's, which inference reads through the token table) and W_hh, and the head's.
+        /// </summary>
+        private static IEnumerable<(string Name, int Outputs, int Inputs)> Int8Matrices(ModelSpec m)
+        {
+            for (int layer = 0; layer < m.Layers; layer++)
+            {
+                for (int d = 0; d < m.Directions; d++)
+                {
+                    string id = LayerId(layer, d);
+                    if (!(layer == 0 && m.Vocabulary > 0)) yield return ("Ih" + id, m.GateWidth, m.LayerInputWidth(layer));
+                    yield return ("Hh" + id, m.GateWidth, m.Hidden);
+                }
+            }
+            if (m.Output > 0) yield return ("Head", m.Output, m.LayerOutputWidth);
+        }
+
         private static string ShapeName(int rows, int cols, int panelRows) => "Shape" + Num(rows) + "x" + Num(cols) + "r" + Num(panelRows);
 
         /// <summary>Columns per panel of the packed weights (<c>Kernels.PanelWidth</c>): four 512-bit vectors.</summary>
@@ -52,6 +79,14 @@ public sealed partial class RecurrentModelGenerator
             if (!m.Bidirectional)
             {
                 foreach (var s in StepShapes(m)) Add(s);
+            }
+            if (m.Int8)
+            {
+                foreach ((_, int outputs, int inputs) in Int8Matrices(m)) Add((inputs, outputs, inputs));
+            }
+            if (m.Half)
+            {
+                for (int layer = 0; layer < m.Layers; layer++) Add((m.Hidden, m.GateWidth, PanelRows(m, layer)));
             }
             w.Line("// The weight shapes of the products, as constants: the runtime's kernels (Kernels.GemmP, GemmTN, MatVecT) are");
             w.Line("// generic over them, and the JIT compiles one copy per shape with every loop bound folded.");

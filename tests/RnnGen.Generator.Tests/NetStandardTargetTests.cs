@@ -38,7 +38,7 @@ public class NetStandardTargetTests
             [RecurrentModel(Cell = CellKind.Gru, Input = 4, Hidden = 17, Output = 3)]
             public partial class Agent { }
 
-            [RecurrentModel(Cell = CellKind.Lstm, Input = 6, Hidden = 28, Layers = 2, Output = 4, StepWeights = WeightPrecision.BFloat16)]
+            [RecurrentModel(Cell = CellKind.Lstm, Input = 6, Hidden = 28, Layers = 2, Output = 4, Weights = WeightPrecision.BFloat16)]
             public partial class HalfStreamer { }
         }
         """;

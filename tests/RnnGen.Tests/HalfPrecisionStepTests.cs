@@ -6,33 +6,33 @@ namespace RnnGen.Tests;
 
 // Each bfloat16 model has a float twin of the same shape. Gate widths: 160 (5 full chunks of 32 columns), 60 (one
 // chunk and 28 columns read from the float copy), 48 (one chunk and 16).
-[RecurrentModel(Cell = CellKind.Lstm, Input = 12, Hidden = 40, Layers = 2, Output = 5, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Lstm, Input = 12, Hidden = 40, Layers = 2, Output = 5, Weights = WeightPrecision.BFloat16)]
 public partial class HalfLstm { }
 
 [RecurrentModel(Cell = CellKind.Lstm, Input = 12, Hidden = 40, Layers = 2, Output = 5)]
 public partial class HalfLstmTwin { }
 
-[RecurrentModel(Cell = CellKind.Gru, Vocabulary = 9, Input = 6, Hidden = 20, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Gru, Vocabulary = 9, Input = 6, Hidden = 20, Weights = WeightPrecision.BFloat16)]
 public partial class HalfGru { }
 
 [RecurrentModel(Cell = CellKind.Gru, Vocabulary = 9, Input = 6, Hidden = 20)]
 public partial class HalfGruTwin { }
 
-[RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48, Weights = WeightPrecision.BFloat16)]
 public partial class HalfRnn { }
 
 [RecurrentModel(Cell = CellKind.Rnn, Input = 7, Hidden = 48)]
 public partial class HalfRnnTwin { }
 
 // Gate width 24: no full chunk of 32, so every weight is read from the float copy.
-[RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 8, Output = 3, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 8, Output = 3, Weights = WeightPrecision.BFloat16)]
 public partial class HalfTiny { }
 
 [RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 8, Output = 3)]
 public partial class HalfTinyTwin { }
 
 /// <summary>
-/// <c>StepWeights = WeightPrecision.BFloat16</c>: Step equals the float model whose recurrent-layer weights were rounded
+/// <c>Weights = WeightPrecision.BFloat16</c>: Step equals the float model whose recurrent-layer weights were rounded
 /// to bfloat16 (the columns past the last full chunk of 32, and token layers' input weights, which Step reads from the
 /// float copy, are not rounded); it differs from the unrounded model by the rounding only; it allocates nothing;
 /// Forward and multi-agent Step stay float.

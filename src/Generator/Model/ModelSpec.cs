@@ -53,8 +53,12 @@ internal sealed record ModelSpec(
 {
     public int Directions => Bidirectional ? 2 : 1;
 
-    /// <summary>Single-stream Step reads a bfloat16 copy of the layer weights.</summary>
-    public bool StepBFloat16 => Weights == Precision.BFloat16 && !Bidirectional;
+    /// <summary>
+    /// Inference reads a bfloat16 copy of the layer weights where a product reads its weights once per row: single-stream
+    /// Step, and Forward's recurrent product while one sequence runs (the products over many rows reuse each weight
+    /// across the rows and stay on the float copy).
+    /// </summary>
+    public bool Half => Weights == Precision.BFloat16;
 
     /// <summary>Inference reads int8 copies of the layer and head weights.</summary>
     public bool Int8 => Weights == Precision.Int8;

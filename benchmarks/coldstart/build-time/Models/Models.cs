@@ -23,7 +23,7 @@ public partial class CharLstm { }
 [RecurrentModel(Cell = CellKind.Gru, Vocabulary = 1000, Input = 32, Hidden = 64, Bidirectional = true, BatchFirst = true, Output = 5)]
 public partial class TaggerGru { }
 
-[RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256, StepWeights = WeightPrecision.BFloat16)]
+[RecurrentModel(Cell = CellKind.Lstm, Input = 256, Hidden = 256, Weights = WeightPrecision.BFloat16)]
 public partial class ListenerBf16 { }
 
 [RecurrentModel(Cell = CellKind.Rnn, Input = 8, Hidden = 20, Layers = 3, Bias = false, Output = 4)]
