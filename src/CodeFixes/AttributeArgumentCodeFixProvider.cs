@@ -19,7 +19,8 @@ namespace RnnGen.CodeFixes;
 /// <item>RNNG0004 (Input/Hidden/Layers not positive): "Set Hidden to 1", or "Add Input = 1" when it is missing;</item>
 /// <item>RNNG0005 (Vocabulary/Output negative): "Set Output to 0";</item>
 /// <item>RNNG0007 (a size beyond its cap): "Set Hidden to 16384", the largest supported value;</item>
-/// <item>RNNG0006 (Nonlinearity on an LSTM or GRU): removes the Nonlinearity argument.</item>
+/// <item>RNNG0006 (Nonlinearity on an LSTM or GRU): removes the Nonlinearity argument;</item>
+/// <item>RNNG0011 (StepWeights, replaced by Weights): renames the argument to Weights, keeping its value.</item>
 /// </list>
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AttributeArgumentCodeFixProvider)), Shared]
@@ -30,7 +31,8 @@ public sealed class AttributeArgumentCodeFixProvider : CodeFixProvider
 
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
-        DiagnosticIds.SizeNotPositive, DiagnosticIds.SizeNegative, DiagnosticIds.NonlinearityNotRnn, DiagnosticIds.SizeTooLarge);
+        DiagnosticIds.SizeNotPositive, DiagnosticIds.SizeNegative, DiagnosticIds.NonlinearityNotRnn, DiagnosticIds.SizeTooLarge,
+        DiagnosticIds.StepWeightsReplaced);
 
     /// <inheritdoc />
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -83,6 +85,14 @@ public sealed class AttributeArgumentCodeFixProvider : CodeFixProvider
                 break;
             case DiagnosticIds.SizeTooLarge when SizeLimits.MaxOf(property) is int max:
                 RegisterSetValue(context, diagnostic, argument, property, max, " (the largest supported)");
+                break;
+            case DiagnosticIds.StepWeightsReplaced when property == "StepWeights":
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        "Rename StepWeights to Weights (it now applies to every inference path)",
+                        ct => RenameArgumentAsync(document, argument, "Weights", ct),
+                        DiagnosticIds.StepWeightsReplaced),
+                    diagnostic);
                 break;
             case DiagnosticIds.NonlinearityNotRnn when property == "Nonlinearity":
                 context.RegisterCodeFix(
@@ -137,6 +147,15 @@ public sealed class AttributeArgumentCodeFixProvider : CodeFixProvider
         SyntaxNode? root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         if (root is null) return document;
         return document.WithSyntaxRoot(root.ReplaceNode(argument.Expression, SyntaxEdits.IntegerLiteral(value, argument.Expression)));
+    }
+
+    private static async Task<Document> RenameArgumentAsync(Document document, AttributeArgumentSyntax argument, string name, CancellationToken cancellationToken)
+    {
+        SyntaxNode? root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        if (root is null || argument.NameEquals is not { } nameEquals) return document;
+        SyntaxToken old = nameEquals.Name.Identifier;
+        SyntaxToken renamed = Microsoft.CodeAnalysis.CSharp.SyntaxFactory.Identifier(old.LeadingTrivia, name, old.TrailingTrivia);
+        return document.WithSyntaxRoot(root.ReplaceToken(old, renamed));
     }
 
     private static async Task<Document> RemoveArgumentAsync(Document document, AttributeArgumentSyntax argument, CancellationToken cancellationToken)

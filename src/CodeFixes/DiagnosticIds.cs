@@ -26,6 +26,9 @@ internal static class DiagnosticIds
 
     /// <summary>Model class cannot be static or abstract.</summary>
     public const string StaticClass = "RNNG0010";
+
+    /// <summary>StepWeights was replaced by Weights.</summary>
+    public const string StepWeightsReplaced = "RNNG0011";
 }
 
 /// <summary>The attribute's size properties and the largest value the generator accepts for each.</summary>

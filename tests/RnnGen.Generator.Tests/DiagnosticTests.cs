@@ -131,19 +131,21 @@ public class DiagnosticTests
     [InlineData("[|Cell = (CellKind)7|], Input = 4, Hidden = 8", "RecurrentModel.Cell has value 7, which is not a member of RnnGen.CellKind")]
     [InlineData("[|Cell = (CellKind)(-1)|], Input = 4, Hidden = 8", "RecurrentModel.Cell has value -1, which is not a member of RnnGen.CellKind")]
     [InlineData("Input = 4, Hidden = 8, [|Nonlinearity = (Nonlinearity)5|]", "RecurrentModel.Nonlinearity has value 5, which is not a member of RnnGen.Nonlinearity")]
-    [InlineData("Input = 4, Hidden = 8, [|StepWeights = (WeightPrecision)2|]", "RecurrentModel.StepWeights has value 2, which is not a member of RnnGen.WeightPrecision")]
+    [InlineData("Input = 4, Hidden = 8, [|Weights = (WeightPrecision)3|]", "RecurrentModel.Weights has value 3, which is not a member of RnnGen.WeightPrecision")]
     public void RNNG0008_UnknownEnumValue(string arguments, string message)
         => AssertSingleError("RNNG0008", ModelWith(arguments), message);
 
     [Fact]
-    public void RNNG0011_StepWeightsOnBidirectionalModel()
-        => AssertSingleError("RNNG0011", ModelWith("Cell = CellKind.Lstm, Input = 4, Hidden = 8, Bidirectional = true, [|StepWeights = WeightPrecision.BFloat16|]"),
-            "RecurrentModel.StepWeights is BFloat16, but the model is bidirectional", "bidirectional models have no Step (remove it)");
+    public void RNNG0011_StepWeightsWasReplacedByWeights()
+        => AssertSingleError("RNNG0011", ModelWith("Cell = CellKind.Lstm, Input = 4, Hidden = 8, [|StepWeights = WeightPrecision.BFloat16|]"),
+            "RecurrentModel.StepWeights was replaced by RecurrentModel.Weights", "rename it to Weights");
 
-    [Fact]
-    public void StepWeights_Single_on_a_bidirectional_model_is_the_default_and_fine()
+    [Theory]
+    [InlineData("Weights = WeightPrecision.BFloat16")]
+    [InlineData("Weights = WeightPrecision.Int8")]
+    public void Reduced_weights_on_a_bidirectional_model_are_fine(string weights)
     {
-        GeneratorRun run = GeneratorHarness.Run(ModelWith("Input = 4, Hidden = 8, Bidirectional = true, StepWeights = WeightPrecision.Single"));
+        GeneratorRun run = GeneratorHarness.Run(ModelWith("Cell = CellKind.Gru, Input = 4, Hidden = 8, Bidirectional = true, Output = 3, " + weights));
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Single(run.Sources);
     }
