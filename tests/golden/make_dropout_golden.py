@@ -110,6 +110,26 @@ def make_case(name, cell, n_in, hidden, layers, bi, p, steps, lengths, seed):
     hn = torch.cat(hn)
     cn = torch.cat(cn) if lstm else None
 
+    # The plumbing (weights per layer, state slices, packing) is the stacked module's: without the mask the layers
+    # one at a time give what the stacked module gives in eval mode (no dropout).
+    with torch.no_grad():
+        stacked.eval()
+        state = (h0, c0) if lstm else h0
+        packed = pack_padded_sequence(x, torch.tensor(lens), enforce_sorted=False)
+        ref_out, ref_final = stacked(packed, state)
+        ref_out, _ = pad_packed_sequence(ref_out, total_length=steps)
+        stacked.train()
+        unmasked, unmasked_hn = x, []
+        for layer, single in enumerate(singles):
+            st = h0[layer * d:(layer + 1) * d]
+            if lstm:
+                st = (st, c0[layer * d:(layer + 1) * d])
+            o, f = single(pack_padded_sequence(unmasked, torch.tensor(lens), enforce_sorted=False), st)
+            unmasked, _ = pad_packed_sequence(o, total_length=steps)
+            unmasked_hn.append(f[0] if lstm else f)
+        assert torch.allclose(unmasked, ref_out, atol=1e-6), name
+        assert torch.allclose(torch.cat(unmasked_hn), ref_final[0] if lstm else ref_final, atol=1e-6), name
+
     dy = torch.randn(steps, batch, d * hidden) * valid
     dhn = torch.randn_like(hn)
     loss = (output * dy).sum() + (hn * dhn).sum()
