@@ -22,6 +22,9 @@ public partial class PlainGru2Bi { }
 [RecurrentModel(Cell = CellKind.Rnn, Input = 2, Hidden = 64, Layers = 2, Dropout = 0.3f)]
 public partial class WideDropoutRnn { }
 
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = 11, Input = 4, Hidden = 6, Layers = 3, Bidirectional = true, Dropout = 0.5f, Output = 5, BatchFirst = true)]
+public partial class DropoutTokenTagger { }
+
 /// <summary>
 /// Dropout between layers (RecurrentModel.Dropout, PyTorch's nn.LSTM(dropout=p)): inference ignores it; a trainer's
 /// Forward and Backward with a given mask match PyTorch (tests/golden/make_dropout_golden.py); the masks it draws keep
@@ -148,6 +151,68 @@ public class DropoutTests
 
     /// <summary>h then c, each [L·D, batch, H] as PyTorch's: the batched state layout (StateSize per sequence, h block then c block).</summary>
     private static float[] Interleave(GoldenCase golden, string[] names) => names.SelectMany(n => golden[n]).ToArray();
+
+    /// <summary>
+    /// A token model with a head, batch-first and bidirectional (masks given in [batch, steps, LayerWidth]): with a fixed
+    /// mask, Backward's gradients are the loss's central differences.
+    /// </summary>
+    [Fact]
+    public void Token_batch_first_gradients_match_finite_differences_with_a_fixed_mask()
+    {
+        var model = new DropoutTokenTagger(seed: 3);
+        int steps = 5, batch = 2;
+        int[] lengths = { 3, 5 };
+        var random = new Random(9);
+        int[] tokens = Enumerable.Range(0, steps * batch).Select(_ => random.Next(11)).ToArray();
+        float[] keep = Enumerable.Range(0, 2 * batch * steps * 12).Select(_ => random.NextDouble() < 0.5 ? 0f : 1f).ToArray();
+        float[] dy = Random(steps * batch * DropoutTokenTagger.OutputSize, 10);
+        DropoutTokenTagger.Trainer trainer = model.CreateTrainer(steps, batch);
+        var output = new float[dy.Length];
+        double Loss()
+        {
+            trainer.SetDropoutMasks(keep);
+            trainer.Forward(tokens, batch, lengths, output, default, default);
+            return output.Zip(dy, (o, d) => (double)o * d).Sum();
+        }
+        Loss();
+        // The flags were read batch-first and packed: step by step, sequences by decreasing length (1 then 0), valid steps only.
+        float scale = Kernels.DropoutScale(DropoutTokenTagger.DropoutProbability);
+        for (int layer = 0; layer < 2; layer++)
+        {
+            var expected = new System.Collections.Generic.List<float>();
+            for (int t = 0; t < steps; t++)
+            {
+                foreach (int b in new[] { 1, 0 })
+                {
+                    if (t < lengths[b]) expected.AddRange(keep.Skip(((layer * batch + b) * steps + t) * 12).Take(12).Select(f => f * scale));
+                }
+            }
+            Assert.Equal(expected.ToArray(), trainer.DropoutMask(layer).ToArray());
+        }
+        model.ZeroGradients();
+        trainer.Backward(dy, default);
+        float[] analytic = model.Gradients.ToArray();
+        int checkedCount = 0;
+        foreach (string name in new[] { "embedding.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0_reverse", "rnn.weight_ih_l1", "rnn.bias_hh_l1_reverse", "rnn.weight_ih_l2" })
+        {
+            TensorInfo tensor = ((IRecurrentModel)model).TensorTable.Single(t => t.Name == name);
+            for (int k = 0; k < tensor.Length; k += Math.Max(1, tensor.Length / 7))
+            {
+                int i = tensor.Offset + k;
+                float saved = model.Parameters[i];
+                const float h = 1e-2f;
+                model.Parameters[i] = saved + h;
+                double up = Loss();
+                model.Parameters[i] = saved - h;
+                double down = Loss();
+                model.Parameters[i] = saved;
+                double numeric = (up - down) / (2 * h);
+                Assert.True(Math.Abs(numeric - analytic[i]) <= 2e-2 * Math.Max(1, Math.Abs(numeric)), $"{name}[{k}]: Backward {analytic[i]:R}, finite differences {numeric:R}");
+                checkedCount++;
+            }
+        }
+        Assert.True(checkedCount > 30);
+    }
 
     // ---- the masks ----------------------------------------------------------------------------------------------
 
