@@ -115,8 +115,58 @@ public static class Paired
             pairs.Add(new Pair($"training {model}, 2 threads", "step, 2 threads", () => two.TrainStepTwoThreads(), "step, 1 thread", () => one.TrainStep(), 1));
         }
 
+        Report(pairs, rounds);
+        foreach (Action cleanup in cleanups) cleanup(); // the ONNX Runtime sessions and TorchSharp modules
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--paired-portable [rounds]</c>: the portable path (the code Unity's Mono and IL2CPP run, with no
+    /// <c>System.Runtime.Intrinsics</c>) against ONNX Runtime, which keeps its native SIMD. The process must run with
+    /// hardware intrinsics off (<c>DOTNET_EnableHWIntrinsic=0</c>); <see cref="Program"/> starts a child with it.
+    /// </summary>
+    public static int RunPortable(int rounds)
+    {
+        if (System.Numerics.Vector.IsHardwareAccelerated || System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            Console.Error.WriteLine("--paired-portable must run with DOTNET_EnableHWIntrinsic=0 (vectors are accelerated in this process).");
+            return 2;
+        }
+        var pairs = new List<Pair>();
+        var cleanups = new List<Action>();
+        if (Fixture.IsUsable(Peer.Ort, "Streaming/" + StreamingModel.Lstm32x64))
+        {
+            var ours = new Streaming { Model = StreamingModel.Lstm32x64 };
+            ours.SetupOurs();
+            var peer = new Streaming { Model = StreamingModel.Lstm32x64 };
+            peer.SetupOrt();
+            cleanups.Add(peer.Cleanup);
+            pairs.Add(new Pair("portable streaming Lstm32x64", "ours", ours.Ours, "ORT", peer.Ort, 2_000));
+        }
+        if (Fixture.IsUsable(Peer.Ort, "Sequence/1"))
+        {
+            var ours = new Sequence { Batch = 1 };
+            ours.SetupOurs();
+            var peer = new Sequence { Batch = 1 };
+            peer.SetupOrt();
+            cleanups.Add(peer.Cleanup);
+            pairs.Add(new Pair("portable configuration 2, batch 1", "ours", ours.Ours, "ORT", peer.Ort, 1));
+        }
+        if (pairs.Count == 0)
+        {
+            Console.Error.WriteLine("--paired-portable: ONNX Runtime is not usable here (see the set-up lines above); nothing to compare.");
+            return 1;
+        }
+        Report(pairs, rounds);
+        foreach (Action cleanup in cleanups) cleanup();
+        return 0;
+    }
+
+    /// <summary>Times every pair round by round and prints the table.</summary>
+    private static void Report(List<Pair> pairs, int rounds)
+    {
         Console.WriteLine($"// paired: {rounds} rounds per pair; each round times A and B back to back (order alternating).");
-        Console.WriteLine($"// machine: {CpuName()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+        Console.WriteLine($"// machine: {CpuName()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, widest accelerated vector: {VectorPath()}");
         Console.WriteLine("| pair | A | B | median A / B | A fastest round | B fastest round | A / B of fastest rounds |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (Pair pair in pairs)
@@ -138,9 +188,13 @@ public static class Paired
             double median = rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
             Console.WriteLine($"| {pair.Name} | {pair.A} | {pair.B} | {median:F2}× | {Format(bestA)} | {Format(bestB)} | {bestA / bestB:F2}× |");
         }
-        foreach (Action cleanup in cleanups) cleanup(); // the ONNX Runtime sessions and TorchSharp modules
-        return 0;
     }
+
+    private static string VectorPath() =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512"
+        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256"
+        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "Vector128"
+        : "none (the portable path)";
 
     /// <summary>The CPU's model name from /proc/cpuinfo where there is one.</summary>
     private static string CpuName()

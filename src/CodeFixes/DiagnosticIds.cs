@@ -26,6 +26,12 @@ internal static class DiagnosticIds
 
     /// <summary>Model class cannot be static or abstract.</summary>
     public const string StaticClass = "RNNG0010";
+
+    /// <summary>Dropout must be at least 0 and less than 1.</summary>
+    public const string DropoutOutOfRange = "RNNG0013";
+
+    /// <summary>Dropout applies only between layers (it is set on a one-layer model).</summary>
+    public const string DropoutOneLayer = "RNNG0014";
 }
 
 /// <summary>The attribute's size properties and the largest value the generator accepts for each.</summary>

@@ -17,7 +17,7 @@ public static partial class Kernels
     // and that cost a fresh process about 12 ms more JIT on its first cell update (first Tanh 10.5 -> 15-20 ms, first
     // LstmCell 1.2 -> 8.5 ms); these, written on the width's own types, run acceptably at tier 0 until tier 1.
     // netstandard2.1 (Unity's Mono and IL2CPP, where Vector<T> is often emulated in software and slower than scalar)
-    // runs only the scalar loops below, on MathF.
+    // runs only the scalar loops below, on MathF.Exp.
     private const float Log2E = 1.44269504088896341f;
     private const float Ln2Hi = 0.693359375f;
     private const float Ln2Lo = -2.12194440e-4f;
@@ -110,6 +110,24 @@ public static partial class Kernels
     private static float SigmoidScalar(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>
+    /// tanh as the vector paths compute it (Cephes: an odd polynomial below |x| = 0.625, else 1 - 2 / (e^{2|x|} + 1) with
+    /// the sign of x), on <see cref="MathF.Exp"/>: the scalar loops' tanh, about three times faster than
+    /// <see cref="MathF.Tanh"/> on .NET's and C's libraries (the portable path runs one per hidden unit per step, or two).
+    /// </summary>
+    private static float TanhScalar(float x)
+    {
+        float ax = Math.Abs(x);
+        if (ax < 0.625f)
+        {
+            float z = x * x;
+            float p = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z - 3.33332819422e-1f) * z;
+            return p * x + x;
+        }
+        float large = 1f - 2f / (MathF.Exp(ax + ax) + 1f);
+        return x < 0 ? -large : large; // NaN takes this branch and stays NaN
+    }
+
+    /// <summary>
     /// The LSTM cell over n hidden units in two passes: first the gate activations in place (i, f, o = σ; g = tanh), then
     /// c = f ⊙ c + i ⊙ g, tanh(c) and h = o ⊙ tanh(c). In the first pass every vector is independent of the others, so
     /// the out-of-order core overlaps their long exp chains; a single fused pass made each cell update wait on its own
@@ -151,7 +169,7 @@ public static partial class Kernels
         for (; j < n; j++)
         {
             float cn = gates[n + j] * c[j] + gates[j] * gates[2 * n + j];
-            float tc = MathF.Tanh(cn);
+            float tc = TanhScalar(cn);
             c[j] = cn;
             tanhC[j] = tc;
             h[j] = gates[3 * n + j] * tc;
@@ -202,7 +220,7 @@ public static partial class Kernels
 #endif
         for (; j < n; j++)
         {
-            float nn = MathF.Tanh(gatesX[2 * n + j] + gatesX[j] * gatesH[2 * n + j]);
+            float nn = TanhScalar(gatesX[2 * n + j] + gatesX[j] * gatesH[2 * n + j]);
             gatesX[2 * n + j] = nn;
             h[j] = nn + gatesX[n + j] * (h[j] - nn);
         }
@@ -238,6 +256,6 @@ public static partial class Kernels
             for (; j <= n - 8; j += 8) SpanAccess.Store256(TanhVector(SpanAccess.Load256(x, (nuint)j)), x, (nuint)j);
         }
 #endif
-        for (; j < n; j++) x[j] = MathF.Tanh(x[j]);
+        for (; j < n; j++) x[j] = TanhScalar(x[j]);
     }
 }

@@ -347,21 +347,73 @@ public static partial class Kernels
     private static nuint Offset(nuint i, nuint w, nuint panelStride) => (i * w >> 6) * panelStride + (i * w & 63);
 #endif
 
-    /// <summary>Columns from <paramref name="start"/> on of <see cref="GemmP{TShape}"/>, every row, in scalar code (the tail no vector fills, or a machine without vectors).</summary>
-    private static void GemmPScalarColumns<TShape>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys, nuint start)
+    /// <summary>
+    /// Columns from <paramref name="start"/> on of <see cref="GemmP{TShape}"/>, every row, in scalar code: the tail no
+    /// vector fills, or the whole product on a machine without vectors (the portable path: Unity's Mono and IL2CPP).
+    /// Blocks of eight columns: for each block, every row of X runs over the inner dimension with eight independent
+    /// accumulators in registers, reading the block's eight consecutive floats of each panel row, so the block of M
+    /// (eight columns by Rows) stays in L1 while the rows pass. Each column sums in the order of the one-column loop
+    /// (start value, then k ascending), so the results are the same to the bit.
+    /// </summary>
+    internal static void GemmPScalarColumns<TShape>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys, nuint start)
         where TShape : struct, IMatrixShape
     {
-        nuint inner = (nuint)default(TShape).Rows, outer = (nuint)default(TShape).Cols, ps = (nuint)default(TShape).PanelRows * PanelWidth;
+        nuint outer = (nuint)default(TShape).Cols;
+        bool hasBias = !bias.IsEmpty;
+        nuint c = start;
+        for (; c < outer && (c & 7) != 0; c++) GemmPScalarColumn<TShape>(m, bias, x, xs, count, y, ys, c);
+        for (; c + 8 <= outer; c += 8)
+        {
+            for (nuint i = 0; i < count; i++)
+            {
+                if (hasBias) ScalarBlock8<TShape>(m, c, x, i * xs, bias, c, y, i * ys + c);
+                else ScalarBlock8<TShape>(m, c, x, i * xs, y, i * ys + c, y, i * ys + c);
+            }
+        }
+        for (; c < outer; c++) GemmPScalarColumn<TShape>(m, bias, x, xs, count, y, ys, c);
+    }
+
+    /// <summary>Column <paramref name="c"/> of <see cref="GemmP{TShape}"/> for every row, one accumulator.</summary>
+    private static void GemmPScalarColumn<TShape>(ReadOnlySpan<float> m, ReadOnlySpan<float> bias, ReadOnlySpan<float> x, nuint xs, nuint count, Span<float> y, nuint ys, nuint c)
+        where TShape : struct, IMatrixShape
+    {
+        nuint inner = (nuint)default(TShape).Rows, o = (c >> 6) * ((nuint)default(TShape).PanelRows * PanelWidth) + (c & 63);
         bool hasBias = !bias.IsEmpty;
         for (nuint i = 0; i < count; i++)
         {
-            for (nuint c = start; c < outer; c++)
-            {
-                float sum = hasBias ? SpanAccess.Get(bias, c) : SpanAccess.At(y, i * ys + c);
-                for (nuint k = 0; k < inner; k++) sum += SpanAccess.Get(x, i * xs + k) * SpanAccess.Get(m, (c >> 6) * ps + k * PanelWidth + (c & 63));
-                SpanAccess.At(y, i * ys + c) = sum;
-            }
+            float sum = hasBias ? SpanAccess.Get(bias, c) : SpanAccess.At(y, i * ys + c);
+            for (nuint k = 0; k < inner; k++) sum += SpanAccess.Get(x, i * xs + k) * SpanAccess.Get(m, o + k * PanelWidth);
+            SpanAccess.At(y, i * ys + c) = sum;
         }
+    }
+
+    /// <summary>
+    /// y[0..8) = from[0..8) + Σ_k x[k] · M[k, c..c+8) for M [Rows, Cols] in the panel layout, with <paramref name="c"/> a
+    /// multiple of 8 (so the eight columns sit in one panel, consecutive): eight independent accumulators, which a JIT
+    /// keeps in registers and a C++ compiler (IL2CPP) can turn into one vector. <paramref name="from"/> may be y itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScalarBlock8<TShape>(ReadOnlySpan<float> m, nuint c, ReadOnlySpan<float> x, nuint xStart, ReadOnlySpan<float> from, nuint fromStart, Span<float> y, nuint yStart)
+        where TShape : struct, IMatrixShape
+    {
+        nuint rows = (nuint)default(TShape).Rows;
+        nuint o = (c >> 6) * ((nuint)default(TShape).PanelRows * PanelWidth) + (c & 63);
+        float s0 = SpanAccess.Get(from, fromStart), s1 = SpanAccess.Get(from, fromStart + 1), s2 = SpanAccess.Get(from, fromStart + 2), s3 = SpanAccess.Get(from, fromStart + 3);
+        float s4 = SpanAccess.Get(from, fromStart + 4), s5 = SpanAccess.Get(from, fromStart + 5), s6 = SpanAccess.Get(from, fromStart + 6), s7 = SpanAccess.Get(from, fromStart + 7);
+        for (nuint k = 0; k < rows; k++, o += PanelWidth)
+        {
+            float xk = SpanAccess.Get(x, xStart + k);
+            s0 += xk * SpanAccess.Get(m, o);
+            s1 += xk * SpanAccess.Get(m, o + 1);
+            s2 += xk * SpanAccess.Get(m, o + 2);
+            s3 += xk * SpanAccess.Get(m, o + 3);
+            s4 += xk * SpanAccess.Get(m, o + 4);
+            s5 += xk * SpanAccess.Get(m, o + 5);
+            s6 += xk * SpanAccess.Get(m, o + 6);
+            s7 += xk * SpanAccess.Get(m, o + 7);
+        }
+        SpanAccess.At(y, yStart) = s0; SpanAccess.At(y, yStart + 1) = s1; SpanAccess.At(y, yStart + 2) = s2; SpanAccess.At(y, yStart + 3) = s3;
+        SpanAccess.At(y, yStart + 4) = s4; SpanAccess.At(y, yStart + 5) = s5; SpanAccess.At(y, yStart + 6) = s6; SpanAccess.At(y, yStart + 7) = s7;
     }
 
     // ---- GemmTN: C += Aᵀ · B, the weight gradient ------------------------------------------------------------------
@@ -564,14 +616,39 @@ public static partial class Kernels
     }
 #endif
 
-    /// <summary>Columns from <paramref name="start"/> on of rows [rFirst, rEnd) of C, in scalar code reading A and B in place.</summary>
-    private static void GemmTNScalarColumns<TShape>(ReadOnlySpan<float> a, nuint @as, ReadOnlySpan<float> b, nuint bs, nuint count, Span<float> c, nuint rFirst, nuint rEnd, nuint start)
+    /// <summary>
+    /// Columns from <paramref name="start"/> on of rows [rFirst, rEnd) of C, in scalar code reading A and B in place:
+    /// blocks of eight columns of a row of C with eight accumulators, each summing i in ascending order as the
+    /// one-column loop does (the same bits).
+    /// </summary>
+    internal static void GemmTNScalarColumns<TShape>(ReadOnlySpan<float> a, nuint @as, ReadOnlySpan<float> b, nuint bs, nuint count, Span<float> c, nuint rFirst, nuint rEnd, nuint start)
         where TShape : struct, IMatrixShape
     {
         nuint cols = (nuint)default(TShape).Cols;
         for (nuint r = rFirst; r < rEnd; r++)
         {
-            for (nuint col = start; col < cols; col++)
+            nuint col = start;
+            for (; col + 8 <= cols; col += 8)
+            {
+                nuint o = r * cols + col;
+                float s0 = SpanAccess.At(c, o), s1 = SpanAccess.At(c, o + 1), s2 = SpanAccess.At(c, o + 2), s3 = SpanAccess.At(c, o + 3);
+                float s4 = SpanAccess.At(c, o + 4), s5 = SpanAccess.At(c, o + 5), s6 = SpanAccess.At(c, o + 6), s7 = SpanAccess.At(c, o + 7);
+                for (nuint i = 0, ai = r, bi = col; i < count; i++, ai += @as, bi += bs)
+                {
+                    float ar = SpanAccess.Get(a, ai);
+                    s0 += ar * SpanAccess.Get(b, bi);
+                    s1 += ar * SpanAccess.Get(b, bi + 1);
+                    s2 += ar * SpanAccess.Get(b, bi + 2);
+                    s3 += ar * SpanAccess.Get(b, bi + 3);
+                    s4 += ar * SpanAccess.Get(b, bi + 4);
+                    s5 += ar * SpanAccess.Get(b, bi + 5);
+                    s6 += ar * SpanAccess.Get(b, bi + 6);
+                    s7 += ar * SpanAccess.Get(b, bi + 7);
+                }
+                SpanAccess.At(c, o) = s0; SpanAccess.At(c, o + 1) = s1; SpanAccess.At(c, o + 2) = s2; SpanAccess.At(c, o + 3) = s3;
+                SpanAccess.At(c, o + 4) = s4; SpanAccess.At(c, o + 5) = s5; SpanAccess.At(c, o + 6) = s6; SpanAccess.At(c, o + 7) = s7;
+            }
+            for (; col < cols; col++)
             {
                 float sum = SpanAccess.At(c, r * cols + col);
                 for (nuint i = 0; i < count; i++) sum += SpanAccess.Get(a, i * @as + r) * SpanAccess.Get(b, i * bs + col);
@@ -628,16 +705,27 @@ public static partial class Kernels
     }
 #endif
 
-    private static void MatVecTScalar<TShape>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, nuint start)
+    /// <summary>
+    /// Columns from <paramref name="start"/> on of <see cref="MatVecT{TShape}"/> in scalar code (a tail, or the portable
+    /// path): blocks of eight columns with eight accumulators (<see cref="ScalarBlock8"/>), single columns around them.
+    /// </summary>
+    internal static void MatVecTScalar<TShape>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, nuint start)
         where TShape : struct, IMatrixShape
     {
-        nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, ps = (nuint)default(TShape).PanelRows * PanelWidth;
-        for (nuint c = start; c < cols; c++)
-        {
-            float sum = SpanAccess.At(y, c);
-            for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wt, (c >> 6) * ps + k * PanelWidth + (c & 63));
-            SpanAccess.At(y, c) = sum;
-        }
+        nuint cols = (nuint)default(TShape).Cols;
+        nuint c = start;
+        for (; c < cols && (c & 7) != 0; c++) MatVecTScalarColumn<TShape>(wt, x, y, c);
+        for (; c + 8 <= cols; c += 8) ScalarBlock8<TShape>(wt, c, x, 0, y, c, y, c);
+        for (; c < cols; c++) MatVecTScalarColumn<TShape>(wt, x, y, c);
+    }
+
+    private static void MatVecTScalarColumn<TShape>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, nuint c)
+        where TShape : struct, IMatrixShape
+    {
+        nuint rows = (nuint)default(TShape).Rows, o = (c >> 6) * ((nuint)default(TShape).PanelRows * PanelWidth) + (c & 63);
+        float sum = SpanAccess.At(y, c);
+        for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wt, o + k * PanelWidth);
+        SpanAccess.At(y, c) = sum;
     }
 
     // ---- MatVecTHalf: the same from bfloat16 weights ----------------------------------------------------------------
@@ -756,24 +844,37 @@ public static partial class Kernels
     private static nuint LowColumn(nuint g, nuint w, nuint loads) => 32 * (g / loads) + g % loads * w;
 #endif
 
-    private static void MatVecTHalfScalar<TShape>(ReadOnlySpan<ushort> wh, ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>
+    /// The whole chunks of 32 columns of <see cref="MatVecTHalf{TShape}"/> in scalar code: four lanes of a chunk at a
+    /// time (columns j..j+3 from the lanes' low halves shifted up, 16+j..16+j+3 from the whole lanes read as floats, as
+    /// the vector paths read them), eight accumulators, each summing k in ascending order.
+    /// </summary>
+    internal static void MatVecTHalfScalar<TShape>(ReadOnlySpan<ushort> wh, ReadOnlySpan<float> x, Span<float> y)
         where TShape : struct, IMatrixShape
     {
         nuint rows = (nuint)default(TShape).Rows, chunked = (nuint)(default(TShape).Cols / 32 * 32);
         for (nuint c0 = 0; c0 < chunked; c0 += 32)
         {
-            for (nuint j = 0; j < 16; j++)
+            for (nuint j = 0; j < 16; j += 4)
             {
-                float lo = SpanAccess.At(y, c0 + j), hi = SpanAccess.At(y, c0 + 16 + j);
-                for (nuint k = 0; k < rows; k++)
+                nuint lo = c0 + j, hi = c0 + 16 + j;
+                float l0 = SpanAccess.At(y, lo), l1 = SpanAccess.At(y, lo + 1), l2 = SpanAccess.At(y, lo + 2), l3 = SpanAccess.At(y, lo + 3);
+                float h0 = SpanAccess.At(y, hi), h1 = SpanAccess.At(y, hi + 1), h2 = SpanAccess.At(y, hi + 2), h3 = SpanAccess.At(y, hi + 3);
+                for (nuint k = 0, o = c0 + 2 * j; k < rows; k++, o += chunked)
                 {
-                    uint pair = SpanAccess.Pair(wh, k * chunked + c0 + 2 * j);
                     float xk = SpanAccess.Get(x, k);
-                    lo += xk * BitConverter.Int32BitsToSingle((int)(pair << 16));
-                    hi += xk * BitConverter.Int32BitsToSingle((int)pair);
+                    uint p0 = SpanAccess.Pair(wh, o), p1 = SpanAccess.Pair(wh, o + 2), p2 = SpanAccess.Pair(wh, o + 4), p3 = SpanAccess.Pair(wh, o + 6);
+                    l0 += xk * BitConverter.Int32BitsToSingle((int)(p0 << 16));
+                    h0 += xk * BitConverter.Int32BitsToSingle((int)p0);
+                    l1 += xk * BitConverter.Int32BitsToSingle((int)(p1 << 16));
+                    h1 += xk * BitConverter.Int32BitsToSingle((int)p1);
+                    l2 += xk * BitConverter.Int32BitsToSingle((int)(p2 << 16));
+                    h2 += xk * BitConverter.Int32BitsToSingle((int)p2);
+                    l3 += xk * BitConverter.Int32BitsToSingle((int)(p3 << 16));
+                    h3 += xk * BitConverter.Int32BitsToSingle((int)p3);
                 }
-                SpanAccess.At(y, c0 + j) = lo;
-                SpanAccess.At(y, c0 + 16 + j) = hi;
+                SpanAccess.At(y, lo) = l0; SpanAccess.At(y, lo + 1) = l1; SpanAccess.At(y, lo + 2) = l2; SpanAccess.At(y, lo + 3) = l3;
+                SpanAccess.At(y, hi) = h0; SpanAccess.At(y, hi + 1) = h1; SpanAccess.At(y, hi + 2) = h2; SpanAccess.At(y, hi + 3) = h3;
             }
         }
     }

@@ -156,6 +156,35 @@ public class BoundsCheckedTests
         AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x, y.AsSpan(0, y.Length - 1)));
     }
 
+    /// <summary>The scalar cores (the portable path, and the vector paths' tail columns), the same way.</summary>
+    [Fact]
+    public void ScalarProductCores_ThrowOnASpanOneShort()
+    {
+        int inner = 13, outer = 52, n = 3;
+        var m = new float[(outer - 1) / 64 * 20 * 64 + (inner - 1) * 64 + (outer - 1) % 64 + 1];
+        var x = Filled(n * inner);
+        var y = new float[n * outer];
+        Kernels.GemmPScalarColumns<Shape13x52r20>(m, default, x, (nuint)inner, (nuint)n, y, (nuint)outer, 0);
+        AssertOutOfRange("scalar GemmP m", () => Kernels.GemmPScalarColumns<Shape13x52r20>(m.AsSpan(0, m.Length - 1), default, x, (nuint)inner, (nuint)n, y, (nuint)outer, 0));
+        AssertOutOfRange("scalar GemmP x", () => Kernels.GemmPScalarColumns<Shape13x52r20>(m, default, x.AsSpan(0, x.Length - 1), (nuint)inner, (nuint)n, y, (nuint)outer, 0));
+        AssertOutOfRange("scalar GemmP y", () => Kernels.GemmPScalarColumns<Shape13x52r20>(m, default, x, (nuint)inner, (nuint)n, y.AsSpan(0, y.Length - 1), (nuint)outer, 0));
+        AssertOutOfRange("scalar GemmP bias", () => Kernels.GemmPScalarColumns<Shape13x52r20>(m, new float[outer - 1], x, (nuint)inner, (nuint)n, y, (nuint)outer, 0));
+        Kernels.MatVecTScalar<Shape13x52r20>(m, x, y, 0);
+        AssertOutOfRange("scalar MatVecT x", () => Kernels.MatVecTScalar<Shape13x52r20>(m, x.AsSpan(0, inner - 1), y, 0));
+        AssertOutOfRange("scalar MatVecT y", () => Kernels.MatVecTScalar<Shape13x52r20>(m, x, y.AsSpan(0, outer - 1), 0));
+        var wh = new ushort[inner * 32];
+        Kernels.MatVecTHalfScalar<Shape13x52r20>(wh, x, y);
+        AssertOutOfRange("scalar MatVecTHalf wh", () => Kernels.MatVecTHalfScalar<Shape13x52r20>(wh.AsSpan(0, wh.Length - 1), x, y));
+        int rows = 20, cols = 99;
+        var a = Filled(n * rows);
+        var b = Filled(n * cols);
+        var c = new float[rows * cols];
+        Kernels.GemmTNScalarColumns<Shape20x99r20>(a, (nuint)rows, b, (nuint)cols, (nuint)n, c, 0, (nuint)rows, 0);
+        AssertOutOfRange("scalar GemmTN a", () => Kernels.GemmTNScalarColumns<Shape20x99r20>(a.AsSpan(0, a.Length - 1), (nuint)rows, b, (nuint)cols, (nuint)n, c, 0, (nuint)rows, 0));
+        AssertOutOfRange("scalar GemmTN b", () => Kernels.GemmTNScalarColumns<Shape20x99r20>(a, (nuint)rows, b.AsSpan(0, b.Length - 1), (nuint)cols, (nuint)n, c, 0, (nuint)rows, 0));
+        AssertOutOfRange("scalar GemmTN c", () => Kernels.GemmTNScalarColumns<Shape20x99r20>(a, (nuint)rows, b, (nuint)cols, (nuint)n, c.AsSpan(0, c.Length - 1), 0, (nuint)rows, 0));
+    }
+
     /// <summary>The runtime's optimizer loop reads the gradients vector by vector: one short, the last vector is out of range.</summary>
     [Fact]
     public void RuntimeOptimizerKernel_ThrowsOnGradientsOneShort()

@@ -83,6 +83,107 @@ public class ProductKernelTests
         CheckMatVecTHalf<S40x1000r40>();
     }
 
+    /// <summary>
+    /// The scalar cores (the portable path Unity runs, and every vector path's tail columns), called directly so that
+    /// every run checks them, not only the CI run with intrinsics off: blocks of eight accumulators give each column
+    /// the sum of the one-column loop in float — start value, then the inner index ascending, a product then an add —
+    /// to the last bit, at every start column (the tails start anywhere).
+    /// </summary>
+    [Fact]
+    public void Scalar_cores_sum_each_column_in_order_to_the_bit()
+    {
+        ScalarCores<S3x3r3>(0);
+        ScalarCores<S13x52r20>(7);
+        ScalarCores<S33x99r42>(9);
+        ScalarCores<S64x256r96>(32);
+        ScalarCores<S17x1029r17>(0);
+        ScalarCores<S40x1000r40>(0);
+    }
+
+    private static void ScalarCores<T>(int rowOffset) where T : struct, IMatrixShape
+    {
+        int inner = default(T).Rows, outer = default(T).Cols, chunked = outer / 32 * 32;
+        float[] panels = Random(rowOffset * 64 + PanelFloats<T>(), 21);
+        ReadOnlySpan<float> m = panels.AsSpan(rowOffset * 64, PanelFloats<T>());
+        float W(int k, int c) => panels[rowOffset * 64 + PanelIndex<T>(k, c)];
+        float[] bias = Random(outer, 22);
+        var rng = new Rng(23);
+        var wh = new ushort[inner * chunked];
+        for (int i = 0; i < wh.Length; i++) wh[i] = (ushort)(0x3C00 + rng.NextInt(0x0400) - (rng.NextInt(2) << 15));
+        foreach (int start in new[] { 0, 1, 5, 8, 13, outer - 1 })
+        {
+            if (start < 0 || start >= outer) continue;
+            const int n = 3;
+            int xs = inner + 1, ys = outer + 2;
+            float[] x = Random(n * xs, 24 + start);
+            foreach (bool withBias in new[] { false, true })
+            {
+                float[] y = Random(2 * Guard + n * ys, 25 + start);
+                var expected = (float[])y.Clone();
+                for (int i = 0; i < n; i++)
+                {
+                    for (int c = start; c < outer; c++)
+                    {
+                        float sum = withBias ? bias[c] : y[Guard + i * ys + c];
+                        for (int k = 0; k < inner; k++) sum += x[i * xs + k] * W(k, c);
+                        expected[Guard + i * ys + c] = sum;
+                    }
+                }
+                Kernels.GemmPScalarColumns<T>(m, withBias ? bias : default, x, (nuint)xs, n, y.AsSpan(Guard, n * ys), (nuint)ys, (nuint)start);
+                Assert.Equal(expected, y);
+            }
+            {
+                float[] y = Random(2 * Guard + outer, 26 + start);
+                var expected = (float[])y.Clone();
+                for (int c = start; c < outer; c++)
+                {
+                    float sum = y[Guard + c];
+                    for (int k = 0; k < inner; k++) sum += x[k] * W(k, c);
+                    expected[Guard + c] = sum;
+                }
+                Kernels.MatVecTScalar<T>(m, x, y.AsSpan(Guard, outer), (nuint)start);
+                Assert.Equal(expected, y);
+            }
+            {
+                // C [inner, outer] += Aᵀ B over n rows, rows 1.. of C (a thread's range), columns from start.
+                int @as = inner + 2, bs = outer + 3;
+                float[] a = Random(n * @as, 27 + start), b = Random(n * bs, 28 + start);
+                float[] c = Random(2 * Guard + inner * outer, 29 + start);
+                var expected = (float[])c.Clone();
+                for (int r = 1; r < inner; r++)
+                {
+                    for (int col = start; col < outer; col++)
+                    {
+                        float sum = c[Guard + r * outer + col];
+                        for (int i = 0; i < n; i++) sum += a[i * @as + r] * b[i * bs + col];
+                        expected[Guard + r * outer + col] = sum;
+                    }
+                }
+                Kernels.GemmTNScalarColumns<T>(a, (nuint)@as, b, (nuint)bs, n, c.AsSpan(Guard, inner * outer), 1, (nuint)inner, (nuint)start);
+                Assert.Equal(expected, c);
+            }
+        }
+        if (chunked > 0)
+        {
+            float[] x = Random(inner, 30);
+            float[] y = Random(2 * Guard + outer, 31);
+            var expected = (float[])y.Clone();
+            for (int c = 0; c < chunked; c++)
+            {
+                int chunk = c / 32, j = c % 32, lane = chunk * 32 + 2 * (j % 16);
+                float sum = y[Guard + c];
+                for (int k = 0; k < inner; k++)
+                {
+                    int at = k * chunked + lane;
+                    sum += x[k] * (j < 16 ? BitConverter.Int32BitsToSingle(wh[at] << 16) : BitConverter.Int32BitsToSingle(wh[at + 1] << 16 | wh[at]));
+                }
+                expected[Guard + c] = sum;
+            }
+            Kernels.MatVecTHalfScalar<T>(wh, x, y.AsSpan(Guard, outer));
+            Assert.Equal(expected, y);
+        }
+    }
+
     [Fact]
     public void The_products_reject_spans_too_short_naming_the_parameter()
     {

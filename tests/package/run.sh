@@ -3,7 +3,8 @@
 # package, with their own NuGet package folder (so no stale copy of this version can be picked up):
 #   consumer/    a net8.0 console app (rolled forward to the installed runtime) declaring two models; it is run and
 #                checks its own results (Step = Forward, batch = single, save/load, training lowers the loss)
-#   netstandard/ a netstandard2.1 C# 9 library, as Unity builds one: it must compile with scalar generated kernels
+#   netstandard/ a netstandard2.1 C# 9 library, as Unity builds one: it must compile against lib/netstandard2.1 (the
+#                generated code is the same for every target; the kernels, portable here, are the runtime's)
 # Also checks the package layout and metadata. Exits non-zero on any failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -41,9 +41,13 @@ internal sealed record ModelSpec(
     int Vocabulary,
     int Output,
     bool BatchFirst,
-    bool StepBFloat16)
+    bool StepBFloat16,
+    float Dropout = 0f)
 {
     public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Training drops elements of the outputs of layers 0 to Layers − 2 (the parser allows Dropout &gt; 0 only with Layers &gt; 1).</summary>
+    public bool HasDropout => Dropout > 0f && Layers > 1;
 
     /// <summary>Gates per hidden unit: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).</summary>
     public int Gates => Cell switch { Cell.Lstm => 4, Cell.Gru => 3, _ => 1 };
