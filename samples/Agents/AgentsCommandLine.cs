@@ -29,7 +29,8 @@ public sealed class AgentsCommandLine
             + "tracks its target, and all states advance together once per frame with the generated multi-agent Step.\n"
             + "Trains the tracker on generated trajectories, saves and reloads it (safetensors), runs the game against\n"
             + "baselines, checks that a frame allocates nothing and times batched against per-agent steps.\n"
-            + "The last line printed is catches_per_min=<tracker> fps=<frames per second> allocated_bytes=<in the frame loop>.");
+            + "The last line printed is catches_per_min=<tracker> fps=<frames per second> allocated_bytes=<in the frame loop>\n"
+            + "dead_reckoning_catches_per_min=<hand-written baseline> no_memory_catches_per_min=<reactive policy>.");
         _agents = _cli.Int("agents", Defaults.Agents, "Agents in the game", min: 1, max: AgentsOptions.Limits.MaxAgents);
         _frames = _cli.Int("frames", Defaults.Frames, "Frames per policy (30 per second of game time)", min: 1);
         _trainSteps = _cli.Int("train-steps", Defaults.TrainSteps, "Training steps of the tracker; 0 = use --load as is", min: 0);

@@ -12,7 +12,7 @@ public sealed record AgentsOptions
     public int Frames { get; init; } = 1800;
 
     /// <summary>Optimizer steps of the tracker's training; 0 trains nothing (use with <see cref="LoadPath"/>).</summary>
-    public int TrainSteps { get; init; } = 1000;
+    public int TrainSteps { get; init; } = 3000;
 
     /// <summary>Independent training trajectories, advanced together (the batch).</summary>
     public int Streams { get; init; } = 64;

@@ -81,7 +81,7 @@ public static class AgentsRunner
         var simulations = new List<SimulationResult>();
         Simulation? trackerSimulation = null;
         log.WriteLine(FormattableString.Invariant($"Simulating {options.Agents} agents for {options.Frames:N0} frames ({options.Frames * World.Dt:0} s of game time) per policy, same world seed:"));
-        foreach (Policy policy in (Policy[])[Policy.Oracle, Policy.Tracker, Policy.Reactive, Policy.Random])
+        foreach (Policy policy in (Policy[])[Policy.Oracle, Policy.Tracker, Policy.DeadReckoning, Policy.Reactive, Policy.Random])
         {
             var simulation = new Simulation(model, policy, options.Agents, simulationSeed);
             using var bar = new ProgressBar(log, options.Frames, null, options.LiveProgress);
@@ -128,6 +128,7 @@ public static class AgentsRunner
     {
         Policy.Oracle => "oracle",
         Policy.Tracker => "tracker",
+        Policy.DeadReckoning => "dead reckoning",
         Policy.Reactive => "reactive",
         _ => "random",
     };
@@ -136,6 +137,7 @@ public static class AgentsRunner
     {
         Policy.Oracle => "oracle (sees everything)",
         Policy.Tracker => "GRU tracker (memory)",
+        Policy.DeadReckoning => "last sighting + dead reckoning",
         Policy.Reactive => "reactive (no memory)",
         _ => "random",
     };

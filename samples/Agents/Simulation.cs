@@ -12,6 +12,12 @@ public enum Policy
     /// <summary>The GRU tracker's estimate, advanced for all agents at once with multi-agent Step, through the steering law.</summary>
     Tracker,
 
+    /// <summary>
+    /// Memory without learning (<see cref="Agents.DeadReckoning"/>): the last sighting, extrapolated with the velocity
+    /// estimated from consecutive sightings, through the steering law. The fair baseline for the tracker.
+    /// </summary>
+    DeadReckoning,
+
     /// <summary>No memory: steer at the target on frames it is seen, coast otherwise.</summary>
     Reactive,
 
@@ -24,7 +30,7 @@ public enum Policy
 /// <param name="Agents">Agents.</param>
 /// <param name="Frames">Frames simulated.</param>
 /// <param name="CatchesPerMinute">Targets caught per agent per minute of game time (higher is better).</param>
-/// <param name="TrackingError">For the tracker: mean distance between its estimate of the target and the target, metres; NaN for the other policies.</param>
+/// <param name="TrackingError">For the tracker and dead reckoning: mean distance between the estimate of the target and the target, metres; NaN for the other policies.</param>
 /// <param name="FrameTime">Time spent in the frames themselves (observe, network step, steer, physics), progress display excluded.</param>
 /// <param name="AllocatedBytes">Bytes allocated by this thread inside the frames, summed over all frames.</param>
 /// <param name="AllocatingFrames">Frames in which this thread's allocation counter moved at all.</param>
@@ -51,6 +57,7 @@ public sealed class Simulation
 
     private readonly TrackerGru _model;
     private readonly float[] _observations, _states, _estimates;
+    private readonly DeadReckoning? _deadReckoning;
     private double _errorSum;
 
     /// <summary>Creates the world and the per-agent buffers, and sizes the model's buffers for this many agents.</summary>
@@ -63,6 +70,7 @@ public sealed class Simulation
         _observations = new float[agents * I];
         _states = new float[agents * S];
         _estimates = new float[agents * O];
+        if (policy == Policy.DeadReckoning) _deadReckoning = new DeadReckoning(agents);
         // Size the model's multi-agent buffers, and have it build its inference copy of the weights (its first Step
         // does that) on scratch states now, so that no frame allocates, not even the first.
         model.Reserve(1, agents);
@@ -88,12 +96,25 @@ public sealed class Simulation
         int agents = world.Agents;
         for (int i = 0; i < agents; i++) world.Observe(i, _observations.AsSpan(i * I, I));
         if (Policy == Policy.Tracker) _model.Step(_observations, agents, _states, _estimates);
+        if (_deadReckoning is { } memory)
+        {
+            for (int i = 0; i < agents; i++)
+            {
+                (float dx, float dy, float vx, float vy) = memory.Update(i, _observations.AsSpan(i * I, I));
+                Span<float> estimate = _estimates.AsSpan(i * O, O);
+                estimate[0] = dx;
+                estimate[1] = dy;
+                estimate[2] = vx;
+                estimate[3] = vy;
+            }
+            memory.EndFrame();
+        }
         for (int i = 0; i < agents; i++)
         {
             (float ax, float ay) = Policy switch
             {
                 Policy.Oracle => world.OracleAction(i),
-                Policy.Tracker => Track(world, i),
+                Policy.Tracker or Policy.DeadReckoning => Track(world, i),
                 Policy.Reactive => world.ReactiveAction(i, _observations.AsSpan(i * I, I)),
                 _ => world.RandomAction(),
             };
@@ -102,7 +123,7 @@ public sealed class Simulation
         world.EndFrame();
     }
 
-    /// <summary>The tracker policy for agent <paramref name="i"/>: steer on the GRU's estimate, and keep score of its error.</summary>
+    /// <summary>The tracker and dead-reckoning policies for agent <paramref name="i"/>: steer on the estimate, and keep score of its error.</summary>
     private (float, float) Track(World world, int i)
     {
         ReadOnlySpan<float> estimate = _estimates.AsSpan(i * O, O);
@@ -110,8 +131,8 @@ public sealed class Simulation
         return world.EstimateAction(i, estimate);
     }
 
-    /// <summary>Mean distance between the tracker's estimate of the target and the target, metres (NaN for other policies).</summary>
-    public double MeanTrackingError => Policy == Policy.Tracker && World.Frames > 0 ? _errorSum / (World.Frames * (double)World.Agents) : double.NaN;
+    /// <summary>Mean distance between the tracker's (or dead reckoning's) estimate of the target and the target, metres (NaN for other policies).</summary>
+    public double MeanTrackingError => Policy is Policy.Tracker or Policy.DeadReckoning && World.Frames > 0 ? _errorSum / (World.Frames * (double)World.Agents) : double.NaN;
 
     /// <summary>
     /// Runs <paramref name="frames"/> frames, timing each and reading this thread's allocation counter around each

@@ -20,7 +20,7 @@ namespace RnnGen.Samples;
 /// <code>
 /// var commandLine = new SentimentCommandLine();
 /// return SampleProgram.Run("Sentiment", args, commandLine.Parse, commandLine.HelpText,
-///     (options, output) => $"accuracy={SentimentTrainer.Run(options, output).Accuracy.Overall}");
+///     (options, output) => $"accuracy={SentimentTrainer.Run(options, output).Accuracy.SeenStructures.Overall}");
 /// </code>
 /// </example>
 public static class SampleProgram

@@ -8,6 +8,7 @@ public sealed class SentimentCommandLine
     private readonly CommandLine _cli;
     private readonly CommandLineOption<int> _train;
     private readonly CommandLineOption<int> _test;
+    private readonly CommandLineOption<int> _validation;
     private readonly CommandLineOption<int> _epochs;
     private readonly CommandLineOption<int> _batch;
     private readonly CommandLineOption<double> _lr;
@@ -26,11 +27,14 @@ public sealed class SentimentCommandLine
         _cli = new CommandLine(
             "Sentiment",
             "Sequence scoring (many-to-one) with RnnGen: a GRU reads a movie review and its final state decides positive or\n"
-            + "negative. Trains on generated reviews whose polarity hangs on word order (\"not bad at all\", \"never boring\",\n"
-            + "\"good but too long\"), and compares with a bag-of-words baseline on held-out reviews.\n"
-            + "The last line printed is accuracy=<percent> negated_accuracy=<percent> bow_accuracy=... bow_negated_accuracy=...");
+            + "negative. Trains on synthetic reviews, generated from a grammar, whose polarity hangs on word order (\"not bad at\n"
+            + "all\", \"never boring\", \"good but too long\"); tests on new texts of the trained sentence structures and on\n"
+            + "structures held out of training, and compares with a bag-of-words baseline on both.\n"
+            + "The last line printed is seen_accuracy=<percent> seen_negated_accuracy=<percent> heldout_accuracy=<percent>\n"
+            + "bow_seen_accuracy=... bow_seen_negated_accuracy=... bow_heldout_accuracy=...");
         _train = _cli.Int("train", Defaults.TrainReviews, "Generated training reviews", min: 1, max: SentimentOptions.Limits.MaxReviews);
-        _test = _cli.Int("test", Defaults.TestReviews, "Generated held-out reviews, none of them in the training set", min: 1, max: SentimentOptions.Limits.MaxReviews);
+        _test = _cli.Int("test", Defaults.TestReviews, "Generated test reviews in each test set (new texts of the trained structures; held-out structures)", min: 1, max: SentimentOptions.Limits.MaxReviews);
+        _validation = _cli.Int("validation", Defaults.ValidationReviews, "Generated validation reviews (trained structures, other texts), scored each epoch", min: 1, max: SentimentOptions.Limits.MaxReviews);
         _epochs = _cli.Int("epochs", Defaults.Epochs, "Passes over the training reviews; 0 = only evaluate (e.g. with --load)", min: 0, max: 1000);
         _batch = _cli.Int("batch", Defaults.Batch, "Reviews per batch, bucketed by length", min: 1, max: SentimentOptions.Limits.MaxBatch);
         _lr = _cli.Double("lr", CommandLine.Exact(Defaults.LearningRate), "Adam learning rate, cosine-annealed to 10% by the end", min: 0, max: 1, minExclusive: true);
@@ -67,6 +71,7 @@ public sealed class SentimentCommandLine
         {
             TrainReviews = a.Get(_train),
             TestReviews = a.Get(_test),
+            ValidationReviews = a.Get(_validation),
             Epochs = a.Get(_epochs),
             Batch = a.Get(_batch),
             LearningRate = (float)a.Get(_lr),

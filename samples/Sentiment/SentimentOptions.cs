@@ -8,8 +8,14 @@ public sealed record SentimentOptions
     /// <summary>Generated reviews to train on.</summary>
     public int TrainReviews { get; init; } = 16_000;
 
-    /// <summary>Generated reviews held out for testing (distinct from the training ones).</summary>
+    /// <summary>
+    /// Generated test reviews in each of the two test sets: new texts of the training structures, and reviews of the
+    /// structures held out of training (distinct from the training ones).
+    /// </summary>
     public int TestReviews { get; init; } = 4_000;
+
+    /// <summary>Generated validation reviews (training structures, texts no other set has), scored after each epoch.</summary>
+    public int ValidationReviews { get; init; } = 2_000;
 
     /// <summary>Passes over the training reviews; 0 evaluates the model as it is (untrained, or from <see cref="LoadPath"/>).</summary>
     public int Epochs { get; init; } = 3;
@@ -47,6 +53,7 @@ public sealed record SentimentOptions
     {
         Check(TrainReviews is >= 1 and <= Limits.MaxReviews, nameof(TrainReviews), $"from 1 to {Limits.MaxReviews}");
         Check(TestReviews is >= 1 and <= Limits.MaxReviews, nameof(TestReviews), $"from 1 to {Limits.MaxReviews}");
+        Check(ValidationReviews is >= 1 and <= Limits.MaxReviews, nameof(ValidationReviews), $"from 1 to {Limits.MaxReviews}");
         Check(Epochs is >= 0 and <= 1000, nameof(Epochs), "from 0 to 1000");
         Check(Batch is >= 1 and <= Limits.MaxBatch, nameof(Batch), $"from 1 to {Limits.MaxBatch}");
         Check(float.IsFinite(LearningRate) && LearningRate > 0, nameof(LearningRate), "a finite number > 0");

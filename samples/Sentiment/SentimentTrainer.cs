@@ -7,12 +7,22 @@ using System.Linq;
 
 namespace RnnGen.Samples.Sentiment;
 
-/// <summary>Accuracy on the held-out reviews, overall and by kind of review (fractions in [0, 1]; NaN when a kind is absent).</summary>
-/// <param name="Overall">All held-out reviews.</param>
+/// <summary>Accuracy on a set of reviews, overall and by kind of review (fractions in [0, 1]; NaN when a kind is absent).</summary>
+/// <param name="Overall">All reviews of the set.</param>
 /// <param name="Negated">Reviews with a negated clause ("not bad at all", "never boring", "did not enjoy").</param>
 /// <param name="Contrast">Reviews whose two clauses disagree ("good but too long").</param>
 /// <param name="Plain">Reviews that are neither: the words alone give the polarity.</param>
-public sealed record SentimentAccuracy(double Overall, double Negated, double Contrast, double Plain);
+/// <param name="ByStructure">Accuracy on each held-out structure present in the set, in <see cref="ReviewCorpus.HeldOutStructures"/> order.</param>
+public sealed record SentimentAccuracy(double Overall, double Negated, double Contrast, double Plain, IReadOnlyList<(HeldOutStructure Structure, double Accuracy)> ByStructure)
+{
+    /// <summary>Accuracy on one held-out structure (NaN when the set has none).</summary>
+    public double this[HeldOutStructure structure] => ByStructure.Where(s => s.Structure == structure).Select(s => s.Accuracy).DefaultIfEmpty(double.NaN).First();
+}
+
+/// <summary>One model's accuracy on the two test sets.</summary>
+/// <param name="SeenStructures">New texts of the structures trained on.</param>
+/// <param name="HeldOutStructures">Structures never trained on (<see cref="HeldOutStructure"/>).</param>
+public sealed record SentimentScores(SentimentAccuracy SeenStructures, SentimentAccuracy HeldOutStructures);
 
 /// <summary>What a Sentiment run did and reached.</summary>
 public sealed record SentimentResult
@@ -23,11 +33,14 @@ public sealed record SentimentResult
     /// <summary>Training reviews.</summary>
     public required int TrainReviews { get; init; }
 
-    /// <summary>Held-out reviews.</summary>
-    public required int TestReviews { get; init; }
+    /// <summary>Validation reviews (training structures, other texts), scored after each epoch.</summary>
+    public required int ValidationReviews { get; init; }
 
-    /// <summary>Held-out reviews with a negated clause.</summary>
-    public required int NegatedTestReviews { get; init; }
+    /// <summary>Test reviews of the training structures (new texts).</summary>
+    public required int SeenStructureTestReviews { get; init; }
+
+    /// <summary>Test reviews of the held-out structures.</summary>
+    public required int HeldOutStructureTestReviews { get; init; }
 
     /// <summary>Optimizer steps taken.</summary>
     public required long Steps { get; init; }
@@ -38,14 +51,17 @@ public sealed record SentimentResult
     /// <summary>Mean training loss over the last epoch; NaN without training.</summary>
     public required double FinalLoss { get; init; }
 
-    /// <summary>The GRU's held-out accuracy.</summary>
-    public required SentimentAccuracy Accuracy { get; init; }
+    /// <summary>The GRU's accuracy on the validation set after the last epoch (NaN without training).</summary>
+    public required double ValidationAccuracy { get; init; }
 
-    /// <summary>The bag-of-words baseline's held-out accuracy, or null when skipped.</summary>
-    public SentimentAccuracy? BaselineAccuracy { get; init; }
+    /// <summary>The GRU's test accuracy.</summary>
+    public required SentimentScores Accuracy { get; init; }
 
-    /// <summary>Held-out accuracy of the model reloaded from the saved file (equal to <see cref="Accuracy"/>), or null when nothing was saved.</summary>
-    public double? ReloadedAccuracy { get; init; }
+    /// <summary>The bag-of-words baseline's test accuracy, or null when skipped.</summary>
+    public SentimentScores? BaselineAccuracy { get; init; }
+
+    /// <summary>Test accuracy of the model reloaded from the saved file (equal to <see cref="Accuracy"/>), or null when nothing was saved.</summary>
+    public SentimentScores? ReloadedAccuracy { get; init; }
 
     /// <summary>Wall-clock time of the GRU's training loop, per-epoch evaluations included.</summary>
     public required TimeSpan TrainingTime { get; init; }
@@ -62,8 +78,8 @@ public sealed record SentimentResult
 
 /// <summary>
 /// Trains the GRU review classifier on generated reviews (bucketed batches of unequal lengths, Adam, clipping), tests
-/// it on held-out reviews overall and by kind, saves, reloads and re-tests it, and trains the bag-of-words baseline
-/// for comparison. <see cref="Run"/> is the whole program minus argument parsing, so tests can call it.
+/// it on new texts of the trained structures and on held-out structures, overall and by kind, saves, reloads and
+/// re-tests it, and trains the bag-of-words baseline for comparison on the same sets. <see cref="Run"/> is the whole program minus argument parsing, so tests can call it.
 /// </summary>
 public sealed class SentimentTrainer
 {
@@ -120,13 +136,20 @@ public sealed class SentimentTrainer
 
     private SentimentResult Run()
     {
-        // Held-out reviews come from a fixed part of the grammar's output, so no run trains on them.
-        (List<Review> train, List<Review> test) = ReviewCorpus.Generate(_options.TrainReviews, _options.TestReviews, DataSeed(_options.Seed));
-        int[][] trainTokens = train.Select(r => _vocabulary.Encode(r.Words)).ToArray();
-        int[][] testTokens = test.Select(r => _vocabulary.Encode(r.Words)).ToArray();
-        Log($"Data: {train.Count:N0} training and {test.Count:N0} held-out reviews generated from a grammar (seed {_options.Seed}), {_vocabulary.Count} word ids.");
-        Log($"  held out: {test.Count(r => r.Positive):N0} positive, {test.Count(r => r.Negated):N0} negated, {test.Count(r => r.Contrast):N0} contrast, {test.Count(r => r.Plain):N0} plain; lengths {testTokens.Min(t => t.Length)} to {testTokens.Max(t => t.Length)} words.");
+        // Held-out structures are never generated into training; the seen-structure test and validation texts come
+        // from a fixed part of the training structures' texts, so no run trains on them either.
+        ReviewSplits data = ReviewCorpus.Generate(_options.TrainReviews, _options.ValidationReviews, _options.TestReviews, _options.TestReviews, DataSeed(_options.Seed));
+        List<Review> train = data.Train, validation = data.Validation, seenTest = data.SeenStructures, heldOutTest = data.HeldOutStructures;
+        int[][] trainTokens = Encode(train), validationTokens = Encode(validation), seenTokens = Encode(seenTest), heldOutTokens = Encode(heldOutTest);
+        Log($"Data (synthetic): {train.Count:N0} training, {validation.Count:N0} validation and 2 x {_options.TestReviews:N0} test reviews generated from a grammar (seed {_options.Seed}), {_vocabulary.Count} word ids.");
+        Log($"  held out of training: {string.Join("; ", ReviewCorpus.HeldOutStructures.Select(Describe))}.");
+        Log($"  test, seen structures: {seenTest.Count(r => r.Negated):N0} negated, {seenTest.Count(r => r.Contrast):N0} contrast, {seenTest.Count(r => r.Plain):N0} plain; held-out structures: {heldOutTest.Count(r => r.Negated):N0} negated, {heldOutTest.Count(r => r.Contrast):N0} contrast.");
         foreach (Review example in train.Take(3)) Log($"  e.g. \"{example.Text}\" -> {(example.Positive ? "positive" : "negative")}");
+        foreach (HeldOutStructure structure in ReviewCorpus.HeldOutStructures)
+        {
+            if (heldOutTest.FirstOrDefault(r => r.HeldOut == structure) is { } example)
+                Log($"  held out, e.g. \"{example.Text}\" -> {(example.Positive ? "positive" : "negative")}");
+        }
 
         var model = new SentimentGru(_options.Seed);
         if (_options.LoadPath is { } loadPath)
@@ -137,13 +160,13 @@ public sealed class SentimentTrainer
         }
         Log($"Model: embedding [{SentimentGru.VocabularySize}, {SentimentGru.InputSize}] -> GRU({SentimentGru.HiddenSize}) -> linear [1, {SentimentGru.HiddenSize}] at each review's last word, {SentimentGru.ParameterCount:N0} parameters.");
 
-        Outcome outcome = _options.Epochs > 0 ? Train(model, train, trainTokens, test, testTokens) : new Outcome(double.NaN, double.NaN, 0, TimeSpan.Zero, 0);
+        Outcome outcome = _options.Epochs > 0 ? Train(model, train, trainTokens, validation, validationTokens) : new Outcome(double.NaN, double.NaN, 0, TimeSpan.Zero, 0, double.NaN);
 
-        float[] logits = Score(model, testTokens);
-        SentimentAccuracy accuracy = Measure(test, logits);
+        float[] seenLogits = Score(model, seenTokens), heldOutLogits = Score(model, heldOutTokens);
+        var accuracy = new SentimentScores(Measure(seenTest, seenLogits), Measure(heldOutTest, heldOutLogits));
 
         string? checkpoint = null;
-        double? reloadedAccuracy = null;
+        SentimentScores? reloadedAccuracy = null;
         if (_options.OutputPath is { } outputPath && _options.Epochs > 0)
         {
             string? directory = Path.GetDirectoryName(Path.GetFullPath(outputPath));
@@ -153,28 +176,40 @@ public sealed class SentimentTrainer
             // Round trip: a model with other initial weights, loaded from the file, must score exactly the same.
             var reloaded = new SentimentGru(_options.Seed + 1);
             reloaded.LoadSafetensors(outputPath);
-            float[] reloadedLogits = Score(reloaded, testTokens);
-            reloadedAccuracy = Measure(test, reloadedLogits).Overall;
-            bool identical = reloadedLogits.AsSpan().SequenceEqual(logits);
-            Log($"Saved {outputPath} ({new FileInfo(outputPath).Length:N0} bytes); reloaded it: held-out accuracy {Percent(reloadedAccuracy.Value)}%, logits {(identical ? "bit-identical" : "DIFFERENT")}.");
+            float[] reloadedSeen = Score(reloaded, seenTokens), reloadedHeldOut = Score(reloaded, heldOutTokens);
+            reloadedAccuracy = new SentimentScores(Measure(seenTest, reloadedSeen), Measure(heldOutTest, reloadedHeldOut));
+            bool identical = reloadedSeen.AsSpan().SequenceEqual(seenLogits) && reloadedHeldOut.AsSpan().SequenceEqual(heldOutLogits);
+            Log($"Saved {outputPath} ({new FileInfo(outputPath).Length:N0} bytes); reloaded it: test accuracy {Percent(reloadedAccuracy.SeenStructures.Overall)}% and {Percent(reloadedAccuracy.HeldOutStructures.Overall)}%, logits {(identical ? "bit-identical" : "DIFFERENT")}.");
             if (!identical) throw new InvalidOperationException("The reloaded model scores differently from the saved one.");
         }
 
-        SentimentAccuracy? baseline = null;
+        SentimentScores? baseline = null;
         BagOfWords? bow = null;
         if (_options.BaselineEpochs > 0)
         {
             bow = new BagOfWords(SentimentModel.Vocabulary);
             double bowLoss = bow.Train(trainTokens, train.Select(r => r.Positive).ToArray(), _options.BaselineEpochs, batchSize: 64, learningRate: 0.05f, new Rng(DataSeed(_options.Seed) + 2));
-            baseline = Measure(test, testTokens.Select(t => bow.Logit(t)).ToArray());
-            Log($"Baseline: logistic regression over word counts ({SentimentModel.Vocabulary + 1} parameters), {_options.BaselineEpochs} epochs of Adam, final training loss {Format(bowLoss)}.");
+            baseline = new SentimentScores(
+                Measure(seenTest, seenTokens.Select(t => bow.Logit(t)).ToArray()),
+                Measure(heldOutTest, heldOutTokens.Select(t => bow.Logit(t)).ToArray()));
+            Log($"Baseline: logistic regression over word counts ({SentimentModel.Vocabulary + 1} parameters), {_options.BaselineEpochs} epochs of Adam on the same training reviews, final training loss {Format(bowLoss)}.");
         }
 
         _log.WriteLine();
-        Log($"Held-out accuracy ({test.Count:N0} reviews)   overall   negated  contrast     plain");
-        Log($"  GRU                              {Percent(accuracy.Overall),7}%  {Percent(accuracy.Negated),7}%  {Percent(accuracy.Contrast),7}%  {Percent(accuracy.Plain),7}%");
-        if (baseline is not null)
-            Log($"  bag of words                     {Percent(baseline.Overall),7}%  {Percent(baseline.Negated),7}%  {Percent(baseline.Contrast),7}%  {Percent(baseline.Plain),7}%");
+        Log($"Test accuracy (synthetic reviews)       overall   negated  contrast     plain");
+        Row($"seen structures, new texts ({seenTest.Count:N0})", null);
+        Row("  GRU", accuracy.SeenStructures);
+        if (baseline is not null) Row("  bag of words", baseline.SeenStructures);
+        Row($"held-out structures ({heldOutTest.Count:N0})", null);
+        Row("  GRU", accuracy.HeldOutStructures);
+        if (baseline is not null) Row("  bag of words", baseline.HeldOutStructures);
+        _log.WriteLine();
+        Log($"Held-out structures, one by one                  GRU   bag of words   reviews");
+        foreach (HeldOutStructure structure in ReviewCorpus.HeldOutStructures)
+        {
+            string bowText = baseline is null ? "-" : Percent(baseline.HeldOutStructures[structure]) + "%";
+            Log($"  {Describe(structure),-44} {Percent(accuracy.HeldOutStructures[structure]),7}%  {bowText,13}   {heldOutTest.Count(r => r.HeldOut == structure),7:N0}");
+        }
 
         _log.WriteLine();
         Log($"P(positive)    GRU   bag of words   review");
@@ -189,11 +224,13 @@ public sealed class SentimentTrainer
         {
             ParameterCount = SentimentGru.ParameterCount,
             TrainReviews = train.Count,
-            TestReviews = test.Count,
-            NegatedTestReviews = test.Count(r => r.Negated),
+            ValidationReviews = validation.Count,
+            SeenStructureTestReviews = seenTest.Count,
+            HeldOutStructureTestReviews = heldOutTest.Count,
             Steps = outcome.Steps,
             InitialLoss = outcome.InitialLoss,
             FinalLoss = outcome.FinalLoss,
+            ValidationAccuracy = outcome.ValidationAccuracy,
             Accuracy = accuracy,
             BaselineAccuracy = baseline,
             ReloadedAccuracy = reloadedAccuracy,
@@ -204,14 +241,36 @@ public sealed class SentimentTrainer
         };
     }
 
-    private readonly record struct Outcome(double InitialLoss, double FinalLoss, long Steps, TimeSpan Time, double ReviewsPerSecond);
+    private int[][] Encode(List<Review> reviews) => reviews.Select(r => _vocabulary.Encode(r.Words)).ToArray();
+
+    private void Row(string label, SentimentAccuracy? a)
+    {
+        if (a is null)
+        {
+            _log.WriteLine("  " + label);
+            return;
+        }
+        Log($"  {label,-36} {Percent(a.Overall),7}%  {Percent(a.Negated),7}%  {Percent(a.Contrast),7}%  {Percent(a.Plain),7}%");
+    }
+
+    /// <summary>A held-out structure in a few words.</summary>
+    public static string Describe(HeldOutStructure structure) => structure switch
+    {
+        HeldOutStructure.NeverVerb => "\"never\" + verb",
+        HeldOutStructure.ClauseNegationDecidesContrast => "clause negation deciding a contrast",
+        HeldOutStructure.PhraseNegationAfterAlthough => "\"although A, B\", B phrase-negated",
+        HeldOutStructure.ClauseNegationOfExcess => "clause negation of \"too X\"",
+        _ => "none",
+    };
+
+    private readonly record struct Outcome(double InitialLoss, double FinalLoss, long Steps, TimeSpan Time, double ReviewsPerSecond, double ValidationAccuracy);
 
     /// <summary>
     /// The training loop. Each epoch groups the reviews into batches of similar length (shuffled), runs the trainer's
     /// batched Forward over the padded batch, takes the head's output at each review's last word as its logit, and
     /// backpropagates binary cross-entropy from those outputs only.
     /// </summary>
-    private Outcome Train(SentimentGru model, List<Review> train, int[][] trainTokens, List<Review> test, int[][] testTokens)
+    private Outcome Train(SentimentGru model, List<Review> train, int[][] trainTokens, List<Review> validation, int[][] validationTokens)
     {
         int batch = Math.Min(_options.Batch, train.Count);
         int maxSteps = trainTokens.Max(t => t.Length);
@@ -286,15 +345,15 @@ public sealed class SentimentTrainer
                             step,
                             ("epoch", $"{epoch}/{_options.Epochs}"),
                             ("loss", Format(lossSum / done)),
-                            ("held-out acc", double.IsNaN(lastAccuracy) ? "-" : Percent(lastAccuracy) + "%"),
+                            ("validation acc", double.IsNaN(lastAccuracy) ? "-" : Percent(lastAccuracy) + "%"),
                             ("reviews/s", Rate(step * batch, computeTicks)));
                     }
                 }
                 epochLoss = lossSum / batches.Length;
-                lastAccuracy = Measure(test, Score(model, testTokens)).Overall;
-                bar.WriteLine(FormattableString.Invariant($"epoch {epoch,3}  train loss {Format(epochLoss)}  held-out accuracy {Percent(lastAccuracy)}%  {ProgressBar.FormatDuration(clock.Elapsed)}"));
+                lastAccuracy = Measure(validation, Score(model, validationTokens)).Overall;
+                bar.WriteLine(FormattableString.Invariant($"epoch {epoch,3}  train loss {Format(epochLoss)}  validation accuracy {Percent(lastAccuracy)}%  {ProgressBar.FormatDuration(clock.Elapsed)}"));
             }
-            bar.Update(step, ("loss", Format(epochLoss)), ("held-out acc", Percent(lastAccuracy) + "%"), ("reviews/s", Rate((long)train.Count * _options.Epochs, computeTicks)));
+            bar.Update(step, ("loss", Format(epochLoss)), ("validation acc", Percent(lastAccuracy) + "%"), ("reviews/s", Rate((long)train.Count * _options.Epochs, computeTicks)));
         }
         finally
         {
@@ -303,7 +362,7 @@ public sealed class SentimentTrainer
 
         double reviewsPerSecond = (double)train.Count * _options.Epochs / Stopwatch.GetElapsedTime(0, computeTicks).TotalSeconds;
         Log($"Trained {step:N0} steps in {ProgressBar.FormatDuration(clock.Elapsed)}: loss {Format(initialLoss)} -> {Format(epochLoss)}, {reviewsPerSecond:N0} reviews/s.");
-        return new Outcome(initialLoss, epochLoss, step, clock.Elapsed, reviewsPerSecond);
+        return new Outcome(initialLoss, epochLoss, step, clock.Elapsed, reviewsPerSecond, lastAccuracy);
     }
 
     /// <summary>The index of review <paramref name="k"/>'s output at its last word in a [steps, batch, 1] output.</summary>
@@ -341,7 +400,11 @@ public sealed class SentimentTrainer
             }
             return total == 0 ? double.NaN : (double)correct / total;
         }
-        return new SentimentAccuracy(Accuracy(_ => true), Accuracy(r => r.Negated), Accuracy(r => r.Contrast), Accuracy(r => r.Plain));
+        var byStructure = ReviewCorpus.HeldOutStructures
+            .Where(structure => reviews.Exists(r => r.HeldOut == structure))
+            .Select(structure => (structure, Accuracy(r => r.HeldOut == structure)))
+            .ToArray();
+        return new SentimentAccuracy(Accuracy(_ => true), Accuracy(r => r.Negated), Accuracy(r => r.Contrast), Accuracy(r => r.Plain), byStructure);
     }
 
     /// <summary>Prints both models' P(positive) for a review; returns the GRU's.</summary>

@@ -20,7 +20,9 @@ namespace RnnGen.CodeFixes;
 /// <item>RNNG0005 (Vocabulary/Output negative): "Set Output to 0";</item>
 /// <item>RNNG0007 (a size beyond its cap): "Set Hidden to 16384", the largest supported value;</item>
 /// <item>RNNG0006 (Nonlinearity on an LSTM or GRU): removes the Nonlinearity argument;</item>
-/// <item>RNNG0011 (StepWeights, replaced by Weights): renames the argument to Weights, keeping its value.</item>
+/// <item>RNNG0011 (StepWeights, replaced by Weights): renames the argument to Weights, keeping its value;</item>
+/// <item>RNNG0013 (Dropout not in [0, 1)): "Set Dropout to 0";</item>
+/// <item>RNNG0014 (Dropout on a one-layer model): removes the Dropout argument.</item>
 /// </list>
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AttributeArgumentCodeFixProvider)), Shared]
@@ -32,7 +34,7 @@ public sealed class AttributeArgumentCodeFixProvider : CodeFixProvider
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(
         DiagnosticIds.SizeNotPositive, DiagnosticIds.SizeNegative, DiagnosticIds.NonlinearityNotRnn, DiagnosticIds.SizeTooLarge,
-        DiagnosticIds.StepWeightsReplaced);
+        DiagnosticIds.StepWeightsReplaced, DiagnosticIds.DropoutOutOfRange, DiagnosticIds.DropoutOneLayer);
 
     /// <inheritdoc />
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -100,6 +102,17 @@ public sealed class AttributeArgumentCodeFixProvider : CodeFixProvider
                         "Remove Nonlinearity (it applies only to Cell = CellKind.Rnn)",
                         ct => RemoveArgumentAsync(document, argument, ct),
                         DiagnosticIds.NonlinearityNotRnn),
+                    diagnostic);
+                break;
+            case DiagnosticIds.DropoutOutOfRange when property == "Dropout":
+                RegisterSetValue(context, diagnostic, argument, property, 0, " (none)");
+                break;
+            case DiagnosticIds.DropoutOneLayer when property == "Dropout":
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        "Remove Dropout (it applies only between layers)",
+                        ct => RemoveArgumentAsync(document, argument, ct),
+                        DiagnosticIds.DropoutOneLayer),
                     diagnostic);
                 break;
         }

@@ -29,6 +29,12 @@ internal static class DiagnosticIds
 
     /// <summary>StepWeights was replaced by Weights.</summary>
     public const string StepWeightsReplaced = "RNNG0011";
+
+    /// <summary>Dropout must be at least 0 and less than 1.</summary>
+    public const string DropoutOutOfRange = "RNNG0013";
+
+    /// <summary>Dropout applies only between layers (it is set on a one-layer model).</summary>
+    public const string DropoutOneLayer = "RNNG0014";
 }
 
 /// <summary>The attribute's size properties and the largest value the generator accepts for each.</summary>

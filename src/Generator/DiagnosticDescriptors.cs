@@ -69,6 +69,16 @@ internal static class DiagnosticDescriptors
         "Referenced RnnGen runtime does not match the generator",
         "Model '{0}' is not generated: the referenced RnnGen.Runtime {1}, but this generator emits code for runtime layout {2}; use the same RnnGen package version for the generator and the runtime (one PackageReference to RnnGen brings both)");
 
+    public static readonly DiagnosticDescriptor DropoutOutOfRange = Create(
+        "RNNG0013",
+        "Dropout must be at least 0 and less than 1",
+        "RecurrentModel.Dropout is {0}; it is the probability of zeroing an element, at least 0 and less than 1 (0 for none)");
+
+    public static readonly DiagnosticDescriptor DropoutOneLayer = Create(
+        "RNNG0014",
+        "Dropout applies only between layers",
+        "RecurrentModel.Dropout is {0}, but the model has one layer; dropout is applied to every layer's output but the last, so it needs Layers > 1 (remove it, or add layers)");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "RNNG0001" => NotPartial,
@@ -83,6 +93,8 @@ internal static class DiagnosticDescriptors
         "RNNG0010" => StaticClass,
         "RNNG0011" => StepWeightsReplaced,
         "RNNG0012" => RuntimeLayoutMismatch,
+        "RNNG0013" => DropoutOutOfRange,
+        "RNNG0014" => DropoutOneLayer,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown diagnostic id."),
     };
 

@@ -601,6 +601,14 @@ public sealed partial class RecurrentModelGenerator
             for (int layer = 0; layer < m.Layers; layer++)
             {
                 string source = layer == 0 ? "packedInput" : $"ws.Layer[{Num(layer - 1)}]";
+                if (layer > 0 && m.HasDropout)
+                {
+                    string below = Num(layer - 1);
+                    w.Comment($"Dropout between layers (training only): layer {Num(layer)} reads layer {below}'s outputs times the mask the trainer drew.");
+                    w.Line($"if (ws.Training) {Cs}Kernels.ApplyDropout(new {RoSpan}(ws.Layer[{below}], 0, rows * LayerWidth), new {RoSpan}(ws.DropoutMask[{below}], 0, rows * LayerWidth), new {Span}(ws.Dropped[{below}], 0, rows * LayerWidth));");
+                    w.Line($"float[] input{Num(layer)} = ws.Training ? ws.Dropped[{below}] : ws.Layer[{below}];");
+                    source = $"input{Num(layer)}";
+                }
                 if (m.Bidirectional)
                 {
                     w.Line($"if (apart) RunDirections({Num(layer)}, {source}, ws.Layer[{Num(layer)}], initialState, finalState, ws);");
@@ -1330,6 +1338,13 @@ public sealed partial class RecurrentModelGenerator
             w.Line("public readonly float[][] Projection;");
             w.Line("/// <summary>Per layer, [rows, LayerWidth]: the layer's outputs h (forward then reverse).</summary>");
             w.Line("public readonly float[][] Layer;");
+            if (m.HasDropout)
+            {
+                w.Line("/// <summary>Per layer but the last, training [rows, LayerWidth]: the scaled dropout mask of its outputs (0 or 1/(1 − p)), drawn by the trainer; inference none.</summary>");
+                w.Line("public readonly float[][] DropoutMask;");
+                w.Line("/// <summary>Per layer but the last, training [rows, LayerWidth]: its outputs times its mask, the next layer's input; inference none.</summary>");
+                w.Line("public readonly float[][] Dropped;");
+            }
             if (m.Output > 0)
             {
                 w.Line("/// <summary>[rows, OutputSize]: the head's outputs.</summary>");
@@ -1382,6 +1397,15 @@ public sealed partial class RecurrentModelGenerator
                 w.Line($"TanhCellStates = new float[{Num(rows)}][];");
             }
             if (m.Cell == Cell.Gru) w.Line($"HiddenGates = new float[{Num(rows)}][];");
+            if (m.HasDropout)
+            {
+                w.Line($"DropoutMask = new float[{Num(m.Layers - 1)}][];");
+                w.Line($"Dropped = new float[{Num(m.Layers - 1)}][];");
+                w.Open($"for (int l = 0; l < {Num(m.Layers - 1)}; l++)");
+                w.Line("DropoutMask[l] = training ? new float[rows * LayerWidth] : global::System.Array.Empty<float>();");
+                w.Line("Dropped[l] = training ? new float[rows * LayerWidth] : global::System.Array.Empty<float>();");
+                w.Close();
+            }
             w.Open("if (training)");
             w.Open($"for (int i = 0; i < {Num(rows)}; i++)");
             w.Line("Projection[i] = new float[rows * GateSize];");

@@ -64,6 +64,12 @@ public sealed partial class RecurrentModelGenerator
             }
             w.Line("private bool _hasInitialState;");
             w.Line("private bool _ready;");
+            if (m.HasDropout)
+            {
+                w.Line($"private {Rt}Rng _dropoutRng = new {Rt}Rng(0); // draws the dropout masks (Seed)");
+                w.Line("private int _seed;");
+                w.Line("private float[]? _injectedMasks; // keep flags for the next Forward (SetDropoutMasks, tests)");
+            }
             w.Line();
             w.Open($"internal Trainer({m.Name} model, int maxSteps, int maxBatch)");
             w.Line("if (maxSteps < 1) throw new global::System.ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, \"maxSteps must be at least 1.\");");
@@ -103,6 +109,7 @@ public sealed partial class RecurrentModelGenerator
             w.Line("/// <summary>Batch of the last Forward (0 before the first).</summary>");
             w.Line("public int Batch => _ready ? _workspace.Layout.Batch : 0;");
             w.Line();
+            if (m.HasDropout) Dropout(w, m);
 
             string input = InputName(m);
             ForwardOverloads(w, m, "Runs the network like the model's Forward and keeps what Backward needs.",
@@ -112,6 +119,7 @@ public sealed partial class RecurrentModelGenerator
                 + "_model._packedStale = true; // training changes weights between calls: always read them fresh\n"
                 + "_weightPanelsStale = true;\n"
                 + "_workspace.Layout.Set(steps, BATCH, LENGTHS);\n"
+                + (m.HasDropout ? "DrawDropoutMasks();\n" : "")
                 + "_hasInitialState = !initialState.IsEmpty;\n"
                 + "if (_hasInitialState) initialState.CopyTo(_initialState);\n"
                 + $"_model.ForwardCore({input}, output, _hasInitialState ? new {RoSpan}(_initialState, 0, initialState.Length) : default, finalState, _workspace);\n"
@@ -129,6 +137,55 @@ public sealed partial class RecurrentModelGenerator
             else BackwardParts(w, m);
             BackwardBuffers(w, m);
             w.Close();
+            w.Line();
+        }
+
+        /// <summary>The trainer's dropout: the seed, the masks' draw before each Forward, and the test hooks.</summary>
+        private static void Dropout(SourceWriter w, ModelSpec m)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// The seed of the generator the dropout masks are drawn from (default 0). Setting it restarts the generator, so the");
+            w.Line("/// Forwards that follow draw the same masks as after any other setting of the same seed: a run is reproducible from");
+            w.Line("/// its seed, and the masks do not depend on the model's Threads (they are drawn before any work is split).");
+            w.Line("/// </summary>");
+            w.Open("public int Seed");
+            w.Line("get => _seed;");
+            w.Line($"set {{ _seed = value; _dropoutRng = new {Rt}Rng(value); }}");
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Draws this Forward's masks: for each layer but the last, one element per packed output (the valid steps only, so");
+            w.Line("/// padded positions take no draw), 0 with probability DropoutProbability, else 1/(1 − DropoutProbability). Drawn on");
+            w.Line("/// the calling thread in packed order (step by step, sequences by decreasing length), layer after layer; or the keep");
+            w.Line("/// flags SetDropoutMasks gave, scaled the same way.");
+            w.Line("/// </summary>");
+            w.Open("private void DrawDropoutMasks()");
+            w.Line($"{Cs}PackedSequences layout = _workspace.Layout;");
+            w.Line("int n = layout.Rows * LayerWidth;");
+            w.Open("if (_injectedMasks is null)");
+            w.Line($"for (int l = 0; l < NumLayers - 1; l++) {Cs}Kernels.DropoutMask(_dropoutRng, DropoutProbability, new {Span}(_workspace.DropoutMask[l], 0, n));");
+            w.Line("return;");
+            w.Close();
+            w.Line("float[] keep = _injectedMasks;");
+            w.Line("_injectedMasks = null;");
+            w.Line("int padded = layout.Steps * layout.Batch * LayerWidth;");
+            w.Line("if (keep.Length != (long)padded * (NumLayers - 1)) throw new global::System.InvalidOperationException(\"SetDropoutMasks gave \" + keep.Length + \" flags; this Forward needs \" + ((long)padded * (NumLayers - 1)) + \" ((NumLayers - 1) x steps x batch x LayerWidth).\");");
+            w.Line($"float scale = {Cs}Kernels.DropoutScale(DropoutProbability);");
+            w.Open("for (int l = 0; l < NumLayers - 1; l++)");
+            w.Line($"{Span} mask = new {Span}(_workspace.DropoutMask[l], 0, n);");
+            w.Line($"layout.Gather(new {RoSpan}(keep, l * padded, padded), LayerWidth, {Bool(m.BatchFirst)}, mask);");
+            w.Line("for (int i = 0; i < n; i++) mask[i] = mask[i] != 0f ? scale : 0f;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Test hook: the next Forward uses these keep flags (non-zero keeps, 0 drops) instead of drawing masks: NumLayers − 1");
+            w.Line($"/// blocks, one per layer but the last, each laid out as that Forward's layer outputs ({(m.BatchFirst ? "[batch, steps" : "[steps, batch")}, LayerWidth], forward then reverse).");
+            w.Line("/// </summary>");
+            w.Line($"internal void SetDropoutMasks({RoSpan} keep) => _injectedMasks = keep.ToArray();");
+            w.Line();
+            w.Line("/// <summary>The scaled mask (0 or 1/(1 − DropoutProbability)) of layer <paramref name=\"layer\"/>'s outputs in the last Forward, in packed rows [rows, LayerWidth].</summary>");
+            w.Line($"internal {RoSpan} DropoutMask(int layer) => new {RoSpan}(_workspace.DropoutMask[layer], 0, _workspace.Layout.Rows * LayerWidth);");
             w.Line();
         }
 
@@ -393,6 +450,11 @@ public sealed partial class RecurrentModelGenerator
             {
                 w.Comment($"Layer {Num(layer)}: from dL/d(its outputs) to dL/d(its inputs).");
                 string gradOut = $"new {RoSpan}({GradLayer(layer)}, 0, rows * LayerWidth)";
+                if (m.HasDropout && layer < m.Layers - 1)
+                {
+                    w.Comment($"Dropout: layer {Num(layer + 1)} read these outputs times the mask, so dL/d(outputs) = dL/d(its inputs) times the same mask.");
+                    w.Line($"{Cs}Kernels.ApplyDropout({gradOut}, new {RoSpan}(_workspace.DropoutMask[{Num(layer)}], 0, rows * LayerWidth), new {Span}({GradLayer(layer)}, 0, rows * LayerWidth));");
+                }
                 string gradIn;
                 if (layer > 0)
                 {
@@ -640,7 +702,7 @@ public sealed partial class RecurrentModelGenerator
             }
 
             // The weight products: rows [r0, r1) of dW (part of parts), and dx rows of the part.
-            string x = layer > 0 ? $"_workspace.Layer[{Num(layer - 1)}]" : "_workspace.Input";
+            string x = layer == 0 ? "_workspace.Input" : m.HasDropout ? $"_workspace.Dropped[{Num(layer - 1)}]" : $"_workspace.Layer[{Num(layer - 1)}]"; // what the layer read
             string panels = $"new {RoSpan}(_weightPanels, _weightPanelsStart + {Of("PanelsIh")}, {Num(PanelSize(cols, m.GateWidth))})";
             if (split)
             {

@@ -183,6 +183,7 @@ public sealed partial class RecurrentModelGenerator
                     break;
             }
             if (!m.Bias && m.Cell != Cell.Rnn) w.Line("//   (Bias = false: the b terms are absent.)");
+            if (m.HasDropout) w.Line($"// Dropout {m.Dropout.ToString("R", CultureInfo.InvariantCulture)} on the outputs of {(m.Layers == 2 ? "layer 0" : $"layers 0 to {Num(m.Layers - 2)}")} in training (a trainer's Forward), as torch.nn.{(m.Cell == Cell.Lstm ? "LSTM" : m.Cell == Cell.Gru ? "GRU" : "RNN")}(dropout=p).");
             w.Line("//");
             w.Line($"// Parameters: {Num(m.ParameterCountLong)} floats, PyTorch state_dict order:");
             int nameWidth = tensors.Max(t => t.Name.Length);
@@ -227,6 +228,11 @@ public sealed partial class RecurrentModelGenerator
             w.Line($"public const int ParameterCount = {Num(m.ParameterCountLong)};");
             w.Line("/// <summary>Vocabulary size of the embedding (0: the model takes vectors).</summary>");
             w.Line($"public const int VocabularySize = {Num(m.Vocabulary)};");
+            if (m.HasDropout)
+            {
+                w.Line("/// <summary>Probability of zeroing each element of the outputs of layers 0 to NumLayers − 2 in a trainer's Forward (the attribute's Dropout); inference ignores it.</summary>");
+                w.Line($"public const float DropoutProbability = {m.Dropout.ToString("R", CultureInfo.InvariantCulture)}f;");
+            }
             w.Line();
             w.Line($"private const int GateSize = {Num(m.GateWidth)}; // {Num(m.Gates)} gate(s) x HiddenSize");
             w.Line($"private const int LayerWidth = {Num(m.LayerOutputWidth)}; // NumDirections x HiddenSize");

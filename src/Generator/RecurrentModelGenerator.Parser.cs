@@ -104,6 +104,7 @@ public sealed partial class RecurrentModelGenerator
             // The attribute's arguments (named properties; defaults as documented on the attribute).
             int cell = 0, input = 0, hidden = 0, layers = 1, vocabulary = 0, output = 0, nonlinearity = 0, weights = 0;
             bool bidirectional = false, bias = true, nonlinearitySet = false, batchFirst = false;
+            float dropout = 0f;
             foreach (KeyValuePair<string, TypedConstant> pair in attribute.NamedArguments)
             {
                 if (pair.Value.Kind == TypedConstantKind.Error || pair.Value.Value is null) continue;
@@ -121,6 +122,7 @@ public sealed partial class RecurrentModelGenerator
                     case "Output": output = (int)value; break;
                     case "BatchFirst": batchFirst = (bool)value; break;
                     case "Weights": weights = Convert.ToInt32(value, CultureInfo.InvariantCulture); break;
+                    case "Dropout": dropout = Convert.ToSingle(value, CultureInfo.InvariantCulture); break;
                 }
             }
 
@@ -169,6 +171,15 @@ public sealed partial class RecurrentModelGenerator
             NonNegative("Vocabulary", vocabulary, MaxVocabulary);
             NonNegative("Output", output, MaxVocabulary);
 
+            if (!(dropout >= 0f && dropout < 1f))
+            {
+                Report(DiagnosticDescriptors.DropoutOutOfRange, ArgumentLocation("Dropout"), Invariant(dropout));
+            }
+            else if (dropout > 0f && layers == 1)
+            {
+                Report(DiagnosticDescriptors.DropoutOneLayer, ArgumentLocation("Dropout"), Invariant(dropout));
+            }
+
             if (diagnostics.Count > 0)
             {
                 return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToImmutable()));
@@ -200,7 +211,8 @@ public sealed partial class RecurrentModelGenerator
                 vocabulary,
                 output,
                 batchFirst,
-                (Precision)weights);
+                (Precision)weights,
+                dropout);
 
             if (model.ParameterCountLong > MaxParameters)
             {
@@ -231,5 +243,8 @@ public sealed partial class RecurrentModelGenerator
                 : name;
 
         private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>A float as the shortest text that reads back to it ("0.3", "NaN", "Infinity").</summary>
+        private static string Invariant(float value) => value.ToString("R", CultureInfo.InvariantCulture);
     }
 }

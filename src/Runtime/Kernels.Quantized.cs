@@ -325,22 +325,44 @@ public static partial class Kernels
             if (Unsafe.SizeOf<TVectors>() > 15) a15 = o.Dot(a15, xb, o.LoadWeights(row, o15));
         }
         nuint cols = (nuint)default(TShape).Cols;
-        o.Finish(a0, sums, scales, sx, y, c0, cols);
-        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, sums, scales, sx, y, c0 + 1 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, sums, scales, sx, y, c0 + 2 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, sums, scales, sx, y, c0 + 3 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, sums, scales, sx, y, c0 + 4 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, sums, scales, sx, y, c0 + 5 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, sums, scales, sx, y, c0 + 6 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, sums, scales, sx, y, c0 + 7 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 8) o.Finish(a8, sums, scales, sx, y, c0 + 8 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 9) o.Finish(a9, sums, scales, sx, y, c0 + 9 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 10) o.Finish(a10, sums, scales, sx, y, c0 + 10 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 11) o.Finish(a11, sums, scales, sx, y, c0 + 11 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 12) o.Finish(a12, sums, scales, sx, y, c0 + 12 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 13) o.Finish(a13, sums, scales, sx, y, c0 + 13 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 14) o.Finish(a14, sums, scales, sx, y, c0 + 14 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 15) o.Finish(a15, sums, scales, sx, y, c0 + 15 * w, cols);
+        if (c0 + (nuint)Unsafe.SizeOf<TVectors>() * w <= cols)
+        {
+            o.FinishFull(a0, sums, scales, sx, y, c0);
+            if (Unsafe.SizeOf<TVectors>() > 1) o.FinishFull(a1, sums, scales, sx, y, c0 + 1 * w);
+            if (Unsafe.SizeOf<TVectors>() > 2) o.FinishFull(a2, sums, scales, sx, y, c0 + 2 * w);
+            if (Unsafe.SizeOf<TVectors>() > 3) o.FinishFull(a3, sums, scales, sx, y, c0 + 3 * w);
+            if (Unsafe.SizeOf<TVectors>() > 4) o.FinishFull(a4, sums, scales, sx, y, c0 + 4 * w);
+            if (Unsafe.SizeOf<TVectors>() > 5) o.FinishFull(a5, sums, scales, sx, y, c0 + 5 * w);
+            if (Unsafe.SizeOf<TVectors>() > 6) o.FinishFull(a6, sums, scales, sx, y, c0 + 6 * w);
+            if (Unsafe.SizeOf<TVectors>() > 7) o.FinishFull(a7, sums, scales, sx, y, c0 + 7 * w);
+            if (Unsafe.SizeOf<TVectors>() > 8) o.FinishFull(a8, sums, scales, sx, y, c0 + 8 * w);
+            if (Unsafe.SizeOf<TVectors>() > 9) o.FinishFull(a9, sums, scales, sx, y, c0 + 9 * w);
+            if (Unsafe.SizeOf<TVectors>() > 10) o.FinishFull(a10, sums, scales, sx, y, c0 + 10 * w);
+            if (Unsafe.SizeOf<TVectors>() > 11) o.FinishFull(a11, sums, scales, sx, y, c0 + 11 * w);
+            if (Unsafe.SizeOf<TVectors>() > 12) o.FinishFull(a12, sums, scales, sx, y, c0 + 12 * w);
+            if (Unsafe.SizeOf<TVectors>() > 13) o.FinishFull(a13, sums, scales, sx, y, c0 + 13 * w);
+            if (Unsafe.SizeOf<TVectors>() > 14) o.FinishFull(a14, sums, scales, sx, y, c0 + 14 * w);
+            if (Unsafe.SizeOf<TVectors>() > 15) o.FinishFull(a15, sums, scales, sx, y, c0 + 15 * w);
+        }
+        else
+        {
+            o.Finish(a0, sums, scales, sx, y, c0, cols);
+            if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, sums, scales, sx, y, c0 + 1 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, sums, scales, sx, y, c0 + 2 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, sums, scales, sx, y, c0 + 3 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, sums, scales, sx, y, c0 + 4 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, sums, scales, sx, y, c0 + 5 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, sums, scales, sx, y, c0 + 6 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, sums, scales, sx, y, c0 + 7 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 8) o.Finish(a8, sums, scales, sx, y, c0 + 8 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 9) o.Finish(a9, sums, scales, sx, y, c0 + 9 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 10) o.Finish(a10, sums, scales, sx, y, c0 + 10 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 11) o.Finish(a11, sums, scales, sx, y, c0 + 11 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 12) o.Finish(a12, sums, scales, sx, y, c0 + 12 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 13) o.Finish(a13, sums, scales, sx, y, c0 + 13 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 14) o.Finish(a14, sums, scales, sx, y, c0 + 14 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 15) o.Finish(a15, sums, scales, sx, y, c0 + 15 * w, cols);
+        }
     }
 #endif
 
@@ -448,14 +470,28 @@ public static partial class Kernels
             if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Accumulate(a7, row, o7, x0, x1, x2, x3);
         }
         nuint cols = (nuint)default(TShape).Cols;
-        o.Finish(a0, scales, y, c0, cols);
-        if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, scales, y, c0 + w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, scales, y, c0 + 2 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, scales, y, c0 + 3 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, scales, y, c0 + 4 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, scales, y, c0 + 5 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, scales, y, c0 + 6 * w, cols);
-        if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, scales, y, c0 + 7 * w, cols);
+        if (c0 + (nuint)Unsafe.SizeOf<TVectors>() * w <= cols)
+        {
+            o.FinishFull(a0, scales, y, c0);
+            if (Unsafe.SizeOf<TVectors>() > 1) o.FinishFull(a1, scales, y, c0 + 1 * w);
+            if (Unsafe.SizeOf<TVectors>() > 2) o.FinishFull(a2, scales, y, c0 + 2 * w);
+            if (Unsafe.SizeOf<TVectors>() > 3) o.FinishFull(a3, scales, y, c0 + 3 * w);
+            if (Unsafe.SizeOf<TVectors>() > 4) o.FinishFull(a4, scales, y, c0 + 4 * w);
+            if (Unsafe.SizeOf<TVectors>() > 5) o.FinishFull(a5, scales, y, c0 + 5 * w);
+            if (Unsafe.SizeOf<TVectors>() > 6) o.FinishFull(a6, scales, y, c0 + 6 * w);
+            if (Unsafe.SizeOf<TVectors>() > 7) o.FinishFull(a7, scales, y, c0 + 7 * w);
+        }
+        else
+        {
+            o.Finish(a0, scales, y, c0, cols);
+            if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, scales, y, c0 + 1 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, scales, y, c0 + 2 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, scales, y, c0 + 3 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, scales, y, c0 + 4 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, scales, y, c0 + 5 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, scales, y, c0 + 6 * w, cols);
+            if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, scales, y, c0 + 7 * w, cols);
+        }
     }
 #endif
 
@@ -607,6 +643,9 @@ internal interface IInt8DotOps<TI> where TI : struct
 
     /// <summary>y[c] = y[c] + (sx · scale[c]) · (float)sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
     void Finish(TI acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols);
+
+    /// <summary><see cref="Finish"/> for a vector whose columns all lie below the last: no test, no tail.</summary>
+    void FinishFull(TI acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c);
 }
 
 /// <summary>AVX-VNNI: vpdpbusd, x as unsigned bytes q + 128, the column sums subtracted at the end.</summary>
@@ -628,6 +667,10 @@ internal readonly struct Vnni256 : IInt8DotOps<Vector256<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
         => Int8Finish.Finish256(acc - (SpanAccess.LoadInts256(sums, c) << 7), scales, sx, y, c, cols);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+        => Int8Finish.Full256(acc - (SpanAccess.LoadInts256(sums, c) << 7), scales, sx, y, c);
 }
 
 /// <summary>AVX2: vpmaddubsw on |x| and the weights with x's sign (no pair can saturate: 2 · 127 · 127 &lt; 32767), then vpmaddwd by ones.</summary>
@@ -653,6 +696,10 @@ internal readonly struct Madd256 : IInt8DotOps<Vector256<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
         => Int8Finish.Finish256(acc, scales, sx, y, c, cols);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector256<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+        => Int8Finish.Full256(acc, scales, sx, y, c);
 }
 
 /// <summary>SSSE3: the 128-bit form of <see cref="Madd256"/>.</summary>
@@ -678,6 +725,10 @@ internal readonly struct Madd128 : IInt8DotOps<Vector128<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
         => Int8Finish.Finish128(acc, scales, sx, y, c, cols);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+        => Int8Finish.Full128(acc, scales, sx, y, c);
 }
 
 /// <summary>ARM64 dot product (sdot): signed by signed bytes into int32 lanes.</summary>
@@ -699,36 +750,54 @@ internal readonly struct Dot128 : IInt8DotOps<Vector128<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
         => Int8Finish.Finish128(acc, scales, sx, y, c, cols);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector128<int> acc, ReadOnlySpan<int> sums, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+        => Int8Finish.Full128(acc, scales, sx, y, c);
 }
 
-/// <summary>The dequantization of a vector of int32 sums, the last partial vector lane by lane (the same operations, unfused).</summary>
+/// <summary>
+/// The dequantization of a vector of int32 sums: whole vectors with no test, the last partial vector lane by lane in a
+/// method of its own (the same operations, unfused), so that the lane extraction never touches the main path's registers.
+/// </summary>
 internal static class Int8Finish
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full256(Vector256<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+    {
+        Vector256<float> s = SpanAccess.Load256(scales, c) * Vector256.Create(sx);
+        SpanAccess.Store256(SpanAccess.Load256(y, c) + s * Vector256.ConvertToSingle(acc), y, c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Full128(Vector128<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c)
+    {
+        Vector128<float> s = SpanAccess.Load128(scales, c) * Vector128.Create(sx);
+        SpanAccess.Store128(SpanAccess.Load128(y, c) + s * Vector128.ConvertToSingle(acc), y, c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish256(Vector256<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
     {
-        if (c + 8 <= cols)
-        {
-            Vector256<float> s = SpanAccess.Load256(scales, c) * Vector256.Create(sx);
-            SpanAccess.Store256(SpanAccess.Load256(y, c) + s * Vector256.ConvertToSingle(acc), y, c);
-        }
-        else
-        {
-            for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + sx * SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
-        }
+        if (c + 8 <= cols) Full256(acc, scales, sx, y, c);
+        else Tail(acc.GetLower(), acc.GetUpper(), scales, sx, y, c, cols);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finish128(Vector128<int> acc, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
     {
-        if (c + 4 <= cols)
+        if (c + 4 <= cols) Full128(acc, scales, sx, y, c);
+        else Tail(acc, default, scales, sx, y, c, cols);
+    }
+
+    /// <summary>Columns c.. below <paramref name="cols"/> (at most eight) from the lanes of <paramref name="low"/> then <paramref name="high"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tail(Vector128<int> low, Vector128<int> high, ReadOnlySpan<float> scales, float sx, Span<float> y, nuint c, nuint cols)
+    {
+        for (nuint j = 0; c + j < cols; j++)
         {
-            Vector128<float> s = SpanAccess.Load128(scales, c) * Vector128.Create(sx);
-            SpanAccess.Store128(SpanAccess.Load128(y, c) + s * Vector128.ConvertToSingle(acc), y, c);
-        }
-        else
-        {
-            for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + sx * SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+            int sum = j < 4 ? low.GetElement((int)j) : high.GetElement((int)j - 4);
+            SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + sx * SpanAccess.Get(scales, c + j) * sum;
         }
     }
 }
@@ -746,6 +815,19 @@ internal interface IInt8WidenOps<TV> where TV : struct
 
     /// <summary>y[c] = y[c] + scale[c] · sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
     void Finish(TV acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols);
+
+    /// <summary><see cref="Finish"/> for a vector whose columns all lie below the last.</summary>
+    void FinishFull(TV acc, ReadOnlySpan<float> scales, Span<float> y, nuint c);
+}
+
+internal static class WidenTail
+{
+    /// <summary>The last partial vector's columns, lane by lane, out of line.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Tail(ReadOnlySpan<float> lanes, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
+    {
+        for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * SpanAccess.Get(lanes, j);
+    }
 }
 
 internal readonly struct Widen512 : IInt8WidenOps<Vector512<float>>
@@ -768,9 +850,13 @@ internal readonly struct Widen512 : IInt8WidenOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector512<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
     {
-        if (c + 16 <= cols) SpanAccess.Store512(SpanAccess.Load512(y, c) + SpanAccess.Load512(scales, c) * acc, y, c);
-        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+        if (c + 16 <= cols) FinishFull(acc, scales, y, c);
+        else WidenTail.Tail(MemoryMarshal.Cast<Vector512<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector512<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
+        => SpanAccess.Store512(SpanAccess.Load512(y, c) + SpanAccess.Load512(scales, c) * acc, y, c);
 }
 
 internal readonly struct Widen256 : IInt8WidenOps<Vector256<float>>
@@ -793,9 +879,13 @@ internal readonly struct Widen256 : IInt8WidenOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector256<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
     {
-        if (c + 8 <= cols) SpanAccess.Store256(SpanAccess.Load256(y, c) + SpanAccess.Load256(scales, c) * acc, y, c);
-        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+        if (c + 8 <= cols) FinishFull(acc, scales, y, c);
+        else WidenTail.Tail(MemoryMarshal.Cast<Vector256<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector256<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
+        => SpanAccess.Store256(SpanAccess.Load256(y, c) + SpanAccess.Load256(scales, c) * acc, y, c);
 }
 
 internal readonly struct Widen128 : IInt8WidenOps<Vector128<float>>
@@ -818,8 +908,12 @@ internal readonly struct Widen128 : IInt8WidenOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Finish(Vector128<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
     {
-        if (c + 4 <= cols) SpanAccess.Store128(SpanAccess.Load128(y, c) + SpanAccess.Load128(scales, c) * acc, y, c);
-        else for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * acc.GetElement((int)j);
+        if (c + 4 <= cols) FinishFull(acc, scales, y, c);
+        else WidenTail.Tail(MemoryMarshal.Cast<Vector128<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void FinishFull(Vector128<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
+        => SpanAccess.Store128(SpanAccess.Load128(y, c) + SpanAccess.Load128(scales, c) * acc, y, c);
 }
 #endif

@@ -94,6 +94,16 @@ public sealed class RecurrentModelAttribute : Attribute
     /// </summary>
     public WeightPrecision Weights { get; set; }
 
+    /// <summary>
+    /// The probability of zeroing each element of every recurrent layer's output but the last's during training, as
+    /// <c>dropout</c> of <c>torch.nn.LSTM</c>/<c>GRU</c>/<c>RNN</c>: the trainer's Forward multiplies those outputs (both
+    /// directions of a bidirectional layer) by a Bernoulli(1 − p) mask scaled by 1/(1 − p), drawn from the trainer's
+    /// seeded generator (<c>Trainer.Seed</c>), and its Backward uses the same masks. Inference (<c>Forward</c>, <c>Step</c>)
+    /// ignores it. Default 0 (none); at least 0 and less than 1 (RNNG0013), and only with <see cref="Layers"/> &gt; 1
+    /// (RNNG0014: with one layer there is no output between layers to drop).
+    /// </summary>
+    public float Dropout { get; set; }
+
     /// <summary>When &gt; 0, a linear head [Output, Directions*Hidden] is applied at every step and the output is logits. Default 0, 0 to 1048576.</summary>
     public int Output { get; set; }
 }

@@ -119,6 +119,20 @@ public class AttributeArgumentTests
     public Task RNNG0005_sets_the_size_to_0(string before, string after, string title)
         => CodeFixHarness.AssertFixAsync(Provider, "RNNG0005", ModelWith(before), ModelWith(after), title);
 
+    // ---- RNNG0013, RNNG0014: Dropout out of range, or on one layer ---------------------------------------------
+
+    [Theory]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, Dropout = 1", "Input = 4, Hidden = 8, Layers = 2, Dropout = 0")]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, Dropout = -0.5f", "Input = 4, Hidden = 8, Layers = 2, Dropout = 0")]
+    public Task RNNG0013_sets_dropout_to_0(string before, string after)
+        => CodeFixHarness.AssertFixAsync(Provider, "RNNG0013", ModelWith(before), ModelWith(after), "Set Dropout to 0 (none)");
+
+    [Theory]
+    [InlineData("Cell = CellKind.Lstm, Input = 4, Hidden = 8, Dropout = 0.2f", "Cell = CellKind.Lstm, Input = 4, Hidden = 8")]
+    [InlineData("Dropout = 0.5f, Input = 4, Hidden = 8, Layers = 1", "Input = 4, Hidden = 8, Layers = 1")]
+    public Task RNNG0014_removes_the_dropout(string before, string after)
+        => CodeFixHarness.AssertFixAsync(Provider, "RNNG0014", ModelWith(before), ModelWith(after), "Remove Dropout (it applies only between layers)");
+
     // ---- RNNG0006: Nonlinearity on a gated cell ----------------------------------------------------------------
 
     [Theory]

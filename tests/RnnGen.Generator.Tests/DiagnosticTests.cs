@@ -141,6 +141,31 @@ public class DiagnosticTests
             "RecurrentModel.StepWeights was replaced by RecurrentModel.Weights", "rename it to Weights");
 
     [Theory]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, [|Dropout = 1|]", "RecurrentModel.Dropout is 1; it is the probability of zeroing an element, at least 0 and less than 1 (0 for none)")]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, [|Dropout = -0.1f|]", "RecurrentModel.Dropout is -0.1; it is the probability")]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, [|Dropout = float.NaN|]", "RecurrentModel.Dropout is NaN;")]
+    [InlineData("Input = 4, Hidden = 8, [|Dropout = 1.5f|]", "RecurrentModel.Dropout is 1.5;")]
+    public void RNNG0013_DropoutOutOfRange(string arguments, string message)
+        => AssertSingleError("RNNG0013", ModelWith(arguments), message);
+
+    [Theory]
+    [InlineData("Input = 4, Hidden = 8, [|Dropout = 0.2f|]")]
+    [InlineData("Cell = CellKind.Lstm, Input = 4, Hidden = 8, Layers = 1, Bidirectional = true, [|Dropout = 0.2f|]")]
+    public void RNNG0014_DropoutOnOneLayer(string arguments)
+        => AssertSingleError("RNNG0014", ModelWith(arguments),
+            "RecurrentModel.Dropout is 0.2, but the model has one layer", "so it needs Layers > 1 (remove it, or add layers)");
+
+    [Theory]
+    [InlineData("Input = 4, Hidden = 8, Dropout = 0")]
+    [InlineData("Input = 4, Hidden = 8, Layers = 2, Dropout = 0.999f")]
+    public void Dropout_in_range_is_fine(string arguments)
+    {
+        GeneratorRun run = GeneratorHarness.Run(ModelWith(arguments));
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Single(run.Sources);
+    }
+
+    [Theory]
     [InlineData("Weights = WeightPrecision.BFloat16")]
     [InlineData("Weights = WeightPrecision.Int8")]
     public void Reduced_weights_on_a_bidirectional_model_are_fine(string weights)
@@ -230,6 +255,9 @@ public class DiagnosticTests
     [InlineData("RNNG0009")]
     [InlineData("RNNG0010")]
     [InlineData("RNNG0011")]
+    [InlineData("RNNG0012")]
+    [InlineData("RNNG0013")]
+    [InlineData("RNNG0014")]
     public void DescriptorsAreHardErrorsWithHelpLinks(string id)
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptors.ById(id);

@@ -21,6 +21,26 @@ public class SnapshotTests
         """);
 
     [Fact]
+    public void GruDropoutBatchFirst() => VerifyModel(nameof(GruDropoutBatchFirst), """
+        using RnnGen;
+
+        namespace Samples.Dropout;
+
+        [RecurrentModel(Cell = CellKind.Gru, Input = 5, Hidden = 6, Layers = 3, Dropout = 0.25f, BatchFirst = true, Output = 3)]
+        public partial class Regularized { }
+        """);
+
+    [Fact]
+    public void LstmDropoutBidirectional() => VerifyModel(nameof(LstmDropoutBidirectional), """
+        using RnnGen;
+
+        namespace Samples.Dropout;
+
+        [RecurrentModel(Cell = CellKind.Lstm, Input = 7, Hidden = 13, Layers = 2, Bidirectional = true, Dropout = 0.5f)]
+        public partial class Tagger { }
+        """);
+
+    [Fact]
     public void GruTokensWithHead() => VerifyModel(nameof(GruTokensWithHead), """
         using RnnGen;
 

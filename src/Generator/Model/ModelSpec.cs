@@ -49,7 +49,8 @@ internal sealed record ModelSpec(
     int Vocabulary,
     int Output,
     bool BatchFirst,
-    Precision Weights)
+    Precision Weights,
+    float Dropout = 0f)
 {
     public int Directions => Bidirectional ? 2 : 1;
 
@@ -62,6 +63,9 @@ internal sealed record ModelSpec(
 
     /// <summary>Inference reads int8 copies of the layer and head weights.</summary>
     public bool Int8 => Weights == Precision.Int8;
+
+    /// <summary>Training drops elements of the outputs of layers 0 to Layers − 2 (the parser allows Dropout &gt; 0 only with Layers &gt; 1).</summary>
+    public bool HasDropout => Dropout > 0f && Layers > 1;
 
     /// <summary>Gates per hidden unit: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).</summary>
     public int Gates => Cell switch { Cell.Lstm => 4, Cell.Gru => 3, _ => 1 };
