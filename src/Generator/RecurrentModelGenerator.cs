@@ -31,7 +31,7 @@ public sealed partial class RecurrentModelGenerator : IIncrementalGenerator
     /// generated code calls. Equal to <c>RnnGen.CompilerServices.RuntimeLayout.Version</c> of the runtime built with it;
     /// raise both together.
     /// </summary>
-    internal const int RuntimeLayoutVersion = 3;
+    internal const int RuntimeLayoutVersion = 4;
 
     internal const string RuntimeLayoutMetadataName = "RnnGen.CompilerServices.RuntimeLayout";
 

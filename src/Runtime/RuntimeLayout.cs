@@ -25,7 +25,7 @@ public static class RuntimeLayout
     /// reads it (a constant would be compiled into the model and compare the model's version with itself), it passes its
     /// own to <see cref="EnsureCompatible"/>.
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>
     /// Throws unless <paramref name="generatedVersion"/>, the layout a model was generated for, is this runtime's

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace RnnGen.CodeFixes.Tests;
 
-/// <summary>RNNG0004, RNNG0005, RNNG0006 and RNNG0007: arguments set to a valid value, added or removed.</summary>
+/// <summary>RNNG0004, RNNG0005, RNNG0006, RNNG0007 and RNNG0011: arguments set to a valid value, added, removed or renamed.</summary>
 public class AttributeArgumentTests
 {
     private static readonly AttributeArgumentCodeFixProvider Provider = new();
@@ -141,6 +141,14 @@ public class AttributeArgumentTests
     [InlineData("Nonlinearity = Nonlinearity.Relu, Cell = CellKind.Lstm, Input = 4, Hidden = 8", "Cell = CellKind.Lstm, Input = 4, Hidden = 8")]
     public Task RNNG0006_removes_the_nonlinearity(string before, string after)
         => CodeFixHarness.AssertFixAsync(Provider, "RNNG0006", ModelWith(before), ModelWith(after), "Remove Nonlinearity (it applies only to Cell = CellKind.Rnn)");
+
+    // ---- RNNG0011: StepWeights, replaced by Weights --------------------------------------------------------------
+
+    [Theory]
+    [InlineData("Cell = CellKind.Lstm, Input = 4, Hidden = 8, StepWeights = WeightPrecision.BFloat16", "Cell = CellKind.Lstm, Input = 4, Hidden = 8, Weights = WeightPrecision.BFloat16")]
+    [InlineData("StepWeights = WeightPrecision.Single, Input = 4, Hidden = 8", "Weights = WeightPrecision.Single, Input = 4, Hidden = 8")]
+    public Task RNNG0011_renames_StepWeights_to_Weights(string before, string after)
+        => CodeFixHarness.AssertFixAsync(Provider, "RNNG0011", ModelWith(before), ModelWith(after), "Rename StepWeights to Weights (it now applies to every inference path)");
 
     [Fact]
     public Task RNNG0006_removes_the_nonlinearity_from_a_multiline_attribute() => CodeFixHarness.AssertFixAsync(Provider, "RNNG0006", """

@@ -138,4 +138,16 @@ public class RuntimeLayoutTests
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The generator lays out each int8 copy (its offsets are constants) as the runtime's QuantizeInt8 writes it.</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(39, 7)]
+    [InlineData(256, 32)]
+    [InlineData(256, 64)]
+    [InlineData(1024, 512)]
+    [InlineData(65, 301)]
+    [InlineData(5, 26)]
+    public void Int8_copy_sizes_are_the_runtimes(int outputs, int inputs)
+        => Assert.Equal(RnnGen.CompilerServices.Kernels.QuantizeInt8Size(outputs, inputs), RecurrentModelGenerator.Emitter.Int8Size(outputs, inputs));
 }

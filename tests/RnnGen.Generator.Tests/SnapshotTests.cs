@@ -41,6 +41,26 @@ public class SnapshotTests
         """);
 
     [Fact]
+    public void GruInt8BidirectionalHead() => VerifyModel(nameof(GruInt8BidirectionalHead), """
+        using RnnGen;
+
+        namespace Samples.Edge;
+
+        [RecurrentModel(Cell = CellKind.Gru, Input = 7, Hidden = 13, Bidirectional = true, Output = 5, Weights = WeightPrecision.Int8)]
+        public partial class Scorer { }
+        """);
+
+    [Fact]
+    public void LstmBFloat16() => VerifyModel(nameof(LstmBFloat16), """
+        using RnnGen;
+
+        namespace Samples.Edge;
+
+        [RecurrentModel(Cell = CellKind.Lstm, Input = 7, Hidden = 13, Weights = WeightPrecision.BFloat16)]
+        public partial class Controller { }
+        """);
+
+    [Fact]
     public void GruTokensWithHead() => VerifyModel(nameof(GruTokensWithHead), """
         using RnnGen;
 
