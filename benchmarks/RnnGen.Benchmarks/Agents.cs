@@ -13,6 +13,7 @@ public class Agents
     private const int Count = Fixture.Agents;
 
     private Lstm32x64 _model = null!;
+    private Lstm32x64Int8? _int8;
     private HandWrittenRnn _handWritten = null!;
     private OrtStepRunner? _ort;
     private TorchStepPeer? _torch;
@@ -37,6 +38,15 @@ public class Agents
     {
         Common();
         _model.Threads = 2;
+    }
+
+    /// <summary>The same weights with Weights = Int8.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursBatchedInt8) })]
+    public void SetupOursInt8()
+    {
+        Common();
+        _int8 = new Lstm32x64Int8(Fixture.Seed);
+        _int8.Reserve(1, Count);
     }
 
     [GlobalSetup(Targets = new[] { nameof(HandWrittenSingles) })]
@@ -77,6 +87,10 @@ public class Agents
     /// <summary>One multi-agent Step over all 256 states.</summary>
     [Benchmark]
     public void OursBatched() => _model.Step(_x, Count, _states, _outputs);
+
+    /// <summary>One multi-agent Step over all 256 states, int8 weights.</summary>
+    [Benchmark]
+    public void OursBatchedInt8() => _int8!.Step(_x, Count, _states, _outputs);
 
     /// <summary>The multi-agent Step with two threads (not part of the single-thread comparison).</summary>
     [Benchmark]

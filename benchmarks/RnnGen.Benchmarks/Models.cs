@@ -42,6 +42,18 @@ public partial class Lstm256x256Bf16 { }
 [RecurrentModel(Cell = CellKind.Lstm, Input = 128, Hidden = 256, Layers = 2, Bidirectional = true)]
 public partial class BiLstm128x256 { }
 
+/// <summary>Configuration 2 with int8 weights (Weights = WeightPrecision.Int8): every inference product reads int8 copies.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 128, Hidden = 256, Layers = 2, Bidirectional = true, Weights = WeightPrecision.Int8)]
+public partial class BiLstm128x256Int8 { }
+
+/// <summary>Configuration 2 with bfloat16 weights: the one-sequence recurrent products read the bfloat16 copy.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 128, Hidden = 256, Layers = 2, Bidirectional = true, Weights = WeightPrecision.BFloat16)]
+public partial class BiLstm128x256Bf16 { }
+
+/// <summary>Streaming and agents with int8 weights.</summary>
+[RecurrentModel(Cell = CellKind.Lstm, Input = 32, Hidden = 64, Weights = WeightPrecision.Int8)]
+public partial class Lstm32x64Int8 { }
+
 /// <summary>Training: a char-level language model, 65 symbols embedded in 64, 2 x LSTM 256, head to 65 logits.</summary>
 [RecurrentModel(Cell = CellKind.Lstm, Vocabulary = 65, Input = 64, Hidden = 256, Layers = 2, Output = 65)]
 public partial class CharLstm { }

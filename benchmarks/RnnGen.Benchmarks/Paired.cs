@@ -31,6 +31,12 @@ public static class Paired
             peer.SetupOrt();
             cleanups.Add(peer.Cleanup);
             pairs.Add(new Pair($"configuration 2, batch {batch}", "ours", ours.Ours, "ORT", peer.Ort, batch == 1 ? 8 : 1));
+            var int8 = new Sequence { Batch = batch };
+            int8.SetupOursInt8();
+            pairs.Add(new Pair($"configuration 2, batch {batch}", "ours int8", int8.OursInt8, "ORT", peer.Ort, batch == 1 ? 8 : 1));
+            var bf16 = new Sequence { Batch = batch };
+            bf16.SetupOursBFloat16();
+            pairs.Add(new Pair($"configuration 2, batch {batch}", "ours bfloat16", bf16.OursBFloat16, "ORT", peer.Ort, batch == 1 ? 8 : 1));
         }
         foreach (int batch in new[] { 1, Fixture.SequenceBatch })
         {
@@ -63,6 +69,12 @@ public static class Paired
             int calls = model == StreamingModel.Lstm256x256 ? 400 : 20_000;
             pairs.Add(new Pair($"streaming {model}", "ours", ours.Ours, "ORT", peer.Ort, calls));
             pairs.Add(new Pair($"streaming {model}", "ours bfloat16", half.OursBFloat16, "ORT", peer.Ort, calls));
+            if (model == StreamingModel.Lstm32x64)
+            {
+                var int8 = new Streaming { Model = model };
+                int8.SetupOursInt8();
+                pairs.Add(new Pair($"streaming {model}", "ours int8", int8.OursInt8, "ORT", peer.Ort, calls));
+            }
         }
         foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })
         {
@@ -88,6 +100,9 @@ public static class Paired
             peer.SetupOrt();
             cleanups.Add(peer.Cleanup);
             pairs.Add(new Pair("agents", "batched", agents.OursBatched, "ORT batch 256", peer.OrtBatched, 200));
+            var int8 = new Agents();
+            int8.SetupOursInt8();
+            pairs.Add(new Pair("agents", "batched int8", int8.OursBatchedInt8, "ORT batch 256", peer.OrtBatched, 200));
         }
         foreach (TrainingModel model in new[] { TrainingModel.BiLstm128x256, TrainingModel.CharLstm })
         {

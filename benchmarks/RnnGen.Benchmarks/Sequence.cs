@@ -15,6 +15,8 @@ public class Sequence
     public int Batch { get; set; }
 
     private BiLstm128x256 _model = null!;
+    private BiLstm128x256Int8? _int8;
+    private BiLstm128x256Bf16? _bf16;
     private HandWrittenRnn _handWritten = null!;
     private InferenceSession? _session;
     private OrtSequenceRunner? _ort;
@@ -31,6 +33,24 @@ public class Sequence
 
     [GlobalSetup(Targets = new[] { nameof(Ours) })]
     public void SetupOurs() => Common();
+
+    /// <summary>The same weights with Weights = Int8 (rounded: not equal to the others; the tests bound the difference).</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursInt8) })]
+    public void SetupOursInt8()
+    {
+        Common();
+        _int8 = new BiLstm128x256Int8(Fixture.Seed);
+        _int8.Reserve(Fixture.SequenceSteps, Batch);
+    }
+
+    /// <summary>The same weights with Weights = BFloat16.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursBFloat16) })]
+    public void SetupOursBFloat16()
+    {
+        Common();
+        _bf16 = new BiLstm128x256Bf16(Fixture.Seed);
+        _bf16.Reserve(Fixture.SequenceSteps, Batch);
+    }
 
     /// <summary>Ours with <c>Threads</c> = 2: the two directions of each layer at the same time, one per core.</summary>
     [GlobalSetup(Targets = new[] { nameof(OursTwoThreads) })]
@@ -92,6 +112,22 @@ public class Sequence
     {
         if (Batch == 1) _model.Forward(_input, _output);
         else _model.Forward(_input, Batch, default, _output);
+    }
+
+    /// <summary>The generated model with int8 weights.</summary>
+    [Benchmark]
+    public void OursInt8()
+    {
+        if (Batch == 1) _int8!.Forward(_input, _output);
+        else _int8!.Forward(_input, Batch, default, _output);
+    }
+
+    /// <summary>The generated model with bfloat16 weights.</summary>
+    [Benchmark]
+    public void OursBFloat16()
+    {
+        if (Batch == 1) _bf16!.Forward(_input, _output);
+        else _bf16!.Forward(_input, Batch, default, _output);
     }
 
     /// <summary>The generated model with two threads (not part of the single-thread comparison).</summary>

@@ -24,6 +24,7 @@ public class Streaming
     private Gru32x64Bf16 _gru32x64Bf16 = null!;
     private Lstm64x64Bf16 _lstm64x64Bf16 = null!;
     private Lstm256x256Bf16 _lstm256x256Bf16 = null!;
+    private Lstm32x64Int8 _lstm32x64Int8 = null!;
     private HandWrittenRnn _handWritten = null!;
     private OrtStepRunner? _ort;
     private TorchStepPeer? _torch;
@@ -54,6 +55,14 @@ public class Streaming
         _gru32x64Bf16 = new Gru32x64Bf16(Fixture.Seed);
         _lstm64x64Bf16 = new Lstm64x64Bf16(Fixture.Seed);
         _lstm256x256Bf16 = new Lstm256x256Bf16(Fixture.Seed);
+    }
+
+    /// <summary>Int8 weights: the LSTM 32→64 only (the streaming target).</summary>
+    [GlobalSetup(Targets = new[] { nameof(OursInt8) })]
+    public void SetupOursInt8()
+    {
+        Common();
+        _lstm32x64Int8 = new Lstm32x64Int8(Fixture.Seed);
     }
 
     [GlobalSetup(Targets = new[] { nameof(HandWritten) })]
@@ -112,6 +121,14 @@ public class Streaming
             case StreamingModel.Lstm64x64: _lstm64x64Bf16.Step(_x, _state, _output); break;
             default: _lstm256x256Bf16.Step(_x, _state, _output); break;
         }
+    }
+
+    /// <summary>The generated model's Step with int8 weights (LSTM 32→64; the other shapes run their float Step).</summary>
+    [Benchmark]
+    public void OursInt8()
+    {
+        if (Model == StreamingModel.Lstm32x64) _lstm32x64Int8.Step(_x, _state, _output);
+        else Ours();
     }
 
     /// <summary>The hand-written cell with runtime sizes.</summary>

@@ -133,8 +133,9 @@ public class BoundsCheckedTests
         AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y.AsSpan(0, y.Length - 1), scratch));
         AssertOutOfRange(what + " scratch", () => RnnGen.CompilerServices.Kernels.Int8Product<Shape13x70, TI, TOps>(weights, sums, scales, x, y, scratch.AsSpan(0, scratch.Length - 1)));
 
-        // The batched product's tiles: 7 rows (a tile of four, one of three).
-        const int n = 7;
+        // The batched product's blocks and tiles: 37 rows (a block of 32, eight tiles of four; then a block of five, a tile
+        // of four and one of one), so a scratch one short is reached by the first block's last row.
+        const int n = 37;
         var xs = Filled(n * 13);
         var ys = new float[n * 70];
         var gemmScratch = new byte[RnnGen.CompilerServices.Kernels.GemmPInt8ScratchSize(13)];

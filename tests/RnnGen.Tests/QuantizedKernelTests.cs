@@ -153,7 +153,7 @@ public class QuantizedKernelTests
         var xb = new float[(n - 1) * xs + inputs];
         var yb = new float[(n - 1) * ys + outputs];
         scratch = new byte[Kernels.GemmPInt8ScratchSize(inputs)];
-        Assert.Equal(64, scratch.Length);
+        Assert.Equal(32 * 16, scratch.Length); // a block of 32 rows of 13 inputs, padded to quads
         AssertRejects("inputs", () => Kernels.GemmPInt8ScratchSize(-1));
         Kernels.GemmPInt8<S13x37>(q, scales, default, xb, xs, n, yb, ys, scratch);
         AssertRejects("bias", () => Kernels.GemmPInt8<S13x37>(q, scales, new float[outputs - 1], xb, xs, n, yb, ys, scratch));
@@ -386,7 +386,7 @@ public class QuantizedKernelTests
         var scratch = new byte[Kernels.QuantizeInt8InputSize(rows)];
         var gemmScratch = new byte[Kernels.GemmPInt8ScratchSize(rows)];
         float[] bias = Uniform(cols, 15, 1f);
-        foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 9 })
+        foreach (int n in new[] { 0, 1, 2, 3, 4, 5, 7, 9, 32, 33, 70 })
         {
             foreach (bool withBias in new[] { false, true })
             {
