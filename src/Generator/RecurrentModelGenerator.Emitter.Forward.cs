@@ -651,7 +651,7 @@ public sealed partial class RecurrentModelGenerator
             string headArgs = $"p.Slice(HeadBias, OutputSize), new {RoSpan}(ws.Layer[{Num(m.Layers - 1)}], first * LayerWidth, count * LayerWidth), LayerWidth, count, new {Span}(ws.Top, first * OutputSize, count * OutputSize), OutputSize";
             if (m.Int8)
             {
-                w.Line($"if (!ws.Training) {Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(new global::System.ReadOnlySpan<sbyte>(_int8, Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), new {RoSpan}(_int8Scales, ScaleHead, OutputSize), {headArgs}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
+                w.Line($"if (!ws.Training && count == 1) {Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(new global::System.ReadOnlySpan<sbyte>(_int8, Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), new {RoSpan}(_int8Scales, ScaleHead, OutputSize), {headArgs}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
                 w.Line($"else {GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {headArgs});");
             }
             else w.Line($"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, {headArgs});");
@@ -725,7 +725,7 @@ public sealed partial class RecurrentModelGenerator
                         string floatCall = $"{GemmPanelsName(cols, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, Of("Packed"), layer, 0)}, {args});";
                         if (m.Int8)
                         {
-                            w.Line($"if (!ws.Training) {Int8Gemm(cols, m.GateWidth, "Ih")}(new global::System.ReadOnlySpan<sbyte>(_int8, {Of("Int8Ih")}, {Num(Int8Size(m.GateWidth, cols))}), new {RoSpan}(_int8Scales, {Of("ScaleIh")}, GateSize), {args}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
+                            w.Line($"if (!ws.Training && count == 1) {Int8Gemm(cols, m.GateWidth, "Ih")}(new global::System.ReadOnlySpan<sbyte>(_int8, {Of("Int8Ih")}, {Num(Int8Size(m.GateWidth, cols))}), new {RoSpan}(_int8Scales, {Of("ScaleIh")}, GateSize), {args}, {Cs}Kernels.ThreadScratch(Int8ScratchSize));");
                             w.Line("else " + floatCall);
                         }
                         else w.Line(floatCall);
@@ -756,7 +756,7 @@ public sealed partial class RecurrentModelGenerator
                     string floatH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                     if (m.Int8)
                     {
-                        w.Line("bool int8 = !ws.Training;");
+                        w.Line("bool int8 = !ws.Training; // and one row (n == 1): docs/performance.md, reduced-precision weights");
                         w.Line($"global::System.ReadOnlySpan<sbyte> weightHhQ = int8 ? new global::System.ReadOnlySpan<sbyte>(_int8, {Of("Int8Hh")}, {Num(Int8Size(m.GateWidth, m.Hidden))}) : default; // built by inference only");
                         w.Line($"{RoSpan} scalesHh = new {RoSpan}(_int8Scales, {Of("ScaleHh")}, GateSize);");
                         w.Line($"global::System.Span<byte> scratch = int8 ? {Cs}Kernels.ThreadScratch(Int8ScratchSize) : default;");
@@ -770,7 +770,7 @@ public sealed partial class RecurrentModelGenerator
                     // reuse each weight across their rows (the float panels).
                     string halfH = MatVecTHalfName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                     string Hh(string bias, string output) => m.Int8
-                        ? $"if (int8) {Int8Gemm(m.Hidden, m.GateWidth, "Hh")}(weightHhQ, scalesHh, {bias}, h, HiddenSize, n, {output}, GateSize, scratch); else {floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);"
+                        ? $"if (int8 && n == 1) {Int8Gemm(m.Hidden, m.GateWidth, "Hh")}(weightHhQ, scalesHh, {bias}, h, HiddenSize, n, {output}, GateSize, scratch); else {floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);"
                         : m.Half
                         ? $"if (half && n == 1) {{ {(bias == "default" ? "" : $"{bias}.CopyTo({output}); ")}{halfH}(weightHhHalf, weightHhT, h, {output}); }} else {floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);"
                         : $"{floatH}(weightHhT, {bias}, h, HiddenSize, n, {output}, GateSize);";
@@ -912,6 +912,7 @@ public sealed partial class RecurrentModelGenerator
             if (m.Int8)
             {
                 w.Line("if (_int8Stale) PackInt8();");
+                w.Line("bool int8 = agents == 1; // one row: the int8 copy; more rows: the float panels (docs/performance.md, reduced-precision weights)");
                 w.Line("global::System.ReadOnlySpan<sbyte> wq = _int8;");
                 w.Line($"{RoSpan} scales = _int8Scales;");
                 w.Line($"global::System.Span<byte> scratch = {Cs}Kernels.ThreadScratch(Int8ScratchSize);");
@@ -930,25 +931,29 @@ public sealed partial class RecurrentModelGenerator
                 else
                 {
                     string source = layer == 0 ? "x, InputSize" : $"state.Slice({StateOffset(m, layer - 1, false)}), StateSize";
+                    string floatIh = $"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);";
                     w.Line(m.Int8
-                        ? $"{Int8Gemm(k, m.GateWidth, "Ih" + id)}(wq.Slice(Int8Ih{id}, {Num(Int8Size(m.GateWidth, k))}), scales.Slice(ScaleIh{id}, GateSize), q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize, scratch);"
-                        : $"{GemmPanelsName(k, m.GateWidth, PanelRows(m, layer))}({LayerPanels(m, "Packed" + id, layer, 0)}, q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize);");
+                        ? $"if (int8) {Int8Gemm(k, m.GateWidth, "Ih" + id)}(wq.Slice(Int8Ih{id}, {Num(Int8Size(m.GateWidth, k))}), scales.Slice(ScaleIh{id}, GateSize), q.Slice(PackedBias{id}, GateSize), {source}, agents, gates, GateSize, scratch); else {floatIh}"
+                        : floatIh);
                 }
                 string h = $"state.Slice({StateOffset(m, layer, false)})";
                 // The recurrent product: gemmH(whh, bias, ...) below, on the float panels or (Int8) the int8 copy.
                 string gemmH = GemmPanelsName(m.Hidden, m.GateWidth, PanelRows(m, layer));
                 string whh = LayerPanels(m, "Packed" + id, layer, k);
+                // Int8 with one agent: the int8 copy; more agents: the float panels (ModelSpec.Int8). Both calls are written,
+                // the condition picks one.
                 string tail = "";
+                string floatH = gemmH, floatW = whh;
                 if (m.Int8)
                 {
-                    gemmH = Int8Gemm(m.Hidden, m.GateWidth, "Hh" + id);
+                    gemmH = $"if (int8) {Int8Gemm(m.Hidden, m.GateWidth, "Hh" + id)}";
                     whh = $"wq.Slice(Int8Hh{id}, {Num(Int8Size(m.GateWidth, m.Hidden))}), scales.Slice(ScaleHh{id}, GateSize)";
                     tail = ", scratch";
                 }
                 switch (m.Cell)
                 {
                     case Cell.Lstm:
-                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});" + (m.Int8 ? $" else {floatH}({floatW}, default, {h}, StateSize, agents, gates, GateSize);" : ""));
                         w.Open("for (int j = 0; j < agents; j++)");
                         w.Line($"{Span} agent = state.Slice(j * StateSize, StateSize);");
                         w.Line($"{Cs}Kernels.LstmCell(gates.Slice(j * GateSize, GateSize), agent.Slice({StateOffset(m, layer, true)}, HiddenSize), agent.Slice({StateOffset(m, layer, false)}, HiddenSize), new {Span}(_stepTanhC, (first + j) * HiddenSize, HiddenSize));");
@@ -956,16 +961,16 @@ public sealed partial class RecurrentModelGenerator
                         break;
                     case Cell.Gru:
                         w.Line($"{Span} hidden = new {Span}(_stepHidden, first * GateSize, agents * GateSize);");
-                        if (m.Bias) w.Line($"{gemmH}({whh}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize{tail});");
+                        if (m.Bias) w.Line($"{gemmH}({whh}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize{tail});" + (m.Int8 ? $" else {floatH}({floatW}, p.Slice(BiasHh{id}, GateSize), {h}, StateSize, agents, hidden, GateSize);" : ""));
                         else
                         {
                             w.Line("hidden.Clear();");
-                            w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize{tail});");
+                            w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, hidden, GateSize{tail});" + (m.Int8 ? $" else {floatH}({floatW}, default, {h}, StateSize, agents, hidden, GateSize);" : ""));
                         }
                         w.Line($"for (int j = 0; j < agents; j++) {Cs}Kernels.GruCell(gates.Slice(j * GateSize, GateSize), hidden.Slice(j * GateSize, GateSize), state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
                     default:
-                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});");
+                        w.Line($"{gemmH}({whh}, default, {h}, StateSize, agents, gates, GateSize{tail});" + (m.Int8 ? $" else {floatH}({floatW}, default, {h}, StateSize, agents, gates, GateSize);" : ""));
                         w.Line(m.Relu ? $"{Cs}Kernels.Relu(gates);" : $"for (int j = 0; j < agents; j++) {Cs}Kernels.Tanh(gates.Slice(j * GateSize, GateSize));");
                         w.Line($"for (int j = 0; j < agents; j++) gates.Slice(j * GateSize, GateSize).CopyTo(state.Slice(j * StateSize + {StateOffset(m, layer, false)}, HiddenSize));");
                         break;
@@ -975,9 +980,10 @@ public sealed partial class RecurrentModelGenerator
             string top = StateOffset(m, m.Layers - 1, false);
             if (m.Output > 0)
             {
+                string floatHead = $"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);";
                 w.Line(m.Int8
-                    ? $"{Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(wq.Slice(Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), scales.Slice(ScaleHead, OutputSize), p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize, scratch);"
-                    : $"{GemmPanelsName(m.LayerOutputWidth, m.Output, m.LayerOutputWidth)}({HeadPanels(m)}, p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize);");
+                    ? $"if (int8) {Int8Gemm(m.LayerOutputWidth, m.Output, "Head")}(wq.Slice(Int8Head, {Num(Int8Size(m.Output, m.LayerOutputWidth))}), scales.Slice(ScaleHead, OutputSize), p.Slice(HeadBias, OutputSize), state.Slice({top}), StateSize, agents, output, OutputSize, scratch); else {floatHead}"
+                    : floatHead);
             }
             else
             {

@@ -9,7 +9,8 @@ namespace RnnGen.Tests;
 /// <c>Weights = WeightPrecision.Int8</c> and <c>BFloat16</c> against PyTorch's float outputs on the realistic-size
 /// fixtures (tests/golden/fixtures/large): every inference path — batched Forward, Forward of one sequence, single-stream
 /// and multi-agent Step — within 5e-2 (int8) and 1e-2 (bfloat16) of each tensor's largest magnitude, the bound the
-/// documentation states. The float twins match to 1e-5 (LargeParityTests), so these bounds measure the rounding alone.
+/// documentation states. The reduced copies are read by the products of one row (a step of one stream, or of one
+/// sequence); the tests check they were (the outputs are not float's bits) where that is the whole computation.
 /// </summary>
 public class ReducedPrecisionTests
 {
@@ -37,10 +38,8 @@ public class ReducedPrecisionTests
         var final = new float[f.Batch * model.StateSize];
         if (model is ITokenSequenceModel tokens) tokens.Forward(f.Golden.Tokens, f.Batch, f.Lengths, output, f.InitialState, final);
         else ((IVectorSequenceModel)model).Forward(f["test.input"], f.Batch, f.Lengths, output, f.InitialState, final);
-        float error = LargeParityTests.AssertScaled(f["test.output"], output, tolerance, $"{name} {precision} batched output");
+        LargeParityTests.AssertScaled(f["test.output"], output, tolerance, $"{name} {precision} batched output");
         LargeParityTests.AssertScaled(f.FinalState, final, tolerance, $"{name} {precision} batched final state");
-        // int8 rounds every product's weights and inputs: the outputs move well past float rounding.
-        if (precision == "int8") Assert.True(error > 1e-4f, $"{name}: int8 outputs differ from PyTorch by only {error:R} of their scale");
     }
 
     [Theory]
