@@ -42,6 +42,17 @@ public sealed class SafetensorsOptions
     /// </summary>
     public bool AllowNonFinite { get; init; }
 
+    /// <summary>
+    /// Saving: when true, every matrix (2-D tensor: the layer weights, the head, the embedding) is written as int8, as
+    /// <c>Weights = WeightPrecision.Int8</c> quantizes it — symmetric, one scale per row: scale = max |row| / 127,
+    /// q = round(w / scale) to even, clamped to ±127 — in an I8 tensor of the matrix's name and shape, with its scales in
+    /// an F32 tensor named <c>&lt;name&gt;.scale</c> of shape [rows]; vectors (biases) stay F32. The file is about a
+    /// quarter of the float one. Loading needs no option: an I8 matrix with its <c>.scale</c> loads into any model, of
+    /// any precision, as q · scale (and a model with <c>Weights = Int8</c> quantizes those floats back to the same q).
+    /// Default false.
+    /// </summary>
+    public bool Int8Weights { get; init; }
+
     /// <summary>The name a model tensor has in the file.</summary>
     public string MapName(string modelName)
     {
@@ -156,8 +167,10 @@ public static class Safetensors
 
         Header header = ReadHeader(stream);
 
-        // Match every model tensor to a file entry, checking shape (the entry's dtype and byte count are checked).
+        // Match every model tensor to a file entry, checking shape (the entry's dtype and byte count are checked); an
+        // int8 matrix brings its scale tensor.
         var targets = new Dictionary<Entry, List<TensorInfo>>();
+        var scaleOf = new Dictionary<Entry, Entry>();
         foreach (TensorInfo tensor in tensors)
         {
             string fileName = options.MapName(tensor.Name);
@@ -169,15 +182,17 @@ public static class Safetensors
             {
                 throw new SafetensorsException($"Tensor '{fileName}' has shape [{string.Join(", ", entry.Shape)}]; expected {tensor.ShapeText}.");
             }
+            if (entry.DType == "I8" && !scaleOf.ContainsKey(entry)) scaleOf.Add(entry, Int8Scale(header, entry));
             if (!targets.TryGetValue(entry, out List<TensorInfo>? list)) targets.Add(entry, list = new List<TensorInfo>(1));
             list.Add(tensor);
         }
+        var scaleEntries = new HashSet<Entry>(scaleOf.Values);
         if (!options.IgnoreUnexpected)
         {
             var unexpected = new List<string>();
             foreach (Entry entry in header.Ordered)
             {
-                if (!targets.ContainsKey(entry) && entry.Name.StartsWith(options.Prefix, StringComparison.Ordinal)) unexpected.Add(entry.Name);
+                if (!targets.ContainsKey(entry) && !scaleEntries.Contains(entry) && entry.Name.StartsWith(options.Prefix, StringComparison.Ordinal)) unexpected.Add(entry.Name);
             }
             if (unexpected.Count > 0)
             {
@@ -190,6 +205,7 @@ public static class Safetensors
         var staging = new float[required];
         parameters.Slice(0, required).CopyTo(staging);
         var reader = new DataReader(stream, header);
+        var scales = new Dictionary<Entry, float[]>();
         foreach (Entry entry in header.Ordered)
         {
             if (targets.TryGetValue(entry, out List<TensorInfo>? list))
@@ -198,12 +214,38 @@ public static class Safetensors
                 reader.ReadInto(entry, staging.AsSpan(first.Offset, first.Length), checkFinite: !options.AllowNonFinite);
                 for (int i = 1; i < list.Count; i++) staging.AsSpan(first.Offset, first.Length).CopyTo(staging.AsSpan(list[i].Offset, list[i].Length));
             }
+            else if (scaleEntries.Contains(entry))
+            {
+                float[] values = reader.ReadArray(entry);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    // A scale is max |row| / 127: finite and not negative (NaN fails both tests).
+                    if (!(values[i] >= 0f && values[i] <= float.MaxValue))
+                        throw new SafetensorsException($"Tensor '{entry.Name}' holds the scale {values[i].ToString("R", CultureInfo.InvariantCulture)} at row {i}; an int8 matrix's scales are finite and not negative.");
+                }
+                scales.Add(entry, values);
+            }
             else
             {
                 reader.Skip(entry.ByteLength);
             }
         }
         reader.ExpectEnd();
+        // Int8 matrices: q · scale of their row, in every model tensor they were read into.
+        foreach (KeyValuePair<Entry, Entry> pair in scaleOf)
+        {
+            float[] rowScales = scales[pair.Value];
+            int cols = pair.Key.Shape[1];
+            foreach (TensorInfo t in targets[pair.Key])
+            {
+                Span<float> values = staging.AsSpan(t.Offset, t.Length);
+                for (int r = 0; r < rowScales.Length; r++)
+                {
+                    Span<float> row = values.Slice(r * cols, cols);
+                    for (int c = 0; c < row.Length; c++) row[c] *= rowScales[r];
+                }
+            }
+        }
         staging.AsSpan().CopyTo(parameters);
     }
 
@@ -271,9 +313,18 @@ public static class Safetensors
                 throw new ArgumentException($"Tensor '{t.Name}' needs floats up to {t.Offset + t.Length}; the parameter buffer has {parameters.Length}.", nameof(parameters));
             }
             string name = options.MapName(t.Name);
-            if (!names.Add(name))
+            if (!names.Add(name) || (options.Int8Weights && t.Shape.Count == 2 && !names.Add(name + ".scale")))
             {
                 throw new ArgumentException($"Tensor '{t.Name}' is saved as '{name}', a name already taken; names in a safetensors file must be unique.", nameof(options));
+            }
+        }
+        // Int8: every matrix quantized by row before anything is written (a non-finite weight cannot be).
+        var quantized = new Dictionary<TensorInfo, (sbyte[] Q, float[] Scales)>();
+        if (options.Int8Weights)
+        {
+            foreach (TensorInfo t in tensors)
+            {
+                if (t.Shape.Count == 2) quantized.Add(t, QuantizeRows(t, parameters.Slice(t.Offset, t.Length)));
             }
         }
 
@@ -285,19 +336,32 @@ public static class Safetensors
             writer.WriteString("format", "pt");
             writer.WriteEndObject();
             long offset = 0;
-            foreach (TensorInfo t in tensors)
+            void Entry(string name, string dtype, IReadOnlyList<int> shape, long bytes)
             {
-                writer.WriteStartObject(options.MapName(t.Name));
-                writer.WriteString("dtype", "F32");
+                writer.WriteStartObject(name);
+                writer.WriteString("dtype", dtype);
                 writer.WriteStartArray("shape");
-                foreach (int d in t.Shape) writer.WriteNumberValue(d);
+                foreach (int d in shape) writer.WriteNumberValue(d);
                 writer.WriteEndArray();
                 writer.WriteStartArray("data_offsets");
                 writer.WriteNumberValue(offset);
-                writer.WriteNumberValue(offset + 4L * t.Length);
+                writer.WriteNumberValue(offset + bytes);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
-                offset += 4L * t.Length;
+                offset += bytes;
+            }
+            foreach (TensorInfo t in tensors)
+            {
+                string name = options.MapName(t.Name);
+                if (quantized.ContainsKey(t))
+                {
+                    Entry(name, "I8", t.Shape, t.Length);
+                    Entry(name + ".scale", "F32", new[] { t.Shape[0] }, 4L * t.Shape[0]);
+                }
+                else
+                {
+                    Entry(name, "F32", t.Shape, 4L * t.Length);
+                }
             }
             writer.WriteEndObject();
         }
@@ -312,6 +376,11 @@ public static class Safetensors
         foreach (TensorInfo t in tensors)
         {
             ReadOnlySpan<float> values = parameters.Slice(t.Offset, t.Length);
+            if (quantized.TryGetValue(t, out var q))
+            {
+                stream.Write(MemoryMarshal.AsBytes(q.Q.AsSpan()));
+                values = q.Scales;
+            }
             while (!values.IsEmpty)
             {
                 int n = Math.Min(values.Length, chunk.Length / 4);
@@ -329,6 +398,30 @@ public static class Safetensors
         }
     }
 
+
+    /// <summary>A matrix [rows, cols] as int8 with one scale per row, as <see cref="SafetensorsOptions.Int8Weights"/> describes (Kernels.QuantizeInt8's rule).</summary>
+    private static (sbyte[] Q, float[] Scales) QuantizeRows(TensorInfo t, ReadOnlySpan<float> values)
+    {
+        int rows = t.Shape[0], cols = t.Shape[1];
+        var q = new sbyte[t.Length];
+        var scales = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = values.Slice(r * cols, cols);
+            float max = 0f;
+            for (int c = 0; c < cols; c++)
+            {
+                if (!float.IsFinite(row[c]))
+                    throw new ArgumentException($"Tensor '{t.Name}' holds {row[c].ToString(CultureInfo.InvariantCulture)} at [{r}, {c}]; Int8Weights can only store finite weights.", "parameters");
+                max = Math.Max(max, Math.Abs(row[c]));
+            }
+            float scale = max / 127f;
+            scales[r] = scale;
+            if (scale == 0f) continue;
+            for (int c = 0; c < cols; c++) q[r * cols + c] = (sbyte)Math.Min(127, Math.Max(-127, (int)Math.Round(row[c] / scale, MidpointRounding.ToEven)));
+        }
+        return (q, scales);
+    }
 
     /// <summary>What a header says: the tensors by name and in data order, and the length of the data they cover.</summary>
     private sealed class Header
@@ -544,7 +637,7 @@ public static class Safetensors
         int elementSize = ElementSize(dtype);
         if (elementSize == 0)
         {
-            throw new SafetensorsException($"Tensor '{name}' has dtype {dtype}; expected F32, F16, BF16 or F64.");
+            throw new SafetensorsException($"Tensor '{name}' has dtype {dtype}; expected F32, F16, BF16, F64 or I8 (a matrix with a '.scale' tensor).");
         }
 
         // The element count in 64 bits, never wrapping: any zero dimension makes it 0, otherwise it must fit an array.
@@ -725,12 +818,32 @@ public static class Safetensors
         return index;
     }
 
+    /// <summary>The scale tensor of an int8 matrix: <c>&lt;name&gt;.scale</c>, a float vector with one value per row.</summary>
+    private static Entry Int8Scale(Header header, Entry matrix)
+    {
+        if (matrix.Shape.Length != 2)
+        {
+            throw new SafetensorsException($"Tensor '{matrix.Name}' is I8 with shape [{string.Join(", ", matrix.Shape)}]; int8 tensors are matrices [rows, columns] with one scale per row.");
+        }
+        string name = matrix.Name + ".scale";
+        if (!header.ByName.TryGetValue(name, out Entry? scale))
+        {
+            throw new SafetensorsException($"Tensor '{matrix.Name}' is I8 but the file has no '{name}' (its scales, one per row: [{matrix.Shape[0]}]).");
+        }
+        if (scale.DType == "I8" || scale.Shape.Length != 1 || scale.Shape[0] != matrix.Shape[0])
+        {
+            throw new SafetensorsException($"Tensor '{name}' has dtype {scale.DType} and shape [{string.Join(", ", scale.Shape)}]; the scales of '{matrix.Name}' are floats of shape [{matrix.Shape[0]}].");
+        }
+        return scale;
+    }
+
     private static int ElementSize(string dtype) => dtype switch
     {
         "F32" => 4,
         "F16" => 2,
         "BF16" => 2,
         "F64" => 8,
+        "I8" => 1,
         _ => 0,
     };
 
@@ -770,6 +883,9 @@ public static class Safetensors
                 break;
             case "F64":
                 for (int i = 0; i < destination.Length; i++) destination[i] = (float)Portable.ReadDoubleLittleEndian(source.Slice(8 * i));
+                break;
+            case "I8":
+                for (int i = 0; i < destination.Length; i++) destination[i] = (sbyte)source[i];
                 break;
         }
     }
