@@ -10,6 +10,12 @@ Two graph shapes:
             (and c0 for LSTM); outputs y [1, batch, dirs*hidden], hn (and cn). batch is dynamic.
   sequence  a whole sequence from a zero state: input [steps, batch, input]; output [steps, batch, dirs*hidden].
             steps and batch are dynamic.
+  step-int8 the step graph's inputs, outputs and shapes (LSTM, one layer, one direction), computed by ONNX Runtime's
+            own int8 LSTM: one com.microsoft DynamicQuantizeLSTM node, built with onnx.helper (not through torch).
+            W [1, input, 4*hidden] and R [1, hidden, 4*hidden] (transposed relative to ai.onnx LSTM's W and R),
+            int8, symmetric, one scale per output channel (max |column| / 127, zero point 0), gates in ONNX's
+            order i, o, f, c (PyTorch's is i, f, g, o); B [1, 8*hidden] float (W's bias then R's). ONNX Runtime
+            quantizes x and h to uint8 per call itself.
 
 Usage, one model:
   python3 export_onnx.py --cell lstm --input 32 --hidden 64 --mode step --weights m.safetensors --out m.onnx
@@ -45,7 +51,78 @@ def read_safetensors(path, torch):
     return tensors
 
 
+def export_step_int8(job, torch):
+    """The step-int8 graph: one DynamicQuantizeLSTM node on the same weights as the float step graph."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    if job["cell"].lower() != "lstm" or int(job.get("layers", 1)) != 1 or bool(job.get("bidirectional", False)):
+        raise ValueError("step-int8 is for a one-layer, one-direction LSTM (DynamicQuantizeLSTM is an LSTM)")
+    input_size, hidden = int(job["input"]), int(job["hidden"])
+    tensors = read_safetensors(job["weights"], torch)
+    expected = {"rnn.weight_ih_l0": (4 * hidden, input_size), "rnn.weight_hh_l0": (4 * hidden, hidden),
+                "rnn.bias_ih_l0": (4 * hidden,), "rnn.bias_hh_l0": (4 * hidden,)}
+    if set(tensors) != set(expected):
+        raise ValueError(f"{job['weights']}: tensors {sorted(tensors)}, expected {sorted(expected)}")
+    for name, shape in expected.items():
+        if tuple(tensors[name].shape) != shape:
+            raise ValueError(f"{job['weights']}: {name} is {tuple(tensors[name].shape)}, expected {shape}")
+
+    # PyTorch stacks the gates i, f, g, o; ONNX (and DynamicQuantizeLSTM) i, o, f, c (c is PyTorch's g).
+    order = np.concatenate([np.arange(g * hidden, (g + 1) * hidden) for g in (0, 3, 1, 2)])
+
+    def reordered(name):
+        return tensors[name].numpy().astype(np.float32)[order]
+
+    def quantized(matrix):
+        """[4*hidden, k] float -> [1, k, 4*hidden] int8 and [1, 4*hidden] scales, symmetric per output channel."""
+        largest = np.abs(matrix).max(axis=1)
+        scale = np.where(largest > 0, largest / 127.0, 1.0).astype(np.float32)
+        q = np.clip(np.rint(matrix / scale[:, None]), -127, 127).astype(np.int8)
+        return q.T[None, :, :].copy(), scale[None, :]
+
+    w_q, w_scale = quantized(reordered("rnn.weight_ih_l0"))
+    r_q, r_scale = quantized(reordered("rnn.weight_hh_l0"))
+    bias = np.concatenate([reordered("rnn.bias_ih_l0"), reordered("rnn.bias_hh_l0")])[None, :]
+    zero = np.zeros((1, 4 * hidden), dtype=np.int8)
+    initializers = [
+        numpy_helper.from_array(w_q, "W_q"), numpy_helper.from_array(w_scale, "W_scale"),
+        numpy_helper.from_array(zero, "W_zero_point"),
+        numpy_helper.from_array(r_q, "R_q"), numpy_helper.from_array(r_scale, "R_scale"),
+        numpy_helper.from_array(zero.copy(), "R_zero_point"),
+        numpy_helper.from_array(bias.astype(np.float32), "B"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "direction_axis"),
+    ]
+    # Inputs X, W, R, B, sequence_lens, initial_h, initial_c, P, W_scale, W_zero_point, R_scale, R_zero_point.
+    lstm = helper.make_node(
+        "DynamicQuantizeLSTM",
+        ["x", "W_q", "R_q", "B", "", "h0", "c0", "", "W_scale", "W_zero_point", "R_scale", "R_zero_point"],
+        ["y_directions", "hn", "cn"], name="lstm_int8", domain="com.microsoft", hidden_size=hidden)
+    # Y is [steps, directions, batch, hidden]; the float step graph's y is [steps, batch, hidden].
+    squeeze = helper.make_node("Squeeze", ["y_directions", "direction_axis"], ["y"], name="drop_direction_axis")
+    state = ["1", "batch", str(hidden)]
+
+    def value(name, dims):
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT, [int(d) if d.isdigit() else d for d in dims])
+
+    graph = helper.make_graph(
+        [lstm, squeeze], "rnngen_step_int8",
+        [value("x", ["1", "batch", str(input_size)]), value("h0", state), value("c0", state)],
+        [value("y", state), value("hn", state), value("cn", state)],
+        initializer=initializers)
+    model = helper.make_model(graph, producer_name="rnngen export_onnx.py",
+                              opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+    onnx.checker.check_model(model)  # the ai.onnx part; the contrib op is checked by ONNX Runtime when it loads
+    onnx.save(model, job["out"])
+    print(f"exported {job['out']} (lstm, input {input_size}, hidden {hidden}, step-int8: DynamicQuantizeLSTM, "
+          f"int8 per-channel weights)")
+
+
 def export(job, torch):
+    if job.get("mode") == "step-int8":
+        export_step_int8(job, torch)
+        return
     cell = job["cell"].lower()
     layers = int(job.get("layers", 1))
     bidirectional = bool(job.get("bidirectional", False))
@@ -92,7 +169,7 @@ def export(job, torch):
         inputs, outputs = ["input"], ["output"]
         axes = {"input": {0: "steps", 1: "batch"}, "output": {0: "steps", 1: "batch"}}
     else:
-        raise ValueError(f"unknown mode {mode!r} (step or sequence)")
+        raise ValueError(f"unknown mode {mode!r} (step, sequence or step-int8)")
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch 1.13's exporter warns about shape inference of constants
@@ -110,7 +187,7 @@ def main():
     parser.add_argument("--hidden", type=int)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--bidirectional", action="store_true")
-    parser.add_argument("--mode", choices=["step", "sequence"], default="sequence")
+    parser.add_argument("--mode", choices=["step", "sequence", "step-int8"], default="sequence")
     parser.add_argument("--weights", help="safetensors file written by the C# model")
     parser.add_argument("--out", help="ONNX file to write")
     parser.add_argument("--check", action="store_true", help="only check that torch and onnx import, then exit")
