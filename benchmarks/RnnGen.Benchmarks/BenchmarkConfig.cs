@@ -44,7 +44,8 @@ public sealed class BenchmarkConfig : ManualConfig
     public static bool IsRunnable(BenchmarkCase benchmark)
     {
         string method = benchmark.Descriptor.WorkloadMethod.Name;
-        Peer? peer = method.StartsWith("Ort", StringComparison.Ordinal) ? Peer.Ort
+        Peer? peer = method.StartsWith("OrtInt8", StringComparison.Ordinal) ? Peer.OrtInt8
+            : method.StartsWith("Ort", StringComparison.Ordinal) ? Peer.Ort
             : method.StartsWith("TorchSharp", StringComparison.Ordinal) ? Peer.TorchSharp
             : method.StartsWith("HandWritten", StringComparison.Ordinal) ? Peer.HandWritten
             : null;

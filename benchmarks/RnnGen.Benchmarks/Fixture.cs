@@ -17,6 +17,8 @@ public enum Peer
     HandWritten,
     /// <summary>ONNX Runtime over graphs exported from the same weights.</summary>
     Ort,
+    /// <summary>ONNX Runtime's own int8 LSTM (<c>DynamicQuantizeLSTM</c>) on the same weights, quantized by export_onnx.py.</summary>
+    OrtInt8,
     /// <summary>TorchSharp (libtorch), where its native library loads.</summary>
     TorchSharp,
 }
@@ -56,6 +58,12 @@ public static class Fixture
 
     /// <summary>Why ONNX Runtime rows are skipped, or null when the graphs were exported.</summary>
     public static string? OrtUnavailable { get; private set; }
+
+    /// <summary>Why the ONNX Runtime int8 rows are skipped (the float ones may still run), or null when its graph was exported.</summary>
+    public static string? OrtInt8Unavailable { get; private set; }
+
+    /// <summary>The model ONNX Runtime's int8 LSTM peer runs (the streaming target).</summary>
+    public static ModelSpec OrtInt8Model => ModelSpec.Of(StreamingModel.Lstm32x64);
 
     /// <summary>Every check made, once <see cref="Prepare"/> has run.</summary>
     public static IReadOnlyList<PeerCheck> Checks => Prepare();
@@ -111,13 +119,13 @@ public static class Fixture
         string script = Path.Combine(AppContext.BaseDirectory, "export_onnx.py");
         if (!File.Exists(script))
         {
-            OrtUnavailable = "export_onnx.py is not next to the benchmark binary";
+            OrtUnavailable = OrtInt8Unavailable = "export_onnx.py is not next to the benchmark binary";
             return;
         }
         string? python = FindPython(script, out string why);
         if (python is null)
         {
-            OrtUnavailable = why;
+            OrtUnavailable = OrtInt8Unavailable = why;
             return;
         }
         var jobs = OnnxModels.Select(m => new Dictionary<string, object>
@@ -131,14 +139,32 @@ public static class Fixture
             ["weights"] = m.WeightsPath,
             ["out"] = m.OnnxPath,
         }).ToList();
+        // Last, so a failure of the int8 graph alone leaves the float graphs written and benchmarked.
+        ModelSpec int8 = OrtInt8Model;
+        jobs.Add(new Dictionary<string, object>
+        {
+            ["cell"] = "lstm",
+            ["input"] = int8.InputSize,
+            ["hidden"] = int8.HiddenSize,
+            ["mode"] = "step-int8",
+            ["weights"] = int8.WeightsPath,
+            ["out"] = int8.OnnxInt8Path,
+        });
         string jobsPath = Path.Combine(Directory, "onnx-jobs.json");
         File.WriteAllText(jobsPath, JsonSerializer.Serialize(jobs));
         foreach (ModelSpec m in OnnxModels) File.Delete(m.OnnxPath);
+        File.Delete(int8.OnnxInt8Path);
         var (exit, output) = RunProcess(python, new[] { script, "--jobs", jobsPath }, TimeSpan.FromMinutes(10));
-        if (exit != 0 || OnnxModels.Any(m => !File.Exists(m.OnnxPath)))
+        if (OnnxModels.Any(m => !File.Exists(m.OnnxPath)))
         {
-            OrtUnavailable = $"export_onnx.py failed (exit {exit}): {LastLines(output, 6)}";
+            OrtUnavailable = OrtInt8Unavailable = $"export_onnx.py failed (exit {exit}): {LastLines(output, 6)}";
             Console.WriteLine("// ERROR: " + OrtUnavailable);
+            return;
+        }
+        if (exit != 0 || !File.Exists(int8.OnnxInt8Path))
+        {
+            OrtInt8Unavailable = $"export_onnx.py failed on the step-int8 graph (exit {exit}): {LastLines(output, 6)}";
+            Console.WriteLine("// ERROR: " + OrtInt8Unavailable);
             return;
         }
         Console.WriteLine($"// exported {jobs.Count} ONNX graphs with {python} {script}");

@@ -122,4 +122,7 @@ public sealed record ModelSpec(string Name, CellKind Cell, int InputSize, int Hi
 
     public string WeightsPath => Path.Combine(Fixture.Directory, Name + ".safetensors");
     public string OnnxPath => Path.Combine(Fixture.Directory, Name + "." + OnnxMode + ".onnx");
+
+    /// <summary>The one-step graph of ONNX Runtime's int8 LSTM (export_onnx.py <c>--mode step-int8</c>); same inputs and outputs as the float step graph.</summary>
+    public string OnnxInt8Path => Path.Combine(Fixture.Directory, Name + ".step-int8.onnx");
 }

@@ -74,6 +74,14 @@ public static class Paired
                 var int8 = new Streaming { Model = model };
                 int8.SetupOursInt8();
                 pairs.Add(new Pair($"streaming {model}", "ours int8", int8.OursInt8, "ORT", peer.Ort, calls));
+                if (Fixture.IsUsable(Peer.OrtInt8, "Streaming/" + model))
+                {
+                    var ortInt8 = new Streaming { Model = model };
+                    ortInt8.SetupOrtInt8();
+                    cleanups.Add(ortInt8.Cleanup);
+                    pairs.Add(new Pair($"streaming {model}", "ours int8", int8.OursInt8, "ORT int8", ortInt8.OrtInt8, calls));
+                    pairs.Add(new Pair($"streaming {model}", "ORT int8", ortInt8.OrtInt8, "ORT", peer.Ort, calls));
+                }
             }
         }
         foreach (StreamingModel model in new[] { StreamingModel.Lstm32x64, StreamingModel.Gru32x64, StreamingModel.Lstm64x64, StreamingModel.Lstm256x256 })

@@ -8,7 +8,9 @@ namespace RnnGen.Benchmarks;
 /// Ours is the generated <c>Step(x, state, output)</c>; the baseline is the hand-written cell; ONNX Runtime runs the
 /// one-step graph with its state bound back in; TorchSharp calls torch.nn.LSTM/GRU on a length-1 sequence.
 /// <see cref="OursBFloat16"/> is the generated Step of the same model with <c>Weights = WeightPrecision.BFloat16</c>
-/// (not equal to the others: its weights are rounded; the validation prints by how much).
+/// (not equal to the others: its weights are rounded; the validation prints by how much). <see cref="OrtInt8"/> is
+/// ONNX Runtime's own int8 LSTM (<c>DynamicQuantizeLSTM</c>) on the same weights, LSTM 32→64 only (other sizes are
+/// filtered out: only that case is checked).
 /// </summary>
 public class Streaming
 {
@@ -80,6 +82,16 @@ public class Streaming
         _x.CopyTo(_ort.X, 0);
     }
 
+    /// <summary>ONNX Runtime's int8 LSTM graph, run by the same step runner as the float graph.</summary>
+    [GlobalSetup(Targets = new[] { nameof(OrtInt8) })]
+    public void SetupOrtInt8()
+    {
+        Common();
+        if (Model != StreamingModel.Lstm32x64) throw new NotSupportedException("ONNX Runtime's int8 graph is exported for Lstm32x64 only.");
+        _ort = new OrtStepRunner(_spec.OnnxInt8Path, lstm: true, _spec.InputSize, _spec.HiddenSize, batch: 1);
+        _x.CopyTo(_ort.X, 0);
+    }
+
     [GlobalSetup(Targets = new[] { nameof(TorchSharp) })]
     public void SetupTorchSharp()
     {
@@ -138,6 +150,10 @@ public class Streaming
     /// <summary>ONNX Runtime, one-step graph, state fed back through the bindings.</summary>
     [Benchmark]
     public void Ort() => _ort!.Step();
+
+    /// <summary>ONNX Runtime's int8 LSTM (DynamicQuantizeLSTM), one-step graph, state fed back through the bindings.</summary>
+    [Benchmark]
+    public void OrtInt8() => _ort!.Step();
 
     /// <summary>TorchSharp, torch.nn.LSTM/GRU on a length-1 sequence, no autograd.</summary>
     [Benchmark]

@@ -13,6 +13,9 @@ internal static class Validation
 {
     private const int StreamingSteps = 8;
 
+    /// <summary>ONNX Runtime's int8 LSTM against our float model: max |difference| over the largest |value|.</summary>
+    private const double Int8Tolerance = 5e-2;
+
     public static void Run(List<PeerCheck> checks, List<string> skipped)
     {
         Console.WriteLine($"// equality checks, max |difference| against the generated model (tolerance {Fixture.Tolerance:0e0}):");
@@ -42,6 +45,21 @@ internal static class Validation
             Check(checks, Peer.Ort, "Agents", "one step of 256 random states", OrtAgents);
             Check(checks, Peer.Ort, "Sequence/1", "T=128, batch 1", () => OrtSequence(1));
             Check(checks, Peer.Ort, "Sequence/32", "T=128, batch 32", () => OrtSequence(Fixture.SequenceBatch));
+            if (Fixture.OrtInt8Unavailable is { } int8Reason) Skip(skipped, "ONNX Runtime int8", int8Reason);
+            else
+            {
+                // Int8 differs from float by design, so the gate is loose (what the issue asks of ours, relative to
+                // the largest magnitude); a wrongly laid out graph (gate order, transposition) is off by O(1).
+                Check(checks, Peer.OrtInt8, "Streaming/" + StreamingModel.Lstm32x64,
+                    $"{StreamingSteps} steps against our float model, max |diff| / largest |value|, tolerance {Int8Tolerance:0e0}",
+                    () => OrtInt8Streaming(ours: ModelSpec.CreateStreaming(StreamingModel.Lstm32x64)), Int8Tolerance);
+                if (checks[^1] is { Peer: Peer.OrtInt8, Ok: true }) // not Fixture.IsUsable: that would start Prepare again
+                {
+                    // Information, not a gate: the two int8 LSTMs round differently (ORT also quantizes x and h to uint8 per call).
+                    double againstOurs = OrtInt8Streaming(ours: new Lstm32x64Int8(Fixture.Seed));
+                    Console.WriteLine($"//   info  {"OrtInt8",-11} {"Streaming/" + StreamingModel.Lstm32x64,-22} max |diff| {againstOurs.ToString("0.00e0", CultureInfo.InvariantCulture),-9} (against ours int8, relative to the largest |value|, {StreamingSteps} steps)");
+                }
+            }
         }
 
         if (!TorchSharpProbe.Available) Skip(skipped, "TorchSharp", TorchSharpProbe.Failure!);
@@ -57,13 +75,13 @@ internal static class Validation
         }
     }
 
-    private static void Check(List<PeerCheck> checks, Peer peer, string key, string what, Func<double> measure)
+    private static void Check(List<PeerCheck> checks, Peer peer, string key, string what, Func<double> measure, double tolerance = Fixture.Tolerance)
     {
         PeerCheck check;
         try
         {
             double measured = measure();
-            bool ok = measured <= Fixture.Tolerance; // false for NaN too
+            bool ok = measured <= tolerance; // false for NaN too
             check = new PeerCheck(peer, key, ok, measured, what);
         }
         catch (Exception e)
@@ -266,6 +284,35 @@ internal static class Validation
         max = Math.Max(max, MaxDifference(state.AsSpan(0, spec.HiddenSize), ort.H));
         if (spec.IsLstm) max = Math.Max(max, MaxDifference(state.AsSpan(spec.HiddenSize, spec.HiddenSize), ort.C));
         return max;
+    }
+
+    /// <summary>
+    /// ONNX Runtime's int8 graph against <paramref name="ours"/> (an LSTM 32→64, float or int8) over the random steps
+    /// of <see cref="OrtStreaming"/>: the largest |difference| in y, h and c, divided by the largest |value| of ours.
+    /// </summary>
+    private static double OrtInt8Streaming(IVectorStreamingModel ours)
+    {
+        ModelSpec spec = Fixture.OrtInt8Model;
+        using var ort = new OrtStepRunner(spec.OnnxInt8Path, lstm: true, spec.InputSize, spec.HiddenSize, batch: 1);
+        var random = new Random(Fixture.Seed + 4);
+        float[] state = RandomVector(random, ours.StateSize, 0.5f);
+        state.AsSpan(0, spec.HiddenSize).CopyTo(ort.H);
+        state.AsSpan(spec.HiddenSize, spec.HiddenSize).CopyTo(ort.C);
+        var output = new float[ours.OutputSize];
+        double max = 0, largest = 0;
+        for (int s = 0; s < StreamingSteps; s++)
+        {
+            float[] x = RandomVector(random, ours.InputSize, 1f);
+            ours.Step(x, state, output);
+            x.CopyTo(ort.X, 0);
+            ort.Step();
+            max = Math.Max(max, MaxDifference(output, ort.Y));
+            max = Math.Max(max, MaxDifference(state.AsSpan(0, spec.HiddenSize), ort.H));
+            max = Math.Max(max, MaxDifference(state.AsSpan(spec.HiddenSize, spec.HiddenSize), ort.C));
+            foreach (float v in output) largest = Math.Max(largest, Math.Abs(v));
+            foreach (float v in state) largest = Math.Max(largest, Math.Abs(v));
+        }
+        return largest > 0 ? max / largest : double.NaN;
     }
 
     private static double OrtAgents()
