@@ -486,9 +486,9 @@ public sealed class CharRnnTrainer
     private (double Single, double BFloat16, double Int8) CompareWeights(ITokenStreamingModel model, ReadOnlySpan<int> text, int count)
     {
         if (_options.EvalWeights.Count == 0 || count <= 0) return (double.NaN, double.NaN, double.NaN);
-        _log.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"Validation loss by weight precision: the same parameters in twins declared with Weights = Single, BFloat16, Int8, the split read in one pass, one character at a time through Step (its products read the reduced copy):"));
+        _log.WriteLine(
+            $"Validation loss by weight precision: the same parameters in twins declared with Weights = Single, {string.Join(", ", _options.EvalWeights)}, "
+            + "the split read in one pass, one character at a time through Step (every product reads the reduced copy):");
         double single = double.NaN, bfloat16 = double.NaN, int8 = double.NaN;
         foreach (WeightPrecision weights in (WeightPrecision[])[WeightPrecision.Single, WeightPrecision.BFloat16, WeightPrecision.Int8])
         {

@@ -24,7 +24,7 @@ public sealed record WeightScores(TaggingScore Single, TaggingScore? BFloat16, T
         ArgumentNullException.ThrowIfNull(log);
         if (weights.Count == 0) return null;
         log.WriteLine(
-            "UPOS accuracy by weight precision: the same parameters in twins declared with Weights = Single, BFloat16, Int8, "
+            $"UPOS accuracy by weight precision: the same parameters in twins declared with Weights = Single, {string.Join(", ", weights)}, "
             + "one sentence at a time (the recurrent products read the reduced copy; input projections and head read float):");
         TaggingScore single = Score(network, corpus, WeightPrecision.Single, null, log);
         TaggingScore? bfloat16 = weights.Contains(WeightPrecision.BFloat16) ? Score(network, corpus, WeightPrecision.BFloat16, single, log) : null;

@@ -31,7 +31,7 @@ public class CharRnnSmokeTests
     }
 
     [Fact]
-    public void Prints_the_validation_loss_at_each_weight_precision_on_its_last_line()
+    public void Eval_weights_int8_prints_the_float_and_int8_losses_only()
     {
         var output = new StringWriter();
         int exit = SampleProgram.Run(
