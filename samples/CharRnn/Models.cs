@@ -185,7 +185,7 @@ public static class CharModels
     /// <summary>The error text for sizes with no compiled model.</summary>
     public static string UnsupportedMessage(int hidden, int layers)
         => $"No compiled model with hidden size {hidden} and {layers} layer(s). Supported: hidden {string.Join(", ", SupportedHidden)} "
-           + $"with layers {string.Join(", ", SupportedLayers)}. Other sizes need one more [RecurrentModel] declaration in samples/CharRnn/Models.cs.";
+           + $"with layers {string.Join(", ", SupportedLayers)}. Other sizes need three more [RecurrentModel] declarations (float, bfloat16 and int8 weights) in samples/CharRnn/Models.cs.";
 
     /// <summary>
     /// Reads the hidden size and layer count of a checkpoint from its tensor shapes (rnn.weight_hh_l0 is [4H, H], one

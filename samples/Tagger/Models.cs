@@ -115,7 +115,7 @@ public static class TaggerModels
         _ when SupportedHidden.Contains(hidden) => throw new ArgumentOutOfRangeException(nameof(weights), weights, "Not a weight precision."),
         _ => throw new ArgumentException(
             $"No compiled sentence tagger with hidden size {hidden}. Supported: {string.Join(", ", SupportedHidden)}. "
-            + "Another size needs one more [RecurrentModel] declaration in samples/Tagger/Models.cs."),
+            + "Another size needs three more [RecurrentModel] declarations (float, bfloat16 and int8 weights) in samples/Tagger/Models.cs."),
     };
 
     /// <summary>Creates the character BiLSTM reading weights of <paramref name="weights"/> precision in inference (the float one is <see cref="CharBiLstm"/>).</summary>
