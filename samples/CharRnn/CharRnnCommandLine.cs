@@ -27,6 +27,7 @@ public sealed class CharRnnCommandLine
     private readonly CommandLineOption<double> _clip;
     private readonly CommandLineOption<int> _evalChars;
     private readonly CommandLineOption<int> _evaluations;
+    private readonly CommandLineOption<string?> _evalWeights;
     private readonly CommandLineOption<bool> _plain;
 
     /// <summary>Declares the options.</summary>
@@ -55,6 +56,9 @@ public sealed class CharRnnCommandLine
         _clip = _cli.Double("clip", CommandLine.Exact(Defaults.ClipNorm), "Gradient clipping: largest global gradient norm", min: 0, minExclusive: true);
         _evalChars = _cli.Int("eval-chars", Defaults.EvalChars, "Validation characters per periodic evaluation; the final one uses the whole split", min: 1);
         _evaluations = _cli.Int("evaluations", Defaults.Evaluations, "Evaluations per run, evenly spaced, each saving a checkpoint; the last is the final whole-split one", min: 0, max: 1000);
+        _evalWeights = _cli.String(
+            "eval-weights", "all", "Also measure the final validation loss with the same weights read as bfloat16 and/or int8 (and float), one char at a time",
+            valueName: "WHICH", allowed: ["all", "bfloat16", "int8", "none"]);
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
         _cli.Epilog =
             "Examples:\n"
@@ -94,6 +98,13 @@ public sealed class CharRnnCommandLine
             ClipNorm = (float)a.Get(_clip),
             EvalChars = a.Get(_evalChars),
             Evaluations = a.Get(_evaluations),
+            EvalWeights = a.Get(_evalWeights) switch
+            {
+                "bfloat16" => [WeightPrecision.BFloat16],
+                "int8" => [WeightPrecision.Int8],
+                "none" => [],
+                _ => [WeightPrecision.BFloat16, WeightPrecision.Int8],
+            },
             LiveProgress = a.Get(_plain) ? false : null,
         };
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace RnnGen.Samples.CharRnn;
@@ -57,6 +58,13 @@ public sealed record CharRnnOptions
     /// <summary>Periodic evaluations (and checkpoints) during training, evenly spread over the run.</summary>
     public int Evaluations { get; init; } = 10;
 
+    /// <summary>
+    /// Reduced weight precisions at which the final model's validation loss is also measured (with float beside them),
+    /// each by a twin model declared with that <c>Weights</c> and the same parameters, reading the split one character
+    /// at a time through <c>Step</c> so every product reads the reduced copy. Empty to measure none.
+    /// </summary>
+    public IReadOnlyList<WeightPrecision> EvalWeights { get; init; } = [WeightPrecision.BFloat16, WeightPrecision.Int8];
+
     /// <summary>Redraw the progress line in place (true), print plain progress lines (false), or decide from the output (null).</summary>
     public bool? LiveProgress { get; init; }
 
@@ -85,6 +93,8 @@ public sealed record CharRnnOptions
         Check(float.IsFinite(ClipNorm) && ClipNorm > 0, nameof(ClipNorm), "a finite number > 0");
         Check(EvalChars >= 1, nameof(EvalChars), ">= 1");
         Check(Evaluations >= 0, nameof(Evaluations), ">= 0");
+        if (EvalWeights is null || EvalWeights.Any(w => w is not (WeightPrecision.BFloat16 or WeightPrecision.Int8)))
+            throw new ArgumentException("EvalWeights must hold only BFloat16 and Int8 (float is always measured beside them).");
         if (Prompt is null) throw new ArgumentException("Prompt must not be null (use \"\" for none).");
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Numerics.Tensors;
 using System.Text;
 
@@ -42,6 +43,19 @@ public sealed record CharRnnResult
 
     /// <summary>Mean cross-entropy (nats/char) over the whole validation split after training.</summary>
     public required double ValidationLoss { get; init; }
+
+    /// <summary>
+    /// Validation loss (nats/char) of the same weights read one character at a time through the float model's
+    /// <c>Step</c>, the reference of <see cref="BFloat16ValidationLoss"/> and <see cref="Int8ValidationLoss"/>; NaN
+    /// when no reduced precision was measured (<see cref="CharRnnOptions.EvalWeights"/> empty).
+    /// </summary>
+    public double StepValidationLoss { get; init; } = double.NaN;
+
+    /// <summary>As <see cref="StepValidationLoss"/>, with the weights read as bfloat16 (<c>Weights = BFloat16</c>); NaN when not measured.</summary>
+    public double BFloat16ValidationLoss { get; init; } = double.NaN;
+
+    /// <summary>As <see cref="StepValidationLoss"/>, with the weights read as int8 (<c>Weights = Int8</c>); NaN when not measured.</summary>
+    public double Int8ValidationLoss { get; init; } = double.NaN;
 
     /// <summary>Training throughput: characters through Forward and Backward per second (evaluation excluded).</summary>
     public required double CharsPerSecond { get; init; }
@@ -165,6 +179,8 @@ public sealed class CharRnnTrainer
             $"Validation loss: {Format(validationLoss)} nats/char ({Format(validationLoss / Math.Log(2))} bits/char, perplexity {Format(Math.Exp(validationLoss))}), "
             + $"{predictions:N0} chars in {evaluationTime.TotalSeconds:0.0}s."));
 
+        (double stepLoss, double bfloat16Loss, double int8Loss) = CompareWeights(model, validation.Span, predictions);
+
         string sample = Generate(model);
         _log.WriteLine();
         Log($"--- sample: temperature {Short(_options.Temperature)}, seed {_options.Seed}, prompt \"{Escape(_options.Prompt)}\" ---");
@@ -184,6 +200,9 @@ public sealed class CharRnnTrainer
             InitialLoss = result.InitialLoss,
             FinalTrainLoss = result.FinalTrainLoss,
             ValidationLoss = validationLoss,
+            StepValidationLoss = stepLoss,
+            BFloat16ValidationLoss = bfloat16Loss,
+            Int8ValidationLoss = int8Loss,
             CharsPerSecond = result.CharsPerSecond,
             TrainingTime = result.Time,
             Sample = sample,
@@ -454,6 +473,64 @@ public sealed class CharRnnTrainer
             model.Forward(tokens.AsSpan(0, n * segments), segments, default, chunkLogits, state, state);
             total += Losses.SoftmaxCrossEntropy(
                 chunkLogits, targets.AsSpan(0, n * segments), scratch.AsSpan(0, n * segments * V), Reduction.Sum, IgnoredTarget);
+        }
+        return total / count;
+    }
+
+    /// <summary>
+    /// The validation loss of the model's weights as float, and as bfloat16 and int8 as <see cref="CharRnnOptions.EvalWeights"/>
+    /// asks (NaN for those not asked; all NaN when none is): each in a twin declared with that <c>Weights</c> holding
+    /// the same parameters, reading the split in one pass one character at a time through <c>Step</c>, the one-row
+    /// products that read the reduced copies (a batched Forward would read the float ones).
+    /// </summary>
+    private (double Single, double BFloat16, double Int8) CompareWeights(ITokenStreamingModel model, ReadOnlySpan<int> text, int count)
+    {
+        if (_options.EvalWeights.Count == 0 || count <= 0) return (double.NaN, double.NaN, double.NaN);
+        _log.WriteLine(
+            $"Validation loss by weight precision: the same parameters in twins declared with Weights = Single, {string.Join(", ", _options.EvalWeights)}, "
+            + "the split read in one pass, one character at a time through Step (every product reads the reduced copy):");
+        double single = double.NaN, bfloat16 = double.NaN, int8 = double.NaN;
+        foreach (WeightPrecision weights in (WeightPrecision[])[WeightPrecision.Single, WeightPrecision.BFloat16, WeightPrecision.Int8])
+        {
+            if (weights != WeightPrecision.Single && !_options.EvalWeights.Contains(weights)) continue;
+            ITokenStreamingModel twin = CharModels.Create(model.HiddenSize, model.NumLayers, _options.Seed, weights);
+            model.Parameters.CopyTo(twin.Parameters);
+            long start = Stopwatch.GetTimestamp();
+            double loss = EvaluateStepwise(twin, text, count);
+            TimeSpan time = Stopwatch.GetElapsedTime(start);
+            string difference = weights == WeightPrecision.Single ? "" : string.Create(CultureInfo.InvariantCulture, $" ({loss - single:+0.00000;-0.00000;+0.00000} vs float)");
+            Log($"  {Name(weights),-8}  {Format(loss)} nats/char{difference}, {count:N0} chars in {time.TotalSeconds:0.0}s");
+            switch (weights)
+            {
+                case WeightPrecision.Single: single = loss; break;
+                case WeightPrecision.BFloat16: bfloat16 = loss; break;
+                default: int8 = loss; break;
+            }
+        }
+        return (single, bfloat16, int8);
+    }
+
+    /// <summary>The name of a precision in the sample's output and final line: float, bfloat16, int8.</summary>
+    internal static string Name(WeightPrecision weights) => weights switch
+    {
+        WeightPrecision.Single => "float",
+        WeightPrecision.BFloat16 => "bfloat16",
+        _ => "int8",
+    };
+
+    /// <summary>Mean cross-entropy in nats/char of predicting text[1..count] from text[0..count-1] in one pass of single-stream <c>Step</c>s.</summary>
+    internal static double EvaluateStepwise(ITokenStreamingModel model, ReadOnlySpan<int> text, int count)
+    {
+        var state = new float[model.StateSize];
+        var logits = new float[V];
+        var scratch = new float[V];
+        var target = new int[1];
+        double total = 0;
+        for (int t = 0; t < count; t++)
+        {
+            model.Step(text[t], state, logits);
+            target[0] = text[t + 1];
+            total += Losses.SoftmaxCrossEntropy(logits, target, scratch, Reduction.Sum);
         }
         return total / count;
     }

@@ -45,6 +45,81 @@ public partial class CharLstmH512L2 { }
 [RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 3, Output = CharModels.Vocabulary)]
 public partial class CharLstmH512L3 { }
 
+// The same models with reduced-precision weights, for --eval-weights: the same parameter layout, so a trained float
+// model's Parameters copy into them as they are; inference one row at a time (Step) then reads the bfloat16 or int8 copy.
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH64L1BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH64L1Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH64L2BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH64L2Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH64L3BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 64, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH64L3Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH128L1BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH128L1Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH128L2BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH128L2Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH128L3BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 128, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH128L3Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH256L1BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH256L1Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH256L2BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH256L2Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH256L3BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 256, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH256L3Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH512L1BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 1, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH512L1Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH512L2BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 2, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH512L2Int8 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.BFloat16)]
+public partial class CharLstmH512L3BFloat16 { }
+
+[RecurrentModel(Cell = CellKind.Lstm, Vocabulary = CharModels.Vocabulary, Input = CharModels.Embedding, Hidden = 512, Layers = 3, Output = CharModels.Vocabulary, Weights = WeightPrecision.Int8)]
+public partial class CharLstmH512L3Int8 { }
+
 /// <summary>The family of character models this sample can train, and how to pick one by size.</summary>
 public static class CharModels
 {
@@ -60,23 +135,48 @@ public static class CharModels
     /// <summary>Layer counts with a compiled model.</summary>
     public static IReadOnlyList<int> SupportedLayers { get; } = [1, 2, 3];
 
-    /// <summary>Creates the model of the given size, initialized as PyTorch does from <paramref name="seed"/>.</summary>
+    /// <summary>Creates the model of the given size, initialized as PyTorch does from <paramref name="seed"/>, reading weights of <paramref name="weights"/> precision in inference.</summary>
     /// <exception cref="ArgumentException">No model of that size is compiled in; the message lists the sizes that are.</exception>
-    public static ITokenStreamingModel Create(int hidden, int layers, int seed) => (hidden, layers) switch
+    public static ITokenStreamingModel Create(int hidden, int layers, int seed, WeightPrecision weights = WeightPrecision.Single) => (hidden, layers, weights) switch
     {
-        (64, 1) => new CharLstmH64L1(seed),
-        (64, 2) => new CharLstmH64L2(seed),
-        (64, 3) => new CharLstmH64L3(seed),
-        (128, 1) => new CharLstmH128L1(seed),
-        (128, 2) => new CharLstmH128L2(seed),
-        (128, 3) => new CharLstmH128L3(seed),
-        (256, 1) => new CharLstmH256L1(seed),
-        (256, 2) => new CharLstmH256L2(seed),
-        (256, 3) => new CharLstmH256L3(seed),
-        (512, 1) => new CharLstmH512L1(seed),
-        (512, 2) => new CharLstmH512L2(seed),
-        (512, 3) => new CharLstmH512L3(seed),
-        _ => throw new ArgumentException(UnsupportedMessage(hidden, layers)),
+        (64, 1, WeightPrecision.Single) => new CharLstmH64L1(seed),
+        (64, 1, WeightPrecision.BFloat16) => new CharLstmH64L1BFloat16(seed),
+        (64, 1, WeightPrecision.Int8) => new CharLstmH64L1Int8(seed),
+        (64, 2, WeightPrecision.Single) => new CharLstmH64L2(seed),
+        (64, 2, WeightPrecision.BFloat16) => new CharLstmH64L2BFloat16(seed),
+        (64, 2, WeightPrecision.Int8) => new CharLstmH64L2Int8(seed),
+        (64, 3, WeightPrecision.Single) => new CharLstmH64L3(seed),
+        (64, 3, WeightPrecision.BFloat16) => new CharLstmH64L3BFloat16(seed),
+        (64, 3, WeightPrecision.Int8) => new CharLstmH64L3Int8(seed),
+        (128, 1, WeightPrecision.Single) => new CharLstmH128L1(seed),
+        (128, 1, WeightPrecision.BFloat16) => new CharLstmH128L1BFloat16(seed),
+        (128, 1, WeightPrecision.Int8) => new CharLstmH128L1Int8(seed),
+        (128, 2, WeightPrecision.Single) => new CharLstmH128L2(seed),
+        (128, 2, WeightPrecision.BFloat16) => new CharLstmH128L2BFloat16(seed),
+        (128, 2, WeightPrecision.Int8) => new CharLstmH128L2Int8(seed),
+        (128, 3, WeightPrecision.Single) => new CharLstmH128L3(seed),
+        (128, 3, WeightPrecision.BFloat16) => new CharLstmH128L3BFloat16(seed),
+        (128, 3, WeightPrecision.Int8) => new CharLstmH128L3Int8(seed),
+        (256, 1, WeightPrecision.Single) => new CharLstmH256L1(seed),
+        (256, 1, WeightPrecision.BFloat16) => new CharLstmH256L1BFloat16(seed),
+        (256, 1, WeightPrecision.Int8) => new CharLstmH256L1Int8(seed),
+        (256, 2, WeightPrecision.Single) => new CharLstmH256L2(seed),
+        (256, 2, WeightPrecision.BFloat16) => new CharLstmH256L2BFloat16(seed),
+        (256, 2, WeightPrecision.Int8) => new CharLstmH256L2Int8(seed),
+        (256, 3, WeightPrecision.Single) => new CharLstmH256L3(seed),
+        (256, 3, WeightPrecision.BFloat16) => new CharLstmH256L3BFloat16(seed),
+        (256, 3, WeightPrecision.Int8) => new CharLstmH256L3Int8(seed),
+        (512, 1, WeightPrecision.Single) => new CharLstmH512L1(seed),
+        (512, 1, WeightPrecision.BFloat16) => new CharLstmH512L1BFloat16(seed),
+        (512, 1, WeightPrecision.Int8) => new CharLstmH512L1Int8(seed),
+        (512, 2, WeightPrecision.Single) => new CharLstmH512L2(seed),
+        (512, 2, WeightPrecision.BFloat16) => new CharLstmH512L2BFloat16(seed),
+        (512, 2, WeightPrecision.Int8) => new CharLstmH512L2Int8(seed),
+        (512, 3, WeightPrecision.Single) => new CharLstmH512L3(seed),
+        (512, 3, WeightPrecision.BFloat16) => new CharLstmH512L3BFloat16(seed),
+        (512, 3, WeightPrecision.Int8) => new CharLstmH512L3Int8(seed),
+        _ when !IsSupported(hidden, layers) => throw new ArgumentException(UnsupportedMessage(hidden, layers)),
+        _ => throw new ArgumentOutOfRangeException(nameof(weights), weights, "Not a weight precision."),
     };
 
     /// <summary>Whether a model with these sizes is compiled in.</summary>
@@ -85,7 +185,7 @@ public static class CharModels
     /// <summary>The error text for sizes with no compiled model.</summary>
     public static string UnsupportedMessage(int hidden, int layers)
         => $"No compiled model with hidden size {hidden} and {layers} layer(s). Supported: hidden {string.Join(", ", SupportedHidden)} "
-           + $"with layers {string.Join(", ", SupportedLayers)}. Other sizes need one more [RecurrentModel] declaration in samples/CharRnn/Models.cs.";
+           + $"with layers {string.Join(", ", SupportedLayers)}. Other sizes need three more [RecurrentModel] declarations (float, bfloat16 and int8 weights) in samples/CharRnn/Models.cs.";
 
     /// <summary>
     /// Reads the hidden size and layer count of a checkpoint from its tensor shapes (rnn.weight_hh_l0 is [4H, H], one

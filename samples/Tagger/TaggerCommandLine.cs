@@ -26,6 +26,7 @@ public sealed class TaggerCommandLine
     private readonly CommandLineOption<string?> _model;
     private readonly CommandLineOption<string?> _tag;
     private readonly CommandLineOption<int> _threads;
+    private readonly CommandLineOption<string?> _evalWeights;
     private readonly CommandLineOption<bool> _plain;
 
     /// <summary>Declares the options.</summary>
@@ -55,6 +56,9 @@ public sealed class TaggerCommandLine
         _model = _cli.String("model", null, "A saved model (for --eval or --tag); no training", valueName: "PATH");
         _tag = _cli.String("tag", null, "Tag this text (words separated by spaces) with the trained model, or with --model", valueName: "TEXT");
         _threads = _cli.Int("threads", Defaults.Threads, "Worker threads, each with a copy of the networks; 0 = one per core", min: 0, max: 256);
+        _evalWeights = _cli.String(
+            "eval-weights", "all", "Also score the final model with its weights read as bfloat16 and/or int8 (and float), one sentence at a time",
+            valueName: "WHICH", allowed: ["all", "bfloat16", "int8", "none"]);
         _plain = _cli.Flag("plain", "Print progress as plain lines instead of redrawing one line");
         _cli.Epilog =
             "Examples:\n"
@@ -107,6 +111,13 @@ public sealed class TaggerCommandLine
             ModelPath = a.Get(_model),
             TagText = a.Get(_tag),
             Threads = a.Get(_threads),
+            EvalWeights = a.Get(_evalWeights) switch
+            {
+                "bfloat16" => [WeightPrecision.BFloat16],
+                "int8" => [WeightPrecision.Int8],
+                "none" => [],
+                _ => [WeightPrecision.BFloat16, WeightPrecision.Int8],
+            },
             LiveProgress = a.Get(_plain) ? false : null,
         };
     }

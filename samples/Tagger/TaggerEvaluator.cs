@@ -5,7 +5,8 @@ using System.IO;
 namespace RnnGen.Samples.Tagger;
 
 /// <summary>What scoring a saved model did: the file, its size and the scores (null when only text was tagged).</summary>
-public sealed record EvaluationResult(string ModelPath, string? DataPath, int Sentences, TaggingScore? Score, string? TaggedText);
+/// <remarks><c>ByWeights</c>: the scores with the weights read as float, bfloat16 and int8, one sentence at a time (null without a file or with <see cref="TaggerOptions.EvalWeights"/> empty).</remarks>
+public sealed record EvaluationResult(string ModelPath, string? DataPath, int Sentences, TaggingScore? Score, string? TaggedText, WeightScores? ByWeights = null);
 
 /// <summary>Loads a saved tagger and scores it on a CoNLL-U file (<c>--eval</c>) and/or tags a line of text (<c>--tag</c>).</summary>
 public static class TaggerEvaluator
@@ -23,6 +24,7 @@ public static class TaggerEvaluator
         log.WriteLine($"Loaded {modelPath}: hidden {network.Hidden}, {network.Vocabulary.Count:N0} words, {network.ParameterCount:N0} parameters.");
 
         TaggingScore? score = null;
+        WeightScores? byWeights = null;
         int sentences = 0;
         if (options.EvalPath is { } path)
         {
@@ -33,6 +35,7 @@ public static class TaggerEvaluator
             score = network.Evaluate(corpus);
             sentences = data.Count;
             log.WriteLine($"{path}: {data.Count:N0} sentences, UPOS accuracy {TaggerTrainer.Describe(score.Value)} ({clock.Elapsed.TotalSeconds:0.0}s).");
+            byWeights = WeightScores.Measure(network, corpus, options.EvalWeights, log);
         }
         string? tagged = null;
         if (options.TagText is { } text)
@@ -40,6 +43,6 @@ public static class TaggerEvaluator
             tagged = TaggerTrainer.TagText(network, text);
             log.WriteLine(tagged);
         }
-        return new EvaluationResult(modelPath, options.EvalPath, sentences, score, tagged);
+        return new EvaluationResult(modelPath, options.EvalPath, sentences, score, tagged, byWeights);
     }
 }

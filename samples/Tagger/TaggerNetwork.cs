@@ -108,6 +108,59 @@ public sealed class TaggerNetwork
         return new TaggingScore(correct, total, unknownCorrect, unknownTotal);
     }
 
+    /// <summary>
+    /// Tags and scores the sentences of <paramref name="corpus"/> as <see cref="Evaluate"/> does, but with twins of the
+    /// two networks declared with <c>Weights = </c><paramref name="weights"/> (the same parameters copied in) and one
+    /// sentence at a time: every word's spelling is a one-sequence <c>Forward</c> of the character model, every sentence
+    /// one of the sentence model. Those read the reduced copy in their recurrent products (the one-row products: a
+    /// batch would read the float weights); the input projections over a sequence's steps and the head read float.
+    /// With <see cref="WeightPrecision.Single"/> it gives <see cref="Evaluate"/>'s scores up to float rounding.
+    /// </summary>
+    public TaggingScore EvaluateUnbatched(EncodedCorpus corpus, WeightPrecision weights)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        const int Hc = TaggerModels.CharHidden;
+        ITokenSequenceModel chars = TaggerModels.CreateCharModel(0, weights);
+        Chars.Parameters.CopyTo(chars.Parameters);
+        IVectorSequenceModel sentence = TaggerModels.CreateSentenceTagger(Hidden, 0, weights);
+        Sentence.Parameters.CopyTo(sentence.Parameters);
+        var charOutput = new float[TaggerModels.MaxWordChars * CharBiLstm.OutputSize];
+        var charFinal = new float[CharBiLstm.StateSize]; // h forward, h reverse, then c likewise
+        float[] input = [], logits = [];
+        int correct = 0, total = 0, unknownCorrect = 0, unknownTotal = 0;
+        for (int s = 0; s < corpus.Count; s++)
+        {
+            int[] wordIds = corpus.WordIds[s];
+            int[] formIds = corpus.FormIds[s];
+            int[] tags = corpus.Sentences[s].Tags;
+            int length = wordIds.Length;
+            if (length == 0) continue;
+            Grow(ref input, length * In);
+            Grow(ref logits, length * Tags);
+            for (int t = 0; t < length; t++)
+            {
+                int[] spelling = corpus.Forms.Chars(formIds[t]);
+                chars.Forward(spelling, charOutput.AsSpan(0, spelling.Length * CharBiLstm.OutputSize), default, charFinal);
+                Span<float> x = input.AsSpan(t * In, In);
+                WordEmbedding.AsSpan(wordIds[t] * E, E).CopyTo(x);
+                charFinal.AsSpan(0, 2 * Hc).CopyTo(x.Slice(E));
+            }
+            sentence.Forward(input.AsSpan(0, length * In), logits.AsSpan(0, length * Tags), default, default);
+            for (int t = 0; t < length; t++)
+            {
+                bool right = ArgMax(logits.AsSpan(t * Tags, Tags)) == tags[t];
+                total++;
+                if (right) correct++;
+                if (wordIds[t] == WordVocabulary.Unknown)
+                {
+                    unknownTotal++;
+                    if (right) unknownCorrect++;
+                }
+            }
+        }
+        return new TaggingScore(correct, total, unknownCorrect, unknownTotal);
+    }
+
     /// <summary>Tags one sentence of words (any tokenization; each word is looked up lower-cased and read by the character model as written).</summary>
     public string[] Tag(IReadOnlyList<string> words)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 
 namespace RnnGen.Samples.Tagger;
@@ -69,6 +70,13 @@ public sealed record TaggerOptions
     /// <summary>Text to tag (split at spaces) with the trained model, or with <see cref="ModelPath"/> when not training.</summary>
     public string? TagText { get; init; }
 
+    /// <summary>
+    /// Reduced weight precisions at which the final dev accuracy (or that of <see cref="EvalPath"/>) is also measured,
+    /// with float beside them (<see cref="WeightScores"/>): twins of the networks declared with that <c>Weights</c>,
+    /// one sentence at a time. Empty to measure none.
+    /// </summary>
+    public IReadOnlyList<WeightPrecision> EvalWeights { get; init; } = [WeightPrecision.BFloat16, WeightPrecision.Int8];
+
     /// <summary>Whether this run trains (no <see cref="ModelPath"/>).</summary>
     public bool Trains => ModelPath is null;
 
@@ -97,6 +105,8 @@ public sealed record TaggerOptions
         Check(Dropout is >= 0f and < 1f, nameof(Dropout), "in [0, 1)");
         Check(MinCount >= 1, nameof(MinCount), ">= 1");
         Check(Threads >= 0, nameof(Threads), ">= 0");
+        if (EvalWeights is null || EvalWeights.Any(w => w is not (WeightPrecision.BFloat16 or WeightPrecision.Int8)))
+            throw new ArgumentException("EvalWeights must hold only BFloat16 and Int8 (float is always measured beside them).");
         if (EvalPath is not null && ModelPath is null) throw new ArgumentException("Scoring a CoNLL-U file (EvalPath) needs a saved model (ModelPath).");
         if (Trains && EffectiveEpochs == 0 && EffectiveMinutes == 0)
             throw new ArgumentException("Training needs a limit: Epochs > 0 or Minutes > 0.");

@@ -60,6 +60,9 @@ public sealed record TaggerResult
     /// <summary>Dev scores of the tagger saved and loaded back (equal to <see cref="Dev"/>); null when nothing was saved.</summary>
     public TaggingScore? Reloaded { get; init; }
 
+    /// <summary>Dev scores of the trained weights read as float, bfloat16 and int8, one sentence at a time; null with <see cref="TaggerOptions.EvalWeights"/> empty.</summary>
+    public WeightScores? ByWeights { get; init; }
+
     /// <summary>Wall-clock time of the training loop, per-epoch evaluations included.</summary>
     public required TimeSpan TrainingTime { get; init; }
 
@@ -164,6 +167,7 @@ public sealed class TaggerTrainer
 
         TaggingScore score = network.Evaluate(dev);
         Log($"Dev UPOS accuracy: {Describe(score)}.");
+        WeightScores? byWeights = WeightScores.Measure(network, dev, _options.EvalWeights, _log);
 
         string? modelPath = null;
         TaggingScore? reloaded = null;
@@ -207,6 +211,7 @@ public sealed class TaggerTrainer
             WordBaseline = wordBaseline,
             Dev = score,
             Reloaded = reloaded,
+            ByWeights = byWeights,
             TrainingTime = outcome.Time,
             WordsPerSecond = outcome.WordsPerSecond,
             ModelPath = modelPath,

@@ -41,11 +41,24 @@ public class TaggerSmokeTests(ITestOutputHelper output)
             Assert.True(result.Dev.UnknownTotal > 0, "the synthetic dev split has words outside the training vocabulary");
             Assert.Equal(result.Dev, result.Reloaded);
 
+            // The same weights one sentence at a time: as float the batched scores up to float rounding (a word at most
+            // here); as bfloat16 and int8 within issue 20's bound of 0.3 points of float (seeds 1-3 of this run: no word
+            // changed its tag).
+            WeightScores byWeights = Assert.IsType<WeightScores>(result.ByWeights);
+            output.WriteLine($"unbatched: float {byWeights.Single.Accuracy:P2}, bfloat16 {byWeights.BFloat16?.Accuracy:P2}, int8 {byWeights.Int8?.Accuracy:P2}");
+            Assert.Equal(result.Dev.Total, byWeights.Single.Total);
+            Assert.InRange(byWeights.Single.Correct, result.Dev.Correct - 1, result.Dev.Correct + 1);
+            Assert.InRange(byWeights.BFloat16!.Value.Accuracy, byWeights.Single.Accuracy - 0.003, byWeights.Single.Accuracy + 0.003);
+            Assert.InRange(byWeights.Int8!.Value.Accuracy, byWeights.Single.Accuracy - 0.003, byWeights.Single.Accuracy + 0.003);
+
             // The saved model scores a CoNLL-U file of the same sentences the same way (the --eval path).
             string conllu = Path.Combine(folder, "dev.conllu");
             using (var writer = new StreamWriter(conllu)) Conllu.Write(writer, SyntheticTreebank.Generate(250, 150).Dev);
-            EvaluationResult evaluation = TaggerEvaluator.Run(new TaggerOptions { ModelPath = modelPath, EvalPath = conllu }, TextWriter.Null);
+            EvaluationResult evaluation = TaggerEvaluator.Run(new TaggerOptions { ModelPath = modelPath, EvalPath = conllu, EvalWeights = [WeightPrecision.Int8] }, TextWriter.Null);
             Assert.Equal(result.Dev, evaluation.Score);
+            Assert.Equal(byWeights.Single, evaluation.ByWeights?.Single);
+            Assert.Equal(byWeights.Int8, evaluation.ByWeights?.Int8);
+            Assert.Null(evaluation.ByWeights?.BFloat16);
         }
         finally
         {
