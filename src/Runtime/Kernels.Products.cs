@@ -707,26 +707,11 @@ public static partial class Kernels
 
     /// <summary>
     /// Columns from <paramref name="start"/> on of <see cref="MatVecT{TShape}"/> in scalar code (a tail, or the portable
-    /// path): blocks of eight columns with eight accumulators (<see cref="ScalarBlock8"/>), single columns around them.
+    /// path): the scalar columns of <see cref="GemmP{TShape}"/> for one row, accumulating into y.
     /// </summary>
     internal static void MatVecTScalar<TShape>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, nuint start)
         where TShape : struct, IMatrixShape
-    {
-        nuint cols = (nuint)default(TShape).Cols;
-        nuint c = start;
-        for (; c < cols && (c & 7) != 0; c++) MatVecTScalarColumn<TShape>(wt, x, y, c);
-        for (; c + 8 <= cols; c += 8) ScalarBlock8<TShape>(wt, c, x, 0, y, c, y, c);
-        for (; c < cols; c++) MatVecTScalarColumn<TShape>(wt, x, y, c);
-    }
-
-    private static void MatVecTScalarColumn<TShape>(ReadOnlySpan<float> wt, ReadOnlySpan<float> x, Span<float> y, nuint c)
-        where TShape : struct, IMatrixShape
-    {
-        nuint rows = (nuint)default(TShape).Rows, o = (c >> 6) * ((nuint)default(TShape).PanelRows * PanelWidth) + (c & 63);
-        float sum = SpanAccess.At(y, c);
-        for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wt, o + k * PanelWidth);
-        SpanAccess.At(y, c) = sum;
-    }
+        => GemmPScalarColumns<TShape>(wt, default, x, 0, 1, y, 0, start);
 
     // ---- MatVecTHalf: the same from bfloat16 weights ----------------------------------------------------------------
 

@@ -14,8 +14,9 @@ using System.Runtime.Intrinsics.X86;
 namespace RnnGen.CompilerServices;
 
 // Reduced-precision products from int8 weights (issue 20): the weight quantization and its packed layout, the
-// single-stream product in two forms (dynamic: x quantized per call, int32 dot products; weight-only: int8 widened to
-// float, float FMA) and the batched product. The layout and the kernels are described on QuantizeInt8.
+// single-stream product (dynamic: x quantized per call, exact int32 dot products) and the batched product. The layout
+// and the kernels are described on QuantizeInt8. (A weight-only form, int8 widened to float, measured slower and was
+// removed: design-notes, "Int8 products: dynamic vs weight-only".)
 public static partial class Kernels
 {
     /// <summary>Columns per panel of the int8 layout: a panel's quad row is 64 columns x 4 bytes = 256 bytes (four cache lines).</summary>
@@ -68,7 +69,7 @@ public static partial class Kernels
     /// of its 64 columns the four weights of four consecutive inputs: q[c, k] at byte
     /// (c / 64) · ⌈inputs / 4⌉ · 256 + (k / 4) · 256 + (c % 64) · 4 + k % 4. So a 32-bit lane holds four weights of one
     /// output, and one VNNI instruction (vpdpbusd) or vpmaddubsw + vpmaddwd adds a four-input dot product into that
-    /// output's int32 lane; the weight-only product widens byte j of each lane to float for input 4·(k / 4) + j. Inputs
+    /// output's int32 lane. Inputs
     /// past the last and columns past the last (to the panel's end) are zero. After the panels, at byte
     /// <c>⌈outputs / 64⌉ · ⌈inputs / 4⌉ · 256</c>, ⌈outputs / 64⌉ · 64 int32 column sums Σ_k q[c, k] (zero past the last
     /// output): VNNI multiplies unsigned by signed bytes, so the dynamic product stores x as q_x + 128 and subtracts
@@ -362,135 +363,6 @@ public static partial class Kernels
             if (Unsafe.SizeOf<TVectors>() > 13) o.Finish(a13, sums, scales, sx, y, c0 + 13 * w, cols);
             if (Unsafe.SizeOf<TVectors>() > 14) o.Finish(a14, sums, scales, sx, y, c0 + 14 * w, cols);
             if (Unsafe.SizeOf<TVectors>() > 15) o.Finish(a15, sums, scales, sx, y, c0 + 15 * w, cols);
-        }
-    }
-#endif
-
-    // ---- MatVecTInt8WeightOnly: int8 weights widened to float, float x -----------------------------------------------
-
-    /// <summary>
-    /// y[c] += scale[c] · Σ_k x[k] q[c, k] from the int8 copy <paramref name="wq"/> (<see cref="QuantizeInt8"/>) with x
-    /// kept in float: each weight widened to float (sign extension and int-to-float conversion), products and sums in
-    /// float, the scale applied once per output. The alternative to <see cref="MatVecTInt8{TShape}"/> (which the
-    /// integration uses: see design-notes, "Int8 products: dynamic vs weight-only").
-    /// </summary>
-    [MethodImpl(HotPath)]
-    public static void MatVecTInt8WeightOnly<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
-        where TShape : struct, IMatrixShape
-    {
-        int rows = default(TShape).Rows, cols = default(TShape).Cols;
-        CheckInt8<TShape>(wq.Length, scales.Length);
-        if (x.Length < rows) ThrowLength(nameof(x), x.Length, rows, "");
-        if (y.Length < cols) ThrowLength(nameof(y), y.Length, cols, "");
-#if NET8_0_OR_GREATER
-        if (Vector512.IsHardwareAccelerated && cols >= 16) WidenBlocks<TShape, Vector512<float>, Widen512>(wq, scales, x, y);
-        else if (Vector256.IsHardwareAccelerated && cols >= 8) WidenBlocks<TShape, Vector256<float>, Widen256>(wq, scales, x, y);
-        else if (Vector128.IsHardwareAccelerated) WidenBlocks<TShape, Vector128<float>, Widen128>(wq, scales, x, y);
-        else
-#endif
-            WidenScalar<TShape>(wq, scales, x, y);
-    }
-
-    internal static void WidenScalar<TShape>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
-        where TShape : struct, IMatrixShape
-    {
-        nuint rows = (nuint)default(TShape).Rows, cols = (nuint)default(TShape).Cols, panelBytes = (rows + 3) / 4 * (4 * Int8PanelWidth);
-        for (nuint c = 0; c < cols; c++)
-        {
-            nuint column = (c / Int8PanelWidth) * panelBytes + (c % Int8PanelWidth) * 4;
-            float sum = 0f;
-            for (nuint k = 0; k < rows; k++) sum += SpanAccess.Get(x, k) * SpanAccess.Get(wq, column + (k >> 2) * (4 * Int8PanelWidth) + (k & 3));
-            SpanAccess.At(y, c) = SpanAccess.At(y, c) + SpanAccess.Get(scales, c) * sum;
-        }
-    }
-
-#if NET8_0_OR_GREATER
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the entry, which is compiled fully optimized
-    internal static void WidenBlocks<TShape, TV, TOps>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y)
-        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV>
-    {
-        nuint w = (nuint)default(TOps).Count;
-        int vectors = (int)(((nuint)default(TShape).Cols + w - 1) / w);
-        int full = vectors / Int8BlockVectors, rest = vectors % Int8BlockVectors;
-        for (int b = 0; b < full; b++) WidenBlock<TShape, TV, TOps>(Int8BlockVectors, wq, scales, x, y, (nuint)(b * Int8BlockVectors) * w);
-        if (rest > 0) WidenBlock<TShape, TV, TOps>(rest, wq, scales, x, y, (nuint)(full * Int8BlockVectors) * w);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WidenBlock<TShape, TV, TOps>(int vectors, ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, nuint c0)
-        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV>
-    {
-        switch (vectors)
-        {
-            case 1: WidenBlock<TShape, TV, TOps, N1>(wq, scales, x, y, c0); break;
-            case 2: WidenBlock<TShape, TV, TOps, N2>(wq, scales, x, y, c0); break;
-            case 3: WidenBlock<TShape, TV, TOps, N3>(wq, scales, x, y, c0); break;
-            case 4: WidenBlock<TShape, TV, TOps, N4>(wq, scales, x, y, c0); break;
-            case 5: WidenBlock<TShape, TV, TOps, N5>(wq, scales, x, y, c0); break;
-            case 6: WidenBlock<TShape, TV, TOps, N6>(wq, scales, x, y, c0); break;
-            case 7: WidenBlock<TShape, TV, TOps, N7>(wq, scales, x, y, c0); break;
-            default: WidenBlock<TShape, TV, TOps, N8>(wq, scales, x, y, c0); break;
-        }
-    }
-
-    /// <summary>
-    /// <typeparamref name="TVectors"/> vectors of columns from <paramref name="c0"/>: per quad of inputs, each vector's
-    /// 4·W bytes widened to four float vectors (inputs 4q..4q+3) and accumulated with four FMAs; then y += scale · sum.
-    /// </summary>
-    [MethodImpl(HotPath)]
-    private static void WidenBlock<TShape, TV, TOps, TVectors>(ReadOnlySpan<sbyte> wq, ReadOnlySpan<float> scales, ReadOnlySpan<float> x, Span<float> y, nuint c0)
-        where TShape : struct, IMatrixShape where TV : struct where TOps : struct, IInt8WidenOps<TV> where TVectors : struct, ICount
-    {
-        TOps o = default;
-        nuint rows = (nuint)default(TShape).Rows, quads = (rows + 3) / 4, fullQuads = rows / 4, panelBytes = quads * (4 * Int8PanelWidth), w = (nuint)o.Count;
-        nuint o0 = Int8Offset(c0, panelBytes), o1 = Int8Offset(c0 + w, panelBytes), o2 = Int8Offset(c0 + 2 * w, panelBytes), o3 = Int8Offset(c0 + 3 * w, panelBytes);
-        nuint o4 = Int8Offset(c0 + 4 * w, panelBytes), o5 = Int8Offset(c0 + 5 * w, panelBytes), o6 = Int8Offset(c0 + 6 * w, panelBytes), o7 = Int8Offset(c0 + 7 * w, panelBytes);
-        TV a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (nuint q = 0; q < quads; q++)
-        {
-            nuint k = q * 4;
-            TV x0, x1, x2, x3;
-            if (q < fullQuads)
-            {
-                x0 = o.Create(SpanAccess.Get(x, k)); x1 = o.Create(SpanAccess.Get(x, k + 1)); x2 = o.Create(SpanAccess.Get(x, k + 2)); x3 = o.Create(SpanAccess.Get(x, k + 3));
-            }
-            else
-            {
-                // The last, partial quad: the inputs past the last are zero (their weights are zero too).
-                x0 = o.Create(SpanAccess.Get(x, k)); x1 = o.Create(k + 1 < rows ? SpanAccess.Get(x, k + 1) : 0f); x2 = o.Create(k + 2 < rows ? SpanAccess.Get(x, k + 2) : 0f); x3 = default;
-            }
-            ReadOnlySpan<sbyte> row = SpanAccess.From(wq, q * (4 * Int8PanelWidth));
-            a0 = o.Accumulate(a0, row, o0, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 1) a1 = o.Accumulate(a1, row, o1, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 2) a2 = o.Accumulate(a2, row, o2, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 3) a3 = o.Accumulate(a3, row, o3, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 4) a4 = o.Accumulate(a4, row, o4, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 5) a5 = o.Accumulate(a5, row, o5, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 6) a6 = o.Accumulate(a6, row, o6, x0, x1, x2, x3);
-            if (Unsafe.SizeOf<TVectors>() > 7) a7 = o.Accumulate(a7, row, o7, x0, x1, x2, x3);
-        }
-        nuint cols = (nuint)default(TShape).Cols;
-        if (c0 + (nuint)Unsafe.SizeOf<TVectors>() * w <= cols)
-        {
-            o.FinishFull(a0, scales, y, c0);
-            if (Unsafe.SizeOf<TVectors>() > 1) o.FinishFull(a1, scales, y, c0 + 1 * w);
-            if (Unsafe.SizeOf<TVectors>() > 2) o.FinishFull(a2, scales, y, c0 + 2 * w);
-            if (Unsafe.SizeOf<TVectors>() > 3) o.FinishFull(a3, scales, y, c0 + 3 * w);
-            if (Unsafe.SizeOf<TVectors>() > 4) o.FinishFull(a4, scales, y, c0 + 4 * w);
-            if (Unsafe.SizeOf<TVectors>() > 5) o.FinishFull(a5, scales, y, c0 + 5 * w);
-            if (Unsafe.SizeOf<TVectors>() > 6) o.FinishFull(a6, scales, y, c0 + 6 * w);
-            if (Unsafe.SizeOf<TVectors>() > 7) o.FinishFull(a7, scales, y, c0 + 7 * w);
-        }
-        else
-        {
-            o.Finish(a0, scales, y, c0, cols);
-            if (Unsafe.SizeOf<TVectors>() > 1) o.Finish(a1, scales, y, c0 + 1 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 2) o.Finish(a2, scales, y, c0 + 2 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 3) o.Finish(a3, scales, y, c0 + 3 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 4) o.Finish(a4, scales, y, c0 + 4 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 5) o.Finish(a5, scales, y, c0 + 5 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 6) o.Finish(a6, scales, y, c0 + 6 * w, cols);
-            if (Unsafe.SizeOf<TVectors>() > 7) o.Finish(a7, scales, y, c0 + 7 * w, cols);
         }
     }
 #endif
@@ -828,118 +700,4 @@ internal static class Int8Finish
     }
 }
 
-/// <summary>The weight-only int8 product at one float width: widen a vector's worth of quads and accumulate.</summary>
-internal interface IInt8WidenOps<TV> where TV : struct
-{
-    /// <summary>Floats (outputs) per vector.</summary>
-    int Count { get; }
-
-    TV Create(float value);
-
-    /// <summary>acc + q[.., 4q] x0 + q[.., 4q+1] x1 + q[.., 4q+2] x2 + q[.., 4q+3] x3 for the lanes at byte <paramref name="i"/> of <paramref name="w"/>, with FMA.</summary>
-    TV Accumulate(TV acc, ReadOnlySpan<sbyte> w, nuint i, TV x0, TV x1, TV x2, TV x3);
-
-    /// <summary>y[c] = y[c] + scale[c] · sum[c] for the lanes' columns from <paramref name="c"/> below <paramref name="cols"/>.</summary>
-    void Finish(TV acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols);
-
-    /// <summary><see cref="Finish"/> for a vector whose columns all lie below the last.</summary>
-    void FinishFull(TV acc, ReadOnlySpan<float> scales, Span<float> y, nuint c);
-}
-
-internal static class WidenTail
-{
-    /// <summary>The last partial vector's columns, lane by lane, out of line.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Tail(ReadOnlySpan<float> lanes, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
-    {
-        for (nuint j = 0; c + j < cols; j++) SpanAccess.At(y, c + j) = SpanAccess.At(y, c + j) + SpanAccess.Get(scales, c + j) * SpanAccess.Get(lanes, j);
-    }
-}
-
-internal readonly struct Widen512 : IInt8WidenOps<Vector512<float>>
-{
-    public int Count => 16;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Create(float value) => Vector512.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Accumulate(Vector512<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
-    {
-        Vector512<int> lanes = SpanAccess.LoadBytes512(w, i).AsInt32();
-        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 24) >> 24), x0, acc);
-        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 16) >> 24), x1, acc);
-        acc = Kernels.MultiplyAdd(Vector512.ConvertToSingle((lanes << 8) >> 24), x2, acc);
-        return Kernels.MultiplyAdd(Vector512.ConvertToSingle(lanes >> 24), x3, acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Finish(Vector512<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
-    {
-        if (c + 16 <= cols) FinishFull(acc, scales, y, c);
-        else WidenTail.Tail(MemoryMarshal.Cast<Vector512<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FinishFull(Vector512<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
-        => SpanAccess.Store512(SpanAccess.Load512(y, c) + SpanAccess.Load512(scales, c) * acc, y, c);
-}
-
-internal readonly struct Widen256 : IInt8WidenOps<Vector256<float>>
-{
-    public int Count => 8;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Create(float value) => Vector256.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Accumulate(Vector256<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3)
-    {
-        Vector256<int> lanes = SpanAccess.LoadBytes256(w, i).AsInt32();
-        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 24) >> 24), x0, acc);
-        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 16) >> 24), x1, acc);
-        acc = Kernels.MultiplyAdd(Vector256.ConvertToSingle((lanes << 8) >> 24), x2, acc);
-        return Kernels.MultiplyAdd(Vector256.ConvertToSingle(lanes >> 24), x3, acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Finish(Vector256<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
-    {
-        if (c + 8 <= cols) FinishFull(acc, scales, y, c);
-        else WidenTail.Tail(MemoryMarshal.Cast<Vector256<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FinishFull(Vector256<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
-        => SpanAccess.Store256(SpanAccess.Load256(y, c) + SpanAccess.Load256(scales, c) * acc, y, c);
-}
-
-internal readonly struct Widen128 : IInt8WidenOps<Vector128<float>>
-{
-    public int Count => 4;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Create(float value) => Vector128.Create(value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Accumulate(Vector128<float> acc, ReadOnlySpan<sbyte> w, nuint i, Vector128<float> x0, Vector128<float> x1, Vector128<float> x2, Vector128<float> x3)
-    {
-        Vector128<int> lanes = SpanAccess.LoadBytes128(w, i).AsInt32();
-        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 24) >> 24), x0, acc);
-        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 16) >> 24), x1, acc);
-        acc = Kernels.MultiplyAdd(Vector128.ConvertToSingle((lanes << 8) >> 24), x2, acc);
-        return Kernels.MultiplyAdd(Vector128.ConvertToSingle(lanes >> 24), x3, acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Finish(Vector128<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c, nuint cols)
-    {
-        if (c + 4 <= cols) FinishFull(acc, scales, y, c);
-        else WidenTail.Tail(MemoryMarshal.Cast<Vector128<float>, float>(MemoryMarshal.CreateReadOnlySpan(ref acc, 1)), scales, y, c, cols);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void FinishFull(Vector128<float> acc, ReadOnlySpan<float> scales, Span<float> y, nuint c)
-        => SpanAccess.Store128(SpanAccess.Load128(y, c) + SpanAccess.Load128(scales, c) * acc, y, c);
-}
 #endif

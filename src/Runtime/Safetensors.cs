@@ -208,22 +208,19 @@ public static class Safetensors
         var scales = new Dictionary<Entry, float[]>();
         foreach (Entry entry in header.Ordered)
         {
+            bool isScale = scaleEntries.Contains(entry);
             if (targets.TryGetValue(entry, out List<TensorInfo>? list))
             {
                 TensorInfo first = list[0];
-                reader.ReadInto(entry, staging.AsSpan(first.Offset, first.Length), checkFinite: !options.AllowNonFinite);
-                for (int i = 1; i < list.Count; i++) staging.AsSpan(first.Offset, first.Length).CopyTo(staging.AsSpan(list[i].Offset, list[i].Length));
+                Span<float> read = staging.AsSpan(first.Offset, first.Length);
+                reader.ReadInto(entry, read, checkFinite: !options.AllowNonFinite);
+                for (int i = 1; i < list.Count; i++) read.CopyTo(staging.AsSpan(list[i].Offset, list[i].Length));
+                // A renamed model tensor can also be an int8 matrix's scales: keep them as read, before any scaling.
+                if (isScale) scales.Add(entry, CheckedScales(entry, read.ToArray()));
             }
-            else if (scaleEntries.Contains(entry))
+            else if (isScale)
             {
-                float[] values = reader.ReadArray(entry);
-                for (int i = 0; i < values.Length; i++)
-                {
-                    // A scale is max |row| / 127: finite and not negative (NaN fails both tests).
-                    if (!(values[i] >= 0f && values[i] <= float.MaxValue))
-                        throw new SafetensorsException($"Tensor '{entry.Name}' holds the scale {values[i].ToString("R", CultureInfo.InvariantCulture)} at row {i}; an int8 matrix's scales are finite and not negative.");
-                }
-                scales.Add(entry, values);
+                scales.Add(entry, CheckedScales(entry, reader.ReadArray(entry)));
             }
             else
             {
@@ -816,6 +813,17 @@ public static class Safetensors
             flat /= shape[d];
         }
         return index;
+    }
+
+    /// <summary>An int8 matrix's scales, each max |row| / 127: finite and not negative (NaN fails both tests).</summary>
+    private static float[] CheckedScales(Entry entry, float[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!(values[i] >= 0f && values[i] <= float.MaxValue))
+                throw new SafetensorsException($"Tensor '{entry.Name}' holds the scale {values[i].ToString("R", CultureInfo.InvariantCulture)} at row {i}; an int8 matrix's scales are finite and not negative.");
+        }
+        return values;
     }
 
     /// <summary>The scale tensor of an int8 matrix: <c>&lt;name&gt;.scale</c>, a float vector with one value per row.</summary>

@@ -72,14 +72,6 @@ internal static partial class SpanAccess
 
 #if NET8_0_OR_GREATER
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<sbyte> LoadBytes512(ReadOnlySpan<sbyte> s, nuint i)
-#if RNNGEN_BOUNDS_CHECKED
-        => Vector512.Create(s.Slice(checked((int)i), 64));
-#else
-        => Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(s), i);
-#endif
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> LoadBytes256(ReadOnlySpan<sbyte> s, nuint i)
 #if RNNGEN_BOUNDS_CHECKED
         => Vector256.Create(s.Slice(checked((int)i), 32));

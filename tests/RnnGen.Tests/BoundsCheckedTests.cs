@@ -117,9 +117,6 @@ public class BoundsCheckedTests
         if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) Int8Core<Vector256<int>, Vnni256>("Vnni256", Weights(8), sums.AsSpan(0, 72).ToArray(), scales, x, y, scratch, checkSums: true);
         if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) Int8Core<Vector256<int>, Madd256>("Madd256", Weights(8), sums, scales, x, y, scratch, checkSums: false);
         if (System.Runtime.Intrinsics.X86.Ssse3.IsSupported) Int8Core<Vector128<int>, Madd128>("Madd128", Weights(4), sums, scales, x, y, scratch, checkSums: false);
-        WidenCore<Vector128<float>, Widen128>("Widen128", Weights(4), scales, x, y);
-        if (Vector256.IsHardwareAccelerated) WidenCore<Vector256<float>, Widen256>("Widen256", Weights(8), scales, x, y);
-        if (Vector512.IsHardwareAccelerated) WidenCore<Vector512<float>, Widen512>("Widen512", Weights(16), scales, x, y);
     }
 
     private static void Int8Core<TI, TOps>(string what, sbyte[] weights, int[] sums, float[] scales, float[] x, float[] y, byte[] scratch, bool checkSums)
@@ -145,16 +142,6 @@ public class BoundsCheckedTests
         AssertOutOfRange(what + " tile y", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs, 13, n, ys.AsSpan(0, ys.Length - 1), 70, gemmScratch));
         AssertOutOfRange(what + " tile scales", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales.AsSpan(0, scales.Length - 1), xs, 13, n, ys, 70, gemmScratch));
         AssertOutOfRange(what + " tile scratch", () => RnnGen.CompilerServices.Kernels.Int8Gemm<Shape13x70, TI, TOps>(weights, sums, scales, xs, 13, n, ys, 70, gemmScratch.AsSpan(0, gemmScratch.Length - 1)));
-    }
-
-    private static void WidenCore<TV, TOps>(string what, sbyte[] q, float[] scales, float[] x, float[] y)
-        where TV : struct where TOps : struct, IInt8WidenOps<TV>
-    {
-        RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x, y);
-        AssertOutOfRange(what + " wq", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q.AsSpan(0, q.Length - 1), scales, x, y));
-        AssertOutOfRange(what + " scales", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales.AsSpan(0, scales.Length - 1), x, y));
-        AssertOutOfRange(what + " x", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x.AsSpan(0, x.Length - 1), y));
-        AssertOutOfRange(what + " y", () => RnnGen.CompilerServices.Kernels.WidenBlocks<Shape13x70, TV, TOps>(q, scales, x, y.AsSpan(0, y.Length - 1)));
     }
 
     /// <summary>The scalar cores (the portable path, and the vector paths' tail columns), the same way.</summary>
